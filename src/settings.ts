@@ -1,0 +1,318 @@
+/**
+ * Settings: `config/default.json`, then an optional `config/local.json` (or the file named by
+ * HEZO_CONFIG), then environment variables — validated once with zod and frozen. A wrong
+ * setting stops the start with a message naming the file (or variable), the field and what is
+ * expected; never a stack trace. Units are in the field names (`timeoutMs`, `port`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { IntakeError, type IntakeErrorDetail } from './errors.js';
+
+/** The package root: `src/` and `dist/` both sit one level below it. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_CONFIG_DIR = path.join(PACKAGE_ROOT, 'config');
+
+const port = z.number().int().min(0).max(65535);
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
+
+export const settingsSchema = z
+  .object({
+    http: z
+      .object({
+        host: z.string().min(1),
+        port,
+        /**
+         * The URL the outside world uses to reach this gateway (Twilio signs webhooks with it,
+         * links in mails point to it). Behind a proxy it differs from what express sees.
+         */
+        publicUrl: z.url({ message: 'expected an absolute URL such as https://intake.myhezo.pl' }),
+      })
+      .strict(),
+    redis: z
+      .object({
+        /** Empty: start a private redis-server (the embedded default) with data in `embeddedDir`. */
+        url: z.string(),
+        embeddedDir: z.string().min(1),
+        /** How long submit() waits for Redis before answering "unavailable, retry". */
+        commandTimeoutMs: z.number().int().positive(),
+      })
+      .strict(),
+    contracts: z.object({ file: z.string().min(1) }).strict(),
+    intake: z
+      .object({
+        /** Prefix of every Redis key and queue of this deployment. */
+        prefix: z.string().min(1).regex(/^[a-z0-9-]+$/, 'expected lowercase letters, digits and dashes'),
+        /** Job attempts of the dispatcher before a job is kept as failed (shown on the queue board). */
+        dispatchAttempts: z.number().int().min(1),
+        dispatchConcurrency: z.number().int().min(1),
+      })
+      .strict(),
+    alerts: z
+      .object({
+        /** Window-minutes before the response deadline at which engineers are warned. */
+        warnMinutesBefore: z.array(z.number().positive()),
+        /** Engineer alerts as JSON POSTs; empty: none. */
+        webhookUrl: z.union([z.literal(''), z.url()]),
+        webhookTimeoutMs: z.number().int().positive(),
+        /** Engineer alerts by mail. */
+        engineerEmails: z.array(z.email()),
+        /** The escalation manager, alerted at once on every escalation. */
+        escalationManagerEmails: z.array(z.email()),
+      })
+      .strict(),
+    mail: z
+      .object({
+        /** The address acknowledgments come from (and that our loop guard recognises). */
+        from: z.string().min(3),
+        /** Domain of the Message-IDs we generate; replies carrying them thread to their request. */
+        messageIdDomain: z.string().min(1),
+        smtp: z
+          .object({
+            host: z.string(),
+            port,
+            secure: z.boolean(),
+            user: z.string(),
+            password: z.string(),
+            /** Self-signed certificates on an internal relay. */
+            rejectUnauthorized: z.boolean(),
+          })
+          .strict(),
+      })
+      .strict(),
+    twilio: z
+      .object({
+        accountSid: z.string(),
+        authToken: z.string(),
+        /** The number SMS confirmations come from. Empty: no SMS. */
+        smsFrom: z.string(),
+        /** Twilio's REST API root; tests point it at a local stand-in. Empty: Twilio's own. */
+        apiBaseUrl: z.union([z.literal(''), z.url()]),
+      })
+      .strict(),
+    notify: z
+      .object({
+        attempts: z.number().int().min(1),
+        /** First retry delay; it doubles up to maxBackoffMs. */
+        backoffMs: z.number().int().positive(),
+        maxBackoffMs: z.number().int().positive(),
+        /** At most this many acknowledgments to one address per hour (no mail loops). */
+        ackPerSenderPerHour: z.number().int().min(1),
+      })
+      .strict(),
+    api: z
+      .object({
+        /** Bearer tokens of the engineer API: name → token (use long random strings). */
+        engineerTokens: z.record(z.string().min(1), z.string().min(16, 'expected a token of at least 16 characters')),
+      })
+      .strict(),
+    calendar: z.object({ extrasFile: z.string().min(1) }).strict(),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Extra closure days (beyond Polish public holidays) for the 8x5 calendar. */
+export const calendarExtrasSchema = z
+  .object({
+    closures: z.array(z.object({ date: isoDate, reason: z.string().min(1) }).strict()),
+  })
+  .strict();
+export type CalendarExtras = z.infer<typeof calendarExtrasSchema>;
+
+/**
+ * Environment variables that override settings, in one table so that the README and the
+ * error messages agree. Values are parsed as the field's type.
+ */
+export const ENV_OVERRIDES: Readonly<Record<string, { path: string; type: 'string' | 'number' }>> = {
+  HOST: { path: 'http.host', type: 'string' },
+  PORT: { path: 'http.port', type: 'number' },
+  PUBLIC_URL: { path: 'http.publicUrl', type: 'string' },
+  REDIS_URL: { path: 'redis.url', type: 'string' },
+  HEZO_REDIS_DIR: { path: 'redis.embeddedDir', type: 'string' },
+  HEZO_CONTRACTS_FILE: { path: 'contracts.file', type: 'string' },
+  HEZO_CALENDAR_EXTRAS_FILE: { path: 'calendar.extrasFile', type: 'string' },
+  LOG_LEVEL: { path: 'log.level', type: 'string' },
+  SMTP_HOST: { path: 'mail.smtp.host', type: 'string' },
+  SMTP_PORT: { path: 'mail.smtp.port', type: 'number' },
+  SMTP_USER: { path: 'mail.smtp.user', type: 'string' },
+  SMTP_PASSWORD: { path: 'mail.smtp.password', type: 'string' },
+  TWILIO_ACCOUNT_SID: { path: 'twilio.accountSid', type: 'string' },
+  TWILIO_AUTH_TOKEN: { path: 'twilio.authToken', type: 'string' },
+  TWILIO_SMS_FROM: { path: 'twilio.smsFrom', type: 'string' },
+  TWILIO_API_BASE_URL: { path: 'twilio.apiBaseUrl', type: 'string' },
+  ALERT_WEBHOOK_URL: { path: 'alerts.webhookUrl', type: 'string' },
+};
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export interface LoadSettingsOptions {
+  /** Folder holding default.json (and local.json). */
+  configDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Settings plus where they came from; paths in them are absolute. */
+export interface LoadedSettings {
+  settings: Readonly<Settings>;
+  configDir: string;
+  /** Files read, in order of precedence (last wins). */
+  sources: readonly string[];
+}
+
+export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings {
+  const env = options.env ?? process.env;
+  const configDir = path.resolve(options.configDir ?? env.HEZO_CONFIG_DIR ?? DEFAULT_CONFIG_DIR);
+  // Which layer set each leaf, so that a validation error can name the file or variable.
+  const provenance = new Map<string, string>();
+  const merged: JsonObject = {};
+  const sources: string[] = [];
+
+  const files = [path.join(configDir, 'default.json')];
+  const local = env.HEZO_CONFIG ? path.resolve(env.HEZO_CONFIG) : path.join(configDir, 'local.json');
+  if (env.HEZO_CONFIG || existsSync(local)) files.push(local);
+  for (const file of files) {
+    const layer = readJsonFile(file);
+    mergeInto(merged, layer, '', displayPath(file), provenance);
+    sources.push(file);
+  }
+
+  const envProblems: IntakeErrorDetail[] = [];
+  for (const [name, target] of Object.entries(ENV_OVERRIDES)) {
+    const raw = env[name];
+    if (raw === undefined || (raw === '' && target.type === 'number')) continue;
+    let value: Json = raw;
+    if (target.type === 'number') {
+      value = Number(raw);
+      if (!Number.isFinite(value)) {
+        envProblems.push({ path: target.path, file: `environment ${name}`, message: `expected a number, got "${raw}"` });
+        continue;
+      }
+    }
+    setPath(merged, target.path, value);
+    provenance.set(target.path, `environment ${name}`);
+  }
+  if (envProblems.length > 0) throw settingsError(envProblems);
+
+  const parsed = settingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue): IntakeErrorDetail => {
+      const fieldPath = issue.path.map(String).join('.');
+      return { path: fieldPath || '(root)', file: sourceOf(fieldPath, provenance, sources), message: describeIssue(issue) };
+    });
+    throw settingsError(details);
+  }
+
+  // Relative file paths are relative to the folder that holds config/, so the gateway can be
+  // started from any working directory.
+  const base = path.dirname(configDir);
+  const settings = parsed.data;
+  settings.redis.embeddedDir = path.resolve(base, settings.redis.embeddedDir);
+  settings.contracts.file = path.resolve(base, settings.contracts.file);
+  settings.calendar.extrasFile = path.resolve(base, settings.calendar.extrasFile);
+  return { settings: deepFreeze(settings), configDir, sources };
+}
+
+/** Reads and validates the calendar extras file named in settings. */
+export function loadCalendarExtras(file: string): CalendarExtras {
+  const parsed = calendarExtrasSchema.safeParse(readJsonFile(file));
+  if (!parsed.success) {
+    throw settingsError(
+      parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join('.') || '(root)',
+        file: displayPath(file),
+        message: describeIssue(issue),
+      })),
+    );
+  }
+  return deepFreeze(parsed.data);
+}
+
+/** One line per problem: `config/local.json: http.port: expected ...`. */
+export function formatSettingsError(error: IntakeError): string {
+  const lines = error.details.map((d) => `  ${d.file ?? 'settings'}: ${d.path}: ${d.message}`);
+  return [error.message, ...lines].join('\n');
+}
+
+function settingsError(details: IntakeErrorDetail[]): IntakeError {
+  return new IntakeError('SETTINGS_INVALID', 'The settings are invalid; the gateway did not start. Fix:', { details });
+}
+
+function readJsonFile(file: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    throw settingsError([{ path: '(file)', file: displayPath(file), message: reason }]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw settingsError([{ path: '(file)', file: displayPath(file), message: `not valid JSON: ${(error as Error).message}` }]);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw settingsError([{ path: '(root)', file: displayPath(file), message: 'expected a JSON object' }]);
+  }
+  return value as JsonObject;
+}
+
+function mergeInto(target: JsonObject, layer: JsonObject, prefix: string, source: string, provenance: Map<string, string>): void {
+  for (const [key, value] of Object.entries(layer)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    const fieldPath = prefix ? `${prefix}.${key}` : key;
+    const existing = target[key];
+    if (isPlainObject(value) && isPlainObject(existing)) {
+      mergeInto(existing, value, fieldPath, source, provenance);
+    } else {
+      target[key] = value;
+      provenance.set(fieldPath, source);
+    }
+  }
+}
+
+function setPath(target: JsonObject, fieldPath: string, value: Json): void {
+  const keys = fieldPath.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (!isPlainObject(next)) node[key] = {};
+    node = node[key] as JsonObject;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function sourceOf(fieldPath: string, provenance: Map<string, string>, sources: readonly string[]): string {
+  for (let p = fieldPath; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const source = provenance.get(p);
+    if (source) return source;
+  }
+  return sources.map(displayPath).join(' + ');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `missing; ${issue.message}`;
+  return issue.message;
+}
+
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
+
+function isPlainObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,238 @@
+/**
+ * The notify queue and its worker: every reply to a reporter and every engineer alert is a
+ * BullMQ job, so a down SMTP relay, Twilio or webhook delays a message and never loses it.
+ *
+ * Delivery is at-least-once underneath (a job re-runs after a crash or a stalled lock), so the
+ * worker makes it effectively once: a "sent" marker in Redis is written right after the
+ * provider accepted the message and checked before every send. Acknowledgments are also rate
+ * limited per address, because an auto-reply that answers an auto-reply is a mail loop.
+ */
+import { createHash } from 'node:crypto';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { Settings } from '../settings.js';
+import { MailSender } from './mail-sender.js';
+import { SmsSender } from './sms-sender.js';
+import { WebhookSender } from './webhook-sender.js';
+import { boundedClose } from '../redis/bounded-close.js';
+
+/** One message to send. The caller renders it (messages.ts); the worker only delivers. */
+export type NotificationJob =
+  | { type: 'ack-mail'; requestNumber: string; to: string; subject: string; text: string; inReplyTo?: string; references?: string[] }
+  | { type: 'ack-sms'; requestNumber: string; to: string; text: string }
+  | { type: 'alert-webhook'; requestNumber: string; event: string; payload: Record<string, unknown> }
+  | { type: 'alert-mail'; requestNumber: string; to: string[]; subject: string; text: string };
+
+export type NotificationType = NotificationJob['type'];
+
+/** What a provider did with a message, normalized; `raw` keeps the provider's own answer. */
+export type DeliveryResult =
+  | { status: 'sent'; providerId?: string; raw?: Record<string, unknown> }
+  /** Refused for good (an invalid number, a 5xx SMTP reply): retrying cannot help. */
+  | { status: 'rejected'; reason: string; raw?: Record<string, unknown> };
+
+/** Facts about the job a channel may use, e.g. to derive a stable Message-ID. */
+export interface DeliveryContext {
+  /** The caller's logical job id, e.g. `ack-mail:HZ-2026-000123`. */
+  jobId: string;
+}
+
+/** The one provider contract every channel implements (Novu-style). */
+export interface NotificationChannel {
+  /** Short name used in logs and job results: `mail`, `sms`, `webhook`. */
+  readonly name: string;
+  /** The job types this channel delivers; the notifier routes jobs by this list. */
+  readonly handles: readonly NotificationType[];
+  /**
+   * Why the channel cannot send with the current settings ("no SMTP configured"), or undefined
+   * when it can. Jobs for an unconfigured channel complete unsent, with this reason logged.
+   */
+  readonly notConfigured: string | undefined;
+  /**
+   * Delivers one message. Resolves `sent` once the provider accepted it and `rejected` when the
+   * provider refused it for good; throws when a later attempt may succeed (the queue retries).
+   */
+  send(job: NotificationJob, context: DeliveryContext): Promise<DeliveryResult>;
+  /** Releases connections; called once by Notifier.close(). */
+  close(): Promise<void>;
+}
+
+/** Name of the BullMQ queue (keys live under `<settings.intake.prefix>:notify:`). */
+export const NOTIFY_QUEUE = 'notify';
+
+/** How long a "sent" marker stops a resend: longer than completed jobs are kept. */
+const SENT_MARKER_SECONDS = 14 * 24 * 3600;
+const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 5000 };
+const KEEP_FAILED = { age: 30 * 24 * 3600 };
+const BACKOFF_TYPE = 'capped-exponential';
+const HOUR_MS = 3600_000;
+
+/**
+ * A sliding one-hour window per address, as a sorted set of job ids. Counting job ids rather
+ * than incrementing a counter keeps the check idempotent: a job that re-runs after a failed
+ * send finds itself already counted and is not charged twice.
+ * KEYS[1] window; ARGV now, windowMs, limit, jobId. Returns 1 when the job may send.
+ */
+const ACK_RATE_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** What the worker stores in BullMQ: the message and the caller's id (BullMQ's id is encoded). */
+interface StoredJob {
+  jobId: string;
+  notification: NotificationJob;
+}
+
+/** The job's return value, shown on the queue board. */
+export type NotifyOutcome =
+  | { outcome: 'sent'; channel: string; providerId?: string }
+  | { outcome: 'already-sent'; channel: string }
+  | { outcome: 'not-sent'; channel: string; reason: string };
+
+export interface NotifierOptions {
+  /** Redis to use: `{ url }` (redis:// or rediss://). Queue, worker and markers each open their own connection. */
+  connection: { url: string };
+  settings: Readonly<Settings>;
+  logger: Logger;
+  /** Replaces providers by name (`mail`, `sms`, `webhook`), e.g. to plug in another SMS vendor. */
+  channels?: Partial<Record<string, NotificationChannel>>;
+}
+
+/**
+ * The providers, listed explicitly: adding a channel means adding it here, never discovering
+ * it by path.
+ */
+export function createChannels(settings: Readonly<Settings>): NotificationChannel[] {
+  return [new MailSender(settings.mail), new SmsSender(settings.twilio), new WebhookSender(settings.alerts)];
+}
+
+/**
+ * BullMQ refuses custom ids that contain ':' (its own key separator) or look like integers. The
+ * mapping is injective, so two logical ids never share a BullMQ id: '%' and '|' are escaped
+ * first, then ':' becomes '|' (readable on the board: `ack-mail|HZ-2026-000123`).
+ */
+export function queueJobId(jobId: string): string {
+  const encoded = jobId.replace(/%/g, '%25').replace(/\|/g, '%7C').replace(/:/g, '|');
+  return `${parseInt(encoded, 10)}` === encoded ? `%N${encoded}` : encoded;
+}
+
+export class Notifier {
+  private readonly settings: Readonly<Settings>;
+  private readonly logger: Logger;
+  private readonly url: string;
+  private readonly queue: Queue<StoredJob>;
+  /** For the sent markers and the rate windows; not BullMQ's connections. */
+  private readonly redis: Redis;
+  private readonly channels: NotificationChannel[];
+  private readonly routes = new Map<NotificationType, NotificationChannel>();
+  private worker: Worker<StoredJob, NotifyOutcome> | undefined;
+
+  constructor(options: NotifierOptions) {
+    this.settings = options.settings;
+    this.logger = options.logger.child({ component: 'notifier' });
+    this.url = options.connection.url;
+    const prefix = this.settings.intake.prefix;
+    this.queue = new Queue<StoredJob>(NOTIFY_QUEUE, {
+      connection: { url: this.url },
+      prefix,
+      defaultJobOptions: {
+        attempts: this.settings.notify.attempts,
+        backoff: { type: BACKOFF_TYPE, delay: this.settings.notify.backoffMs },
+        removeOnComplete: KEEP_COMPLETED,
+        removeOnFail: KEEP_FAILED,
+      },
+    });
+    this.queue.on('error', (error) => this.logger.warn({ err: error }, 'notify queue: Redis error'));
+    this.redis = new Redis(this.url);
+    this.redis.on('error', (error) => this.logger.warn({ err: error }, 'notifier: Redis error'));
+    const overrides = options.channels ?? {};
+    this.channels = createChannels(this.settings).map((channel) => overrides[channel.name] ?? channel);
+    for (const channel of this.channels) for (const type of channel.handles) this.routes.set(type, channel);
+  }
+
+  /**
+   * Queues one message under a deterministic id (`ack-mail:HZ-2026-000123`): adding the same id
+   * again while the job is kept is ignored by BullMQ, and after that the sent marker stops it.
+   */
+  async enqueue(jobId: string, job: NotificationJob): Promise<void> {
+    await this.queue.add(job.type, { jobId, notification: job }, { jobId: queueJobId(jobId) });
+  }
+
+  /** Starts the worker that delivers queued messages (once per process that sends). */
+  startWorker(): void {
+    if (this.worker) return;
+    const { backoffMs, maxBackoffMs } = this.settings.notify;
+    this.worker = new Worker<StoredJob, NotifyOutcome>(NOTIFY_QUEUE, (job) => this.deliver(job), {
+      connection: { url: this.url },
+      prefix: this.settings.intake.prefix,
+      concurrency: 8,
+      settings: {
+        // Doubles from backoffMs and stays at maxBackoffMs: an SMTP relay down for an hour is
+        // retried every few minutes, not once a day.
+        backoffStrategy: (attemptsMade, type) =>
+          type === BACKOFF_TYPE ? Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), maxBackoffMs) : backoffMs,
+      },
+    });
+    this.worker.on('error', (error) => this.logger.warn({ err: error }, 'notify worker: Redis error'));
+    this.worker.on('failed', (job, error) => {
+      if (!job) return;
+      const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      const fields = { jobId: job.data.jobId, attempt: job.attemptsMade, err: error };
+      if (final) this.logger.error(fields, 'notification not delivered; kept as failed on the queue board');
+      else this.logger.warn(fields, 'notification delivery failed; will retry');
+    });
+  }
+
+  /** Stops the worker (waiting for sends in flight), the queue, the channels and Redis. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await boundedClose(() => worker.close(), 5_000, () => this.logger.warn('notify worker did not close within 5 s'));
+    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+    await Promise.all(this.channels.map((channel) => channel.close()));
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async deliver(job: Job<StoredJob>): Promise<NotifyOutcome> {
+    const { jobId, notification } = job.data;
+    const channel = this.routes.get(notification.type);
+    if (!channel) throw new UnrecoverableError(`no channel delivers "${notification.type}" notifications`);
+    const log = this.logger.child({ jobId, channel: channel.name, requestNumber: notification.requestNumber });
+
+    const sentKey = `${this.settings.intake.prefix}:notify:sent:${jobId}`;
+    if ((await this.redis.exists(sentKey)) === 1) {
+      log.info('notification already sent; not sending it again');
+      return { outcome: 'already-sent', channel: channel.name };
+    }
+    if (channel.notConfigured) {
+      log.warn(`not sent: ${channel.notConfigured}`);
+      return { outcome: 'not-sent', channel: channel.name, reason: channel.notConfigured };
+    }
+    if (notification.type === 'ack-mail' && !(await this.mayAcknowledge(notification.to, jobId))) {
+      const reason = `rate limit: more than ${this.settings.notify.ackPerSenderPerHour} acknowledgments to this address in an hour`;
+      log.warn({ to: notification.to }, `not sent: ${reason}`);
+      return { outcome: 'not-sent', channel: channel.name, reason };
+    }
+
+    const result = await channel.send(notification, { jobId });
+    if (result.status === 'rejected') throw new UnrecoverableError(`${channel.name} refused the message: ${result.reason}`);
+    // Right after the provider took it: a crash between here and completion re-runs the job,
+    // which then stops at the marker instead of sending twice.
+    await this.redis.set(sentKey, JSON.stringify({ at: new Date().toISOString(), providerId: result.providerId ?? null }), 'EX', SENT_MARKER_SECONDS);
+    log.info({ providerId: result.providerId }, 'notification sent');
+    return { outcome: 'sent', channel: channel.name, ...(result.providerId ? { providerId: result.providerId } : {}) };
+  }
+
+  private async mayAcknowledge(to: string, jobId: string): Promise<boolean> {
+    const address = (/<([^>]+)>/.exec(to)?.[1] ?? to).trim().toLowerCase();
+    // Hashed so that addresses (personal data) do not show up in Redis key listings.
+    const key = `${this.settings.intake.prefix}:notify:ack-rate:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
+    const allowed = await this.redis.eval(ACK_RATE_SCRIPT, 1, key, Date.now(), HOUR_MS, this.settings.notify.ackPerSenderPerHour, jobId);
+    return allowed === 1;
+  }
+}

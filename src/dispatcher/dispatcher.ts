@@ -1,0 +1,128 @@
+/**
+ * The dispatcher: the `intake` queue's worker. For each job it looks the contract and device
+ * up, decides acceptability, stamps the response deadline, stores the request and schedules
+ * its timers and notifications. Jobs run at least once (a stalled job runs again), so every
+ * step is idempotent: the store creates a request once, attachments apply once per source,
+ * timers and notifications have fixed job ids.
+ */
+import { Worker, type Job } from 'bullmq';
+import { attachToRequest, stampNewRequest } from '../domain/assessment.js';
+import type { ServiceCalendar } from '../domain/calendar.js';
+import type { ContractRegistry } from '../domain/contracts.js';
+import type { RequestEvent, ServiceRequest, ValidDraft } from '../domain/request.js';
+import { IntakeError } from '../errors.js';
+import { QUEUE_NAMES, type IntakeJobData } from '../intake/queues.js';
+import type { Logger } from '../logger.js';
+import type { EngineerAlerts } from './engineer-alerts.js';
+import type { RequestStore } from './request-store.js';
+import type { TimerService } from './timers.js';
+import { boundedClose } from '../redis/bounded-close.js';
+
+export interface DispatcherOptions {
+  connection: { url: string };
+  prefix: string;
+  concurrency: number;
+  /** The registry in force now (it reloads without restart). */
+  registry: () => ContractRegistry;
+  calendar: ServiceCalendar;
+  store: RequestStore;
+  timers: TimerService;
+  alerts: EngineerAlerts;
+  logger: Logger;
+  now?: () => number;
+  /** Called after a request is stamped, with sent→stamped latency (metrics). */
+  onStamped?: (request: ServiceRequest) => void;
+}
+
+export class Dispatcher {
+  private worker: Worker<IntakeJobData> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.worker = new Worker<IntakeJobData>(QUEUE_NAMES.intake, (job) => this.process(job), {
+      connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
+      prefix: this.options.prefix,
+      concurrency: this.options.concurrency,
+    });
+    this.worker.on('error', (error) => this.options.logger.debug({ err: error }, 'dispatcher worker error'));
+    this.worker.on('failed', (job, error) =>
+      this.options.logger.warn({ requestNumber: job?.data.requestNumber, attempts: job?.attemptsMade, err: error }, 'intake job failed; it will be retried'),
+    );
+  }
+
+  /** Resolves once the worker is connected and taking jobs. */
+  async ready(): Promise<void> {
+    await this.worker?.waitUntilReady();
+  }
+
+  /** Processes one intake job; exposed for tests that run a job twice. */
+  async process(job: Pick<Job<IntakeJobData>, 'data'>): Promise<string> {
+    const data = job.data;
+    return data.mode === 'new' ? this.fileNew(data) : this.attach(data);
+  }
+
+  private async fileNew(data: IntakeJobData): Promise<string> {
+    const { draft, requestNumber } = data;
+    let request = await this.options.store.get(requestNumber);
+    if (!request) {
+      const stamped = stampNewRequest(requestNumber, draft, this.options.registry(), this.options.calendar, this.now());
+      const created = await this.options.store.create(stamped.request, stamped.events);
+      request = created ? stamped.request : await this.options.store.get(requestNumber);
+      if (!request) throw new IntakeError('INTERNAL', `Request ${requestNumber} vanished while being filed.`);
+      if (created) {
+        this.options.onStamped?.(request);
+        this.options.logger.info(
+          { requestNumber, channel: request.channel, status: request.status, deadline: request.responseDeadline?.at },
+          'request filed',
+        );
+      }
+    }
+    // Side effects run on every attempt; their fixed ids make repeats harmless, and a crash
+    // after the store write but before them is mended by the retry.
+    await this.options.timers.schedule(request);
+    if (!draft.silent) await this.options.alerts.acknowledge(request, 'filed', threadOf(draft));
+    await this.options.alerts.filed(request);
+    if (request.escalated) await this.options.alerts.escalation(request, draft.sourceKey);
+    return request.status;
+  }
+
+  private async attach(data: IntakeJobData): Promise<string> {
+    const { draft, requestNumber, eventSource } = data;
+    const existing = await this.options.store.get(requestNumber);
+    if (!existing) {
+      // The request it answers was numbered but is not stamped yet: retry shortly.
+      throw new IntakeError('NOT_FOUND', `Request ${requestNumber} is not stored yet; the reply will be attached on retry.`);
+    }
+    const result = await this.options.store.update(requestNumber, (current) =>
+      attachToRequest(current, draft, eventSource, this.options.registry(), this.options.calendar, this.now()),
+    );
+    const events: RequestEvent[] = result.changed
+      ? result.events
+      : (await this.options.store.history(requestNumber)).filter((event) => event.id.endsWith(`:${eventSource}`));
+    const request = result.request;
+    if (events.some((event) => event.type === 'clock-started')) {
+      await this.options.timers.schedule(request);
+      if (!draft.silent) await this.options.alerts.acknowledge(request, `clock:${eventSource}`, threadOf(draft));
+    }
+    if (events.some((event) => event.type === 'escalation')) await this.options.alerts.escalation(request, eventSource);
+    if (result.changed) this.options.logger.info({ requestNumber, channel: draft.channel, kind: draft.kind, status: request.status }, 'attached to request');
+    return result.changed ? 'attached' : 'already-attached';
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (worker) {
+      await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('dispatcher worker did not close within 5 s; leaving its jobs to stall recovery'));
+    }
+  }
+}
+
+function threadOf(draft: ValidDraft): { inReplyTo?: string; references?: string[] } {
+  const messageId = draft.raw.payload?.messageId;
+  if (typeof messageId !== 'string') return {};
+  return { inReplyTo: messageId, references: [...draft.references.filter((ref) => ref.includes('@')), messageId] };
+}

@@ -1,0 +1,130 @@
+/**
+ * What the dispatcher and the timers tell people: acknowledgments to reporters (mail, SMS) and
+ * alerts to engineers and the escalation manager (webhook, mail). Everything goes through the
+ * notify queue with fixed job ids, so a dispatcher job that runs twice sends nothing twice.
+ */
+import type { ServiceRequest } from '../domain/request.js';
+import type { NotificationJob } from '../notify/notifier.js';
+import { renderAcknowledgment, renderAlert, renderSms, type AlertEvent } from '../notify/messages.js';
+import type { TimerJobData } from './timers.js';
+
+/** The part of the Notifier the dispatcher needs. */
+export interface NotificationSink {
+  /** Queues a notification under a fixed id (a second enqueue with the same id is ignored). */
+  enqueue(jobId: string, job: NotificationJob): Promise<void>;
+}
+
+export interface EngineerAlertsOptions {
+  notifier: NotificationSink;
+  engineerEmails: readonly string[];
+  escalationManagerEmails: readonly string[];
+  /** Webhook alerts are queued only when a URL is configured. */
+  webhookConfigured: boolean;
+  now?: () => number;
+}
+
+const TIMER_EVENTS: Record<TimerJobData['kind'], AlertEvent> = {
+  'response-warning': 'warning',
+  'response-breach': 'breach',
+  'delivery-reminder': 'delivery-reminder',
+  'delivery-breach': 'delivery-breach',
+  'return-reminder': 'return-reminder',
+  'return-overdue': 'return-overdue',
+};
+
+export class EngineerAlerts {
+  constructor(private readonly options: EngineerAlertsOptions) {}
+
+  /**
+   * The acknowledgment to the reporter: by mail when we have an address, by SMS for phone
+   * reports. `key` distinguishes the acknowledgment of filing from the one sent when the clock
+   * starts later (missing data arrived).
+   */
+  async acknowledge(request: ServiceRequest, key: string, thread: { inReplyTo?: string; references?: string[] } = {}): Promise<void> {
+    const input = {
+      requestNumber: request.number,
+      language: request.language,
+      status: ackStatus(request),
+      ...(request.responseDeadline ? { responseDeadline: request.responseDeadline.at } : {}),
+      missing: missingOf(request),
+      ...(request.customer ? { customer: request.customer } : {}),
+      ...(request.device ? { device: request.device } : {}),
+      ...(request.subject ? { subject: request.subject } : {}),
+      now: this.options.now?.() ?? Date.now(),
+    };
+    if (request.reporter.email) {
+      const mail = renderAcknowledgment(input);
+      await this.options.notifier.enqueue(`ack-mail:${request.number}:${key}`, {
+        type: 'ack-mail',
+        requestNumber: request.number,
+        to: request.reporter.email,
+        subject: mail.subject,
+        text: mail.text,
+        ...(thread.inReplyTo ? { inReplyTo: thread.inReplyTo } : {}),
+        ...(thread.references?.length ? { references: thread.references } : {}),
+      });
+    }
+    if (request.channel === 'phone' && request.reporter.phone) {
+      await this.options.notifier.enqueue(`ack-sms:${request.number}:${key}`, {
+        type: 'ack-sms',
+        requestNumber: request.number,
+        to: request.reporter.phone,
+        text: renderSms(input),
+      });
+    }
+  }
+
+  /** A new request, or one that needs a person (expired contract, unknown reporter). */
+  async filed(request: ServiceRequest): Promise<void> {
+    const event: AlertEvent = request.status === 'accepted' ? 'new-request' : 'needs-attention';
+    await this.send(`${event}:${request.number}`, event, request, this.options.engineerEmails, request.status !== 'accepted');
+  }
+
+  /** An escalation goes to the escalation manager at once (and to the webhook). */
+  async escalation(request: ServiceRequest, key: string): Promise<void> {
+    await this.send(`escalation:${request.number}:${key}`, 'escalation', request, this.options.escalationManagerEmails, true);
+  }
+
+  /** A timer fired: warning, breach, delivery or return reminder. */
+  async timer(timerJobId: string, request: ServiceRequest, timer: TimerJobData): Promise<void> {
+    await this.send(`timer:${timerJobId}`, TIMER_EVENTS[timer.kind], request, this.options.engineerEmails, true, {
+      minutesBefore: timer.minutesBefore,
+      deadline: timer.deadline,
+    });
+  }
+
+  private async send(
+    key: string,
+    event: AlertEvent,
+    request: ServiceRequest,
+    emails: readonly string[],
+    byMail: boolean,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    const alert = renderAlert(event, { request, ...extra, now: this.options.now?.() ?? Date.now() });
+    if (this.options.webhookConfigured) {
+      await this.options.notifier.enqueue(`alert-webhook:${key}`, { type: 'alert-webhook', requestNumber: request.number, event, payload: alert.payload });
+    }
+    if (byMail && emails.length > 0) {
+      await this.options.notifier.enqueue(`alert-mail:${key}`, {
+        type: 'alert-mail',
+        requestNumber: request.number,
+        to: [...emails],
+        subject: alert.subject,
+        text: alert.text,
+      });
+    }
+  }
+}
+
+function ackStatus(request: ServiceRequest): 'accepted' | 'needs-info' | 'unauthorized-reporter' | 'contract-expired' {
+  return request.acceptability;
+}
+
+function missingOf(request: ServiceRequest): Array<'serial' | 'contract'> {
+  if (request.status !== 'needs-info') return [];
+  const missing: Array<'serial' | 'contract'> = [];
+  if (!request.device) missing.push('serial');
+  if (!request.customer) missing.push('contract');
+  return missing;
+}

@@ -1,0 +1,169 @@
+/**
+ * The request store in Redis: each request as one JSON value, its append-only history as a
+ * list, and indexes of open requests by their next deadline and by status. Every write is
+ * one Lua script (create; compare-and-set on the request's version for updates) so that two
+ * dispatchers or an engineer action racing a reply never lose an event. (WATCH/MULTI would
+ * not do: WATCH is per connection, and one connection serves many concurrent updates.)
+ */
+import type { Redis } from 'ioredis';
+import { OPEN_STATUSES, type RequestEvent, type RequestStatus, type ServiceRequest } from '../domain/request.js';
+import { IntakeError } from '../errors.js';
+import { intakeKeys, type IntakeKeys } from '../intake/queues.js';
+
+/** What a mutation returns: the new request and the events to append, or null for "no change". */
+export type Mutation = (request: ServiceRequest) => { request: ServiceRequest; events: RequestEvent[] } | null;
+
+export interface ListOptions {
+  status?: RequestStatus;
+  channel?: string;
+  contract?: string;
+  limit?: number;
+}
+
+// KEYS: request, history, open zset, status set, changes channel.
+// ARGV: number, json, score ('' when not open), status, events (json each).
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
+redis.call('SADD', KEYS[4], ARGV[1])
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('PUBLISH', KEYS[5], ARGV[1])
+return 1
+`;
+
+// KEYS: request, history, open zset, old status set, new status set, changes channel.
+// ARGV: number, expected version, json, score ('' to leave the open index), events (json each).
+const COMPARE_AND_SET = `
+local current = redis.call('GET', KEYS[1])
+if not current then return -1 end
+if tostring(cjson.decode(current).version) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[3])
+if KEYS[4] ~= KEYS[5] then
+  redis.call('SREM', KEYS[4], ARGV[1])
+  redis.call('SADD', KEYS[5], ARGV[1])
+end
+if ARGV[4] == '' then redis.call('ZREM', KEYS[3], ARGV[1]) else redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1]) end
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('PUBLISH', KEYS[6], ARGV[1])
+return 1
+`;
+
+type ScriptedRedis = Redis & {
+  hezoCreateRequest(...args: string[]): Promise<number>;
+  hezoCompareAndSet(...args: string[]): Promise<number>;
+};
+
+export class RequestStore {
+  readonly keys: IntakeKeys;
+
+  constructor(private readonly redis: Redis, prefix: string) {
+    this.keys = intakeKeys(prefix);
+    redis.defineCommand('hezoCreateRequest', { numberOfKeys: 5, lua: CREATE });
+    redis.defineCommand('hezoCompareAndSet', { numberOfKeys: 6, lua: COMPARE_AND_SET });
+  }
+
+  async get(number: string): Promise<ServiceRequest | null> {
+    const json = await this.redis.get(this.keys.request(number));
+    return json ? (JSON.parse(json) as ServiceRequest) : null;
+  }
+
+  async history(number: string): Promise<RequestEvent[]> {
+    const items = await this.redis.lrange(this.keys.history(number), 0, -1);
+    return items.map((item) => JSON.parse(item) as RequestEvent);
+  }
+
+  /** Stores a new request with its first events; false (and no change) if it exists already. */
+  async create(request: ServiceRequest, events: RequestEvent[]): Promise<boolean> {
+    const score = openScore(request);
+    const created = await (this.redis as ScriptedRedis).hezoCreateRequest(
+      this.keys.request(request.number),
+      this.keys.history(request.number),
+      this.keys.openByDeadline,
+      this.keys.byStatus(request.status),
+      this.keys.changes,
+      request.number,
+      JSON.stringify(request),
+      score === null ? '' : String(score),
+      request.status,
+      ...events.map((event) => JSON.stringify(event)),
+    );
+    return created === 1;
+  }
+
+  /**
+   * Applies a mutation with optimistic locking: read, mutate, write only if nobody else wrote
+   * in between, else read again. Returns the stored request (changed or not).
+   */
+  async update(number: string, mutate: Mutation): Promise<{ request: ServiceRequest; changed: boolean; events: RequestEvent[] }> {
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const current = await this.get(number);
+      if (!current) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
+      const result = mutate(structuredClone(current));
+      if (!result) return { request: current, changed: false, events: [] };
+      const next = { ...result.request, version: current.version + 1, updatedAt: new Date().toISOString() };
+      const score = openScore(next);
+      const written = await (this.redis as ScriptedRedis).hezoCompareAndSet(
+        this.keys.request(number),
+        this.keys.history(number),
+        this.keys.openByDeadline,
+        this.keys.byStatus(current.status),
+        this.keys.byStatus(next.status),
+        this.keys.changes,
+        number,
+        String(current.version),
+        JSON.stringify(next),
+        score === null ? '' : String(score),
+        ...result.events.map((event) => JSON.stringify(event)),
+      );
+      if (written === 1) return { request: next, changed: true, events: result.events };
+      if (written === -1) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
+    }
+    throw new IntakeError('INTERNAL', `Request ${number} is being changed by many writers at once; try again.`);
+  }
+
+  /** Open requests, most urgent first: ordered by their next deadline, those without one last. */
+  async listOpen(options: ListOptions = {}): Promise<ServiceRequest[]> {
+    const numbers = await this.redis.zrange(this.keys.openByDeadline, '0', '-1');
+    const requests: ServiceRequest[] = [];
+    const limit = options.limit ?? 500;
+    for (let i = 0; i < numbers.length && requests.length < limit; i += 500) {
+      const batch = numbers.slice(i, i + 500);
+      const values = await this.redis.mget(batch.map((n) => this.keys.request(n)));
+      for (const value of values) {
+        if (!value) continue;
+        const request = JSON.parse(value) as ServiceRequest;
+        if (options.status && request.status !== options.status) continue;
+        if (options.channel && request.channel !== options.channel) continue;
+        if (options.contract && request.contractNumber !== options.contract) continue;
+        requests.push(request);
+        if (requests.length >= limit) break;
+      }
+    }
+    return requests;
+  }
+
+  /** Request numbers per status, for metrics and the ops page's filters. */
+  async countByStatus(): Promise<Record<RequestStatus, number>> {
+    const statuses = [...OPEN_STATUSES, 'closed'] as RequestStatus[];
+    const counts = await Promise.all(statuses.map((status) => this.redis.scard(this.keys.byStatus(status))));
+    return Object.fromEntries(statuses.map((status, i) => [status, counts[i] ?? 0])) as Record<RequestStatus, number>;
+  }
+}
+
+/**
+ * The deadline an open request is sorted by: the one that is running now. Closed requests
+ * leave the index; open ones with no clock (waiting for data or a person) sort last.
+ */
+export function openScore(request: ServiceRequest): number | null {
+  if (request.status === 'closed') return null;
+  const running =
+    request.status === 'accepted'
+      ? request.responseDeadline
+      : request.status === 'verified' || request.status === 'shipped'
+        ? request.deliveryDeadline
+        : request.status === 'delivered'
+          ? request.returnDeadline
+          : undefined;
+  return running ? Date.parse(running.at) : Number.MAX_SAFE_INTEGER;
+}

@@ -1,0 +1,177 @@
+/**
+ * The shapes that cross the gateway: the IntakeDraft every channel hands to submit(), and the
+ * ServiceRequest the dispatcher stores. Pure data and rules, no I/O.
+ */
+import { z } from 'zod';
+
+export const CHANNELS = ['phone', 'email', 'portal'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Request numbers as people read and type them: HZ-2026-000123. */
+export const REQUEST_NUMBER = /^HZ-\d{4}-\d{6}$/;
+/** Finds request numbers in free text (subjects, bodies, speech), tolerant of case. */
+export const REQUEST_NUMBER_IN_TEXT = /\bHZ-(\d{4})-(\d{6})\b/gi;
+
+export function formatRequestNumber(year: number, sequence: number): string {
+  return `HZ-${year}-${String(sequence).padStart(6, '0')}`;
+}
+
+const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 instant with an offset or Z' });
+
+export const attachmentSchema = z
+  .object({
+    /** Sanitized file name, safe to show and to offer as a download name. */
+    name: z.string().min(1).max(255),
+    type: z.string().min(1).max(255),
+    size: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Where the attachment store keeps it (a key, never a path from the sender). */
+    storageKey: z.string().min(1).max(512),
+  })
+  .strict();
+export type Attachment = z.infer<typeof attachmentSchema>;
+
+export const reporterSchema = z
+  .object({
+    name: z.string().max(200).optional(),
+    email: z.string().max(320).optional(),
+    phone: z.string().max(40).optional(),
+  })
+  .strict();
+export type Reporter = z.infer<typeof reporterSchema>;
+
+/** The one shape every channel hands to intake (DESIGN.md section 4). */
+export const intakeDraftSchema = z
+  .object({
+    channel: z.enum(CHANNELS),
+    kind: z.enum(['service', 'escalation']),
+    /** CallSid, `mail:<Message-ID>`, portal client + idempotency key: the same input twice is one request. */
+    sourceKey: z.string().min(1).max(1000),
+    /** When the customer sent it: call start, INTERNALDATE, portal submission. */
+    sentAt: instant,
+    reporter: reporterSchema,
+    serialNumber: z.string().max(100).optional(),
+    contractNumber: z.string().max(100).optional(),
+    subject: z.string().max(2000).optional(),
+    description: z.string().max(100_000).optional(),
+    language: z.enum(['pl', 'en']),
+    attachments: z.array(attachmentSchema).max(1000).default([]),
+    /** Request numbers or Message-IDs this input answers; a match attaches it to that request. */
+    references: z.array(z.string().max(1000)).max(100).default([]),
+    /** Where the original is kept, and the vendor payload as received (kept beside the draft). */
+    raw: z
+      .object({
+        location: z.string().max(2000).optional(),
+        /** Channel-specific details (collected IVR answers, Message-ID, portal client name). */
+        payload: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Old mail imported on first connection: stamp it, but send no acknowledgment. */
+    silent: z.boolean().default(false),
+  })
+  .strict();
+export type IntakeDraft = z.input<typeof intakeDraftSchema>;
+export type ValidDraft = z.output<typeof intakeDraftSchema>;
+
+/**
+ * Where a request stands. `accepted` is the only state whose response clock runs; the three
+ * states before it are open but wait for data or for a person.
+ */
+export const REQUEST_STATUSES = [
+  'needs-info',
+  'unauthorized-reporter',
+  'contract-expired',
+  'accepted',
+  'contacted',
+  'verified',
+  'shipped',
+  'delivered',
+  'returned',
+  'closed',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export type Acceptability = 'accepted' | 'needs-info' | 'unauthorized-reporter' | 'contract-expired';
+
+/** Engineer actions (DESIGN.md section 1) and which statuses each may follow. */
+export const ACTIONS = {
+  contacted: ['accepted', 'needs-info', 'unauthorized-reporter', 'contract-expired'],
+  'reporter-confirmed': ['unauthorized-reporter'],
+  verified: ['contacted'],
+  shipped: ['verified'],
+  delivered: ['shipped'],
+  returned: ['delivered'],
+  closed: ['needs-info', 'unauthorized-reporter', 'contract-expired', 'accepted', 'contacted', 'verified', 'shipped', 'delivered', 'returned'],
+} as const satisfies Record<string, readonly RequestStatus[]>;
+export type Action = keyof typeof ACTIONS;
+
+/** The status an action leads to. `reporter-confirmed` starts the clock: the request becomes accepted. */
+export function statusAfter(action: Action): RequestStatus {
+  return action === 'reporter-confirmed' ? 'accepted' : action;
+}
+
+export function canApply(action: Action, status: RequestStatus): boolean {
+  return (ACTIONS[action] as readonly RequestStatus[]).includes(status);
+}
+
+/** One line of a request's append-only history. */
+export interface RequestEvent {
+  /** Unique per request; replays of the same source write the same id and are skipped. */
+  id: string;
+  at: string;
+  type: string;
+  /** Who: `system`, `engineer:<name>`, `reporter`, the channel. */
+  actor: string;
+  /** Where it came from: a source key, an API call, a timer. */
+  source: string;
+  /** Internal notes are never shown to the customer. */
+  internal?: boolean;
+  data?: Record<string, unknown>;
+}
+
+export interface Deadline {
+  at: string;
+  trace: string;
+}
+
+/** The request as stored and shown to engineers. */
+export interface ServiceRequest {
+  number: string;
+  status: RequestStatus;
+  acceptability: Acceptability;
+  /** Why it is not accepted, in words an engineer can act on. */
+  reason?: string;
+  channel: Channel;
+  kind: 'service' | 'escalation';
+  escalated: boolean;
+  sourceKey: string;
+  sentAt: string;
+  /** When the response clock started: sentAt, or when missing data / confirmation arrived. */
+  clockStartedAt?: string;
+  stampedAt: string;
+  language: 'pl' | 'en';
+  reporter: Reporter;
+  /** As given by the reporter, and as matched against the registry. */
+  serialNumber?: string;
+  contractNumber?: string;
+  customer?: string;
+  device?: { serial: string; model: string };
+  package?: 'SOS' | 'AHB';
+  window?: '8x5' | '24x7';
+  onsite?: '8h' | 'NBD' | null;
+  subject?: string;
+  description?: string;
+  attachments: Attachment[];
+  raw: { location?: string; payload?: Record<string, unknown> };
+  responseDeadline?: Deadline;
+  firstResponse?: { at: string; by: string; met: boolean };
+  deliveryDeadline?: Deadline;
+  returnDeadline?: Deadline;
+  /** Sources already applied (replies, escalations), so a replayed job changes nothing. */
+  appliedSources: string[];
+  updatedAt: string;
+  version: number;
+}
+
+export const OPEN_STATUSES: readonly RequestStatus[] = REQUEST_STATUSES.filter((s) => s !== 'closed');

@@ -1,0 +1,65 @@
+/**
+ * Every queue, its job options and its Redis keys are defined here, in one place (issue [2/7]):
+ * intake (drafts waiting to be stamped), timers (breach warnings, delivery and return
+ * reminders as delayed jobs) and notify (mail, SMS, webhooks; see src/notify/notifier.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { DefaultJobOptions } from 'bullmq';
+import type { ValidDraft } from '../domain/request.js';
+
+export const QUEUE_NAMES = { intake: 'intake', timers: 'timers', notify: 'notify' } as const;
+
+/** The payload of an intake job: the draft and what submit() already decided. */
+export interface IntakeJobData {
+  requestNumber: string;
+  /** `new`: file a request; `attach`: add the draft to an existing request as an event. */
+  mode: 'new' | 'attach';
+  draft: ValidDraft;
+  submittedAt: string;
+  /** The id under which an attachment is applied once (the source key, or a variant of it). */
+  eventSource: string;
+}
+
+/**
+ * Intake jobs are retried with backoff (a Redis hiccup or a registry reload must not lose a
+ * request) and removed once completed: the idempotency record lives apart from the job, in
+ * `sourceKey(...)`, so removing the job never lets a duplicate through.
+ */
+export function intakeJobOptions(attempts: number): DefaultJobOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: false,
+  };
+}
+
+/**
+ * BullMQ job ids must not contain ':' and must not look like integers; a hash of the source
+ * key is safe, fixed-length and the same in every process.
+ */
+export function jobIdFor(kind: string, key: string): string {
+  return `${kind}-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
+/** Redis keys of the intake and the request store, all under the deployment prefix. */
+export function intakeKeys(prefix: string) {
+  return {
+    /** Hash per source key: number, mode, queued, escalated. The idempotency record. */
+    source: (sourceKey: string) => `${prefix}:source:${createHash('sha256').update(sourceKey).digest('hex')}`,
+    /** Yearly request sequence. */
+    sequence: (year: number) => `${prefix}:seq:${year}`,
+    /** Exists once a number is allocated (so references can be resolved before it is stamped). */
+    number: (requestNumber: string) => `${prefix}:number:${requestNumber}`,
+    /** Message-ID (ours or the reporter's) → request number, for threading replies. */
+    messageId: (messageId: string) => `${prefix}:msgid:${messageId.toLowerCase()}`,
+    request: (requestNumber: string) => `${prefix}:req:${requestNumber}`,
+    history: (requestNumber: string) => `${prefix}:req:${requestNumber}:history`,
+    /** Open requests scored by response deadline (ms); those without a clock score +inf. */
+    openByDeadline: `${prefix}:open`,
+    byStatus: (status: string) => `${prefix}:status:${status}`,
+    /** Pub/sub channel announcing changed request numbers (ops page SSE). */
+    changes: `${prefix}:changes`,
+  };
+}
+export type IntakeKeys = ReturnType<typeof intakeKeys>;

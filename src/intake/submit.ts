@@ -1,0 +1,187 @@
+/**
+ * submit(draft): the one door every channel uses. Validates the draft, gives it a request
+ * number (or finds the request it answers), and puts a job in the `intake` queue — resolving
+ * only once Redis has the job, so that a channel acknowledges its source (moves the mail,
+ * answers 2xx, tells the caller) only for what is durably queued (DESIGN.md section 6).
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DateTime } from 'luxon';
+import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
+import { IntakeError, isIntakeError } from '../errors.js';
+import { boundedClose } from '../redis/bounded-close.js';
+import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
+
+/** What submit() tells the channel. */
+export interface SubmitResult {
+  requestNumber: string;
+  /** `new` request, or `attach`ed to the request it answers (reply, escalation). */
+  mode: 'new' | 'attach';
+  /** The same source key was submitted before: nothing new was queued. */
+  duplicate: boolean;
+}
+
+/** The contract channels depend on (tests and channels take this, not the class). */
+export interface Intake {
+  /** Files a draft; rejects with a retryable IntakeError when Redis cannot take it. */
+  submit(draft: IntakeDraft): Promise<SubmitResult>;
+}
+
+export interface IntakeServiceOptions {
+  redisUrl: string;
+  prefix: string;
+  dispatchAttempts: number;
+  /** How long to wait for Redis before answering "unavailable, retry" (a caller is waiting). */
+  timeoutMs: number;
+  /** For tests: the clock that picks the year of new request numbers. */
+  now?: () => number;
+}
+
+/**
+ * Allocation in one atomic script, so that concurrent submits of one source key (the same
+ * mail seen by two processes, a replayed webhook) get one number and never two.
+ * KEYS: source record, sequence. ARGV: prefix, year, kind, own Message-ID, refs (`n:` number,
+ * `m:` Message-ID). Keys built from the prefix inside the script tie it to one Redis node:
+ * Sentinel is fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
+ */
+const ALLOCATE = `
+local existing = redis.call('HGETALL', KEYS[1])
+if #existing > 0 then
+  local h = {}
+  for i = 1, #existing, 2 do h[existing[i]] = existing[i + 1] end
+  return {'1', h.number, h.mode, h.queued or '0', h.kind or ''}
+end
+local target = false
+for i = 5, #ARGV do
+  local kind = string.sub(ARGV[i], 1, 2)
+  local value = string.sub(ARGV[i], 3)
+  if kind == 'n:' and redis.call('EXISTS', ARGV[1] .. ':number:' .. value) == 1 then
+    target = value
+  elseif kind == 'm:' then
+    target = redis.call('GET', ARGV[1] .. ':msgid:' .. value)
+  end
+  if target then break end
+end
+local mode = 'attach'
+if not target then
+  local seq = redis.call('INCR', KEYS[2])
+  target = string.format('HZ-%s-%06d', ARGV[2], seq)
+  redis.call('SET', ARGV[1] .. ':number:' .. target, '1')
+  mode = 'new'
+end
+redis.call('HSET', KEYS[1], 'number', target, 'mode', mode, 'queued', '0', 'kind', ARGV[3])
+if ARGV[4] ~= '' then redis.call('SET', ARGV[1] .. ':msgid:' .. ARGV[4], target, 'NX') end
+return {'0', target, mode, '0', ARGV[3]}
+`;
+
+export class IntakeService implements Intake {
+  private readonly redis: Redis;
+  /** The queue's own connection: BullMQ does not close a connection it was handed. */
+  private readonly queueRedis: Redis;
+  private readonly queue: Queue<IntakeJobData>;
+  private readonly keys: IntakeKeys;
+
+  constructor(private readonly options: IntakeServiceOptions) {
+    // No offline queue: while Redis is down a command fails at once instead of waiting in
+    // memory, so the channel can answer 503 / keep the mail / play the fallback.
+    const connection = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: options.timeoutMs };
+    this.redis = new Redis(options.redisUrl, connection);
+    this.redis.on('error', () => undefined);
+    this.redis.defineCommand('hezoAllocate', { numberOfKeys: 2, lua: ALLOCATE });
+    this.queueRedis = new Redis(options.redisUrl, connection);
+    this.queueRedis.on('error', () => undefined);
+    this.queue = new Queue<IntakeJobData>(QUEUE_NAMES.intake, {
+      connection: this.queueRedis,
+      prefix: options.prefix,
+      defaultJobOptions: intakeJobOptions(options.dispatchAttempts),
+    });
+    this.queue.on('error', () => undefined);
+    this.keys = intakeKeys(options.prefix);
+  }
+
+  /** Resolves when both connections are up (submit() fails fast until then). */
+  async ready(): Promise<void> {
+    await Promise.all([waitReady(this.redis), waitReady(this.queueRedis)]);
+    await this.queue.waitUntilReady();
+  }
+
+  async submit(input: IntakeDraft): Promise<SubmitResult> {
+    const draft = validateDraft(input);
+    return this.withTimeout(async () => {
+      const year = DateTime.fromMillis(this.options.now?.() ?? Date.now(), { zone: 'Europe/Warsaw' }).year;
+      const refs = draft.references.map((ref) => (/^HZ-\d{4}-\d{6}$/i.test(ref) ? `n:${ref.toUpperCase()}` : `m:${normalizeMessageId(ref)}`));
+      const ownMessageId = typeof draft.raw.payload?.messageId === 'string' ? normalizeMessageId(draft.raw.payload.messageId) : '';
+      const sourceKey = this.keys.source(draft.sourceKey);
+      const [duplicate, requestNumber, mode, queued, storedKind] = (await (
+        this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }
+      ).hezoAllocate(sourceKey, this.keys.sequence(year), this.options.prefix, String(year), draft.kind, ownMessageId, ...refs)) as [
+        string, string, 'new' | 'attach', string, string,
+      ];
+
+      if (queued !== '1') {
+        // First submit, or a retry after a crash between allocation and queueing.
+        const data: IntakeJobData = { requestNumber, mode, draft, submittedAt: new Date().toISOString(), eventSource: draft.sourceKey };
+        await this.queue.add(mode, data, { jobId: jobIdFor('intake', draft.sourceKey) });
+        await this.redis.hset(sourceKey, 'queued', '1');
+      } else if (duplicate === '1' && draft.kind === 'escalation' && storedKind !== 'escalation') {
+        // One mail sent to pomoc@ and escalation@: one request, flagged as an escalation.
+        const data: IntakeJobData = {
+          requestNumber,
+          mode: 'attach',
+          draft,
+          submittedAt: new Date().toISOString(),
+          eventSource: `${draft.sourceKey}#escalation`,
+        };
+        await this.queue.add('attach', data, { jobId: jobIdFor('escalate', draft.sourceKey) });
+        await this.redis.hset(sourceKey, 'kind', 'escalation');
+      }
+      return { requestNumber, mode, duplicate: duplicate === '1' };
+    });
+  }
+
+  async close(): Promise<void> {
+    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+    this.queueRedis.disconnect();
+    this.redis.disconnect();
+  }
+
+  private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.options.timeoutMs} ms; nothing was filed, try again.`)),
+        this.options.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([work(), timeout]);
+    } catch (error) {
+      if (isIntakeError(error)) throw error;
+      throw new IntakeError('REDIS_UNAVAILABLE', `Redis is unavailable (${(error as Error).message}); nothing was filed, try again.`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Parses a draft; every field's problem at once, as IntakeError DRAFT_INVALID. */
+export function validateDraft(input: IntakeDraft): ValidDraft {
+  const parsed = intakeDraftSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new IntakeError('DRAFT_INVALID', 'The request is incomplete or malformed; see details.', {
+    details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
+  });
+}
+
+/** `<ABC@x.pl>` and `abc@X.pl` are the same Message-ID for threading. */
+export function normalizeMessageId(messageId: string): string {
+  return messageId.trim().replace(/^<|>$/g, '').toLowerCase();
+}
+
+async function waitReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', () => resolve());
+    redis.once('end', () => reject(new IntakeError('REDIS_UNAVAILABLE', 'Redis connection ended before it was ready.')));
+  });
+}

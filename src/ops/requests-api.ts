@@ -1,0 +1,129 @@
+/**
+ * The engineer API (`/api/v1/requests`): the open list ordered by deadline, one request with
+ * its history, and the actions of DESIGN.md section 1 — contacted, verified, shipped,
+ * delivered, returned, closed, reporter-confirmed — plus notes. Illegal transitions are 409
+ * with the current status.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { ServiceCalendar } from '../domain/calendar.js';
+import { windowTimeBetween } from '../domain/deadlines.js';
+import { addNote, applyAction } from '../domain/request-actions.js';
+import { ACTIONS, CHANNELS, REQUEST_NUMBER, REQUEST_STATUSES, type Action, type ServiceRequest } from '../domain/request.js';
+import type { EngineerAlerts } from '../dispatcher/engineer-alerts.js';
+import type { RequestStore } from '../dispatcher/request-store.js';
+import type { TimerService } from '../dispatcher/timers.js';
+import { IntakeError } from '../errors.js';
+import { bearerAuth, type Principal } from './bearer-auth.js';
+
+export interface RequestsApiDeps {
+  store: RequestStore;
+  timers: TimerService;
+  alerts: EngineerAlerts;
+  calendar: ServiceCalendar;
+  engineerTokens: Readonly<Record<string, string>>;
+  now?: () => number;
+}
+
+const actionBody = z
+  .object({
+    /** When it happened, if not now (a call logged afterwards). */
+    at: z.iso.datetime({ offset: true }).optional(),
+    note: z.string().max(10_000).optional(),
+    /** Client-chosen id: a retried POST records the action once. */
+    id: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+const noteBody = z.object({ text: z.string().min(1).max(10_000), internal: z.boolean().default(true), id: z.string().min(1).max(200).optional() }).strict();
+
+const listQuery = z
+  .object({
+    status: z.enum(REQUEST_STATUSES).optional(),
+    channel: z.enum(CHANNELS).optional(),
+    contract: z.string().max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+
+export function requestsApi(deps: RequestsApiDeps): Router {
+  const router = Router();
+  const now = deps.now ?? Date.now;
+  router.use(bearerAuth(deps.engineerTokens));
+  router.use(express.json({ limit: '64kb' }));
+
+  router.get('/', async (req, res) => {
+    const query = parse(listQuery, req.query);
+    const requests = await deps.store.listOpen(query);
+    const at = now();
+    res.json({ requests: requests.map((request) => withCountdown(request, at, deps.calendar)) });
+  });
+
+  router.get('/:number', async (req, res) => {
+    const number = requestNumber(req.params.number);
+    const request = await deps.store.get(number);
+    if (!request) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
+    res.json({ request: withCountdown(request, now(), deps.calendar), history: await deps.store.history(number) });
+  });
+
+  router.post('/:number/notes', async (req, res) => {
+    const number = requestNumber(req.params.number);
+    const body = parse(noteBody, req.body ?? {});
+    const actor = `engineer:${(res.locals.principal as Principal).name}`;
+    const result = await deps.store.update(number, (request) =>
+      addNote(request, { id: `note:${body.id ?? randomUUID()}`, text: body.text, actor, internal: body.internal, atMs: now() }),
+    );
+    res.status(201).json({ request: result.request, events: result.events });
+  });
+
+  router.post('/:number/:action', async (req, res) => {
+    const number = requestNumber(req.params.number);
+    const action = req.params.action;
+    if (!(action in ACTIONS)) {
+      throw new IntakeError('NOT_FOUND', `Unknown action "${action}"; one of: ${Object.keys(ACTIONS).join(', ')}, notes.`);
+    }
+    const body = parse(actionBody, req.body ?? {});
+    const atMs = body.at ? Date.parse(body.at) : now();
+    if (atMs > now() + 60_000) throw invalid('at', 'must not be in the future');
+    const actor = `engineer:${(res.locals.principal as Principal).name}`;
+    const result = await deps.store.update(number, (request) =>
+      applyAction(
+        request,
+        { action: action as Action, atMs, actor, id: `${action}:${body.id ?? randomUUID()}`, ...(body.note ? { note: body.note } : {}) },
+        deps.calendar,
+      ),
+    );
+    if (result.changed) {
+      await deps.timers.schedule(result.request);
+      if (action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${result.events[0]?.id ?? ''}`);
+    }
+    res.json({ request: result.request, events: result.events });
+  });
+
+  return router;
+}
+
+/** Countdown in window time: an 8x5 request on Friday 16:55 shows its clock paused, not late. */
+export function withCountdown(request: ServiceRequest, atMs: number, calendar: ServiceCalendar): ServiceRequest & { responseRemainingMs?: number } {
+  if (request.status !== 'accepted' || !request.responseDeadline || !request.window) return request;
+  return { ...request, responseRemainingMs: windowTimeBetween(atMs, Date.parse(request.responseDeadline.at), request.window, calendar) };
+}
+
+function requestNumber(text: string | undefined): string {
+  const number = (text ?? '').toUpperCase();
+  if (!REQUEST_NUMBER.test(number)) throw invalid('number', 'expected a request number like HZ-2026-000123');
+  return number;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new IntakeError('INPUT_INVALID', 'The request is malformed; see details.', {
+    details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message })),
+  });
+}
+
+function invalid(path: string, message: string): IntakeError {
+  return new IntakeError('INPUT_INVALID', `${path} ${message}.`, { details: [{ path, message }] });
+}

@@ -1,0 +1,218 @@
+/**
+ * Boot: settings, the private Redis when REDIS_URL is unset, the roles this process runs,
+ * and an orderly drain on SIGTERM/SIGINT.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import { buildApp } from './app.js';
+import { Dispatcher } from './dispatcher/dispatcher.js';
+import { EngineerAlerts } from './dispatcher/engineer-alerts.js';
+import { RequestStore } from './dispatcher/request-store.js';
+import { TimerService } from './dispatcher/timers.js';
+import { ServiceCalendar } from './domain/calendar.js';
+import { IntakeError } from './errors.js';
+import { IntakeService } from './intake/submit.js';
+import type { Logger } from './logger.js';
+import { createLogger } from './logger.js';
+import { Notifier } from './notify/notifier.js';
+import { Readiness } from './ops/health.js';
+import { requestsApi } from './ops/requests-api.js';
+import { EmbeddedRedis } from './redis/embedded-redis.js';
+import { RegistryWatcher } from './registry/registry-watcher.js';
+import { loadCalendarExtras, loadSettings, type LoadSettingsOptions, type Settings } from './settings.js';
+
+/** The roles one process can run; the default runs them all (DESIGN.md section 4). */
+export const ROLES = ['web', 'dispatcher', 'timers', 'notify'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Parses `--roles web,dispatcher`; throws a USAGE error naming the unknown role. */
+export function parseRoles(text: string | undefined): Role[] {
+  if (!text) return [...ROLES];
+  const roles = text.split(',').map((role) => role.trim()).filter(Boolean);
+  for (const role of roles) {
+    if (!(ROLES as readonly string[]).includes(role)) throw new IntakeError('USAGE', `unknown role "${role}"; roles are ${ROLES.join(', ')}`);
+  }
+  return roles as Role[];
+}
+
+/** What a started gateway holds; `stop()` releases it all in reverse order. */
+export interface Gateway {
+  settings: Readonly<Settings>;
+  logger: Logger;
+  redisUrl: string;
+  roles: readonly Role[];
+  /** The address the HTTP server listens on (web role), else empty. */
+  url: string;
+  calendar: ServiceCalendar;
+  registry: RegistryWatcher;
+  store: RequestStore;
+  intake: IntakeService;
+  /** Engineer API tokens generated because none were configured (embedded default). */
+  generatedTokens: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions extends LoadSettingsOptions {
+  logger?: Logger;
+  roles?: readonly Role[];
+  /** For tests: the clock of stamping and timers. */
+  now?: () => number;
+}
+
+export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
+  const { settings } = loadSettings(options);
+  const logger = options.logger ?? createLogger(settings.log.level);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stop = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        logger.debug({ step: cleanup.toString().slice(0, 80) }, 'stopping');
+        await cleanup();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const calendar = new ServiceCalendar({
+      extraClosures: loadCalendarExtras(settings.calendar.extrasFile).closures.map((c) => c.date),
+    });
+    const registry = await RegistryWatcher.open(settings.contracts.file, {
+      onReload: (info) => logger.info(info, 'contract registry reloaded'),
+      onError: (error) => logger.error({ err: error, details: error.details }, 'contract registry change rejected; keeping the previous registry'),
+    });
+    cleanups.push(() => registry.close());
+
+    let redisUrl = settings.redis.url;
+    if (!redisUrl) {
+      const embedded = await EmbeddedRedis.start({ dir: settings.redis.embeddedDir });
+      cleanups.push(() => embedded.stop());
+      redisUrl = embedded.url;
+      logger.info({ dir: embedded.dir, port: embedded.port }, 'started a private redis-server (REDIS_URL is unset)');
+    }
+    const redis = new Redis(redisUrl, {
+      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: settings.redis.commandTimeoutMs,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+    });
+    redis.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+    cleanups.push(async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    });
+
+    const roles = options.roles ?? ROLES;
+    const prefix = settings.intake.prefix;
+    const connection = { url: redisUrl };
+    const store = new RequestStore(redis, prefix);
+    const notifier = new Notifier({ connection, settings, logger });
+    cleanups.push(() => notifier.close());
+    const alerts = new EngineerAlerts({
+      notifier,
+      engineerEmails: settings.alerts.engineerEmails,
+      escalationManagerEmails: settings.alerts.escalationManagerEmails,
+      webhookConfigured: settings.alerts.webhookUrl !== '',
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const timers = new TimerService({
+      connection,
+      prefix,
+      warnMinutesBefore: settings.alerts.warnMinutesBefore,
+      calendar,
+      store,
+      alerts,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    cleanups.push(() => timers.close());
+    const intake = new IntakeService({
+      redisUrl,
+      prefix,
+      dispatchAttempts: settings.intake.dispatchAttempts,
+      timeoutMs: settings.redis.commandTimeoutMs,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    cleanups.push(() => intake.close());
+    await intake.ready();
+
+    if (roles.includes('notify')) notifier.startWorker();
+    if (roles.includes('timers')) timers.startWorker();
+    if (roles.includes('dispatcher')) {
+      const dispatcher = new Dispatcher({
+        connection,
+        prefix,
+        concurrency: settings.intake.dispatchConcurrency,
+        registry: () => registry.current,
+        calendar,
+        store,
+        timers,
+        alerts,
+        logger,
+        ...(options.now ? { now: options.now } : {}),
+      });
+      dispatcher.start();
+      cleanups.push(() => dispatcher.close());
+      await dispatcher.ready();
+    }
+
+    const generatedTokens: Record<string, string> = {};
+    let engineerTokens = settings.api.engineerTokens;
+    if (Object.keys(engineerTokens).length === 0) {
+      // The embedded default has no configured tokens; one is made for this run and printed
+      // by `serve`, so the API can be tried without editing config.
+      generatedTokens.local = randomBytes(24).toString('base64url');
+      engineerTokens = generatedTokens;
+    }
+
+    const readiness = new Readiness();
+    readiness.register('redis', async () => {
+      const started = performance.now();
+      const answer = await redis.ping();
+      return { ok: answer === 'PONG', detail: `${answer} in ${Math.round(performance.now() - started)} ms` };
+    });
+    readiness.register('contracts', () => ({
+      ok: registry.current.size > 0,
+      detail: `${registry.current.size} contracts from ${registry.file}`,
+    }));
+
+    let url = '';
+    if (roles.includes('web')) {
+      const app = buildApp({
+        readiness,
+        logger,
+        routes: [{ path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) }],
+      });
+      const server = await listen(app, settings.http.port, settings.http.host);
+      cleanups.push(() => closeServer(server));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : settings.http.port;
+      url = `http://${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${port}`;
+      logger.info({ url, publicUrl: settings.http.publicUrl, roles }, 'hezo-intake is listening');
+    } else {
+      logger.info({ roles }, 'hezo-intake is running');
+    }
+
+    return { settings, logger, redisUrl, roles, url, calendar, registry, store, intake, generatedTokens, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function listen(app: ReturnType<typeof buildApp>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    server.once('error', reject);
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    // Keep-alive connections would hold close() open; in-flight requests still finish.
+    server.closeIdleConnections();
+  });
+}

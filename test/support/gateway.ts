@@ -1,0 +1,45 @@
+/**
+ * Starts a whole gateway in-process for a test: a temp config folder (defaults + overrides),
+ * the shipped demo registry, a private Redis, and a quiet logger.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startGateway, type Gateway, type StartOptions } from '../../src/main.js';
+import { createLogger } from '../../src/logger.js';
+import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
+
+export interface TestGateway {
+  gateway: Gateway;
+  root: string;
+  stop(): Promise<void>;
+}
+
+/** `overrides` is written as config/local.json; `env` adds environment overrides. */
+export async function startTestGateway(
+  overrides: Record<string, unknown>,
+  env: Record<string, string>,
+  options: Pick<StartOptions, 'roles' | 'now'> = {},
+): Promise<TestGateway> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'hezo-gateway-'));
+  const configDir = path.join(root, 'config');
+  mkdirSync(configDir);
+  for (const file of ['default.json', 'contracts.json', 'calendar-extras.json']) {
+    copyFileSync(path.join(DEFAULT_CONFIG_DIR, file), path.join(configDir, file));
+  }
+  writeFileSync(path.join(configDir, 'local.json'), JSON.stringify({ http: { port: 0 }, ...overrides }));
+  const gateway = await startGateway({
+    configDir,
+    env: { ...env },
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    ...options,
+  });
+  return {
+    gateway,
+    root,
+    async stop() {
+      await gateway.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -145,6 +145,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         connection,
         prefix,
         concurrency: settings.intake.dispatchConcurrency,
+        lockDurationMs: settings.intake.lockDurationMs,
+        stalledIntervalMs: settings.intake.stalledIntervalMs,
         registry: () => registry.current,
         calendar,
         store,

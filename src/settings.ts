@@ -47,6 +47,12 @@ export const settingsSchema = z
         /** Job attempts of the dispatcher before a job is kept as failed (shown on the queue board). */
         dispatchAttempts: z.number().int().min(1),
         dispatchConcurrency: z.number().int().min(1),
+        /**
+         * How long a worker's lock on a job lasts, and how often stalled jobs are looked for: a
+         * dispatcher killed mid-job has its jobs taken over after about lock + interval.
+         */
+        lockDurationMs: z.number().int().min(1000),
+        stalledIntervalMs: z.number().int().min(1000),
       })
       .strict(),
     alerts: z

@@ -22,6 +22,8 @@ export interface DispatcherOptions {
   connection: { url: string };
   prefix: string;
   concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
   /** The registry in force now (it reloads without restart). */
   registry: () => ContractRegistry;
   calendar: ServiceCalendar;
@@ -47,6 +49,8 @@ export class Dispatcher {
       connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: this.options.stalledIntervalMs,
     });
     this.worker.on('error', (error) => this.options.logger.debug({ err: error }, 'dispatcher worker error'));
     this.worker.on('failed', (job, error) =>
@@ -67,19 +71,15 @@ export class Dispatcher {
 
   private async fileNew(data: IntakeJobData): Promise<string> {
     const { draft, requestNumber } = data;
-    let request = await this.options.store.get(requestNumber);
-    if (!request) {
-      const stamped = stampNewRequest(requestNumber, draft, this.options.registry(), this.options.calendar, this.now());
-      const created = await this.options.store.create(stamped.request, stamped.events);
-      request = created ? stamped.request : await this.options.store.get(requestNumber);
-      if (!request) throw new IntakeError('INTERNAL', `Request ${requestNumber} vanished while being filed.`);
-      if (created) {
-        this.options.onStamped?.(request);
-        this.options.logger.info(
-          { requestNumber, channel: request.channel, status: request.status, deadline: request.responseDeadline?.at },
-          'request filed',
-        );
-      }
+    // Stamp first and let the atomic create decide: a re-run finds the request stored and
+    // keeps the first stamp (one round trip less than reading first).
+    const stamped = stampNewRequest(requestNumber, draft, this.options.registry(), this.options.calendar, this.now());
+    const created = await this.options.store.create(stamped.request, stamped.events);
+    const request = created ? stamped.request : await this.options.store.get(requestNumber);
+    if (!request) throw new IntakeError('INTERNAL', `Request ${requestNumber} vanished while being filed.`);
+    if (created) {
+      this.options.onStamped?.(request);
+      this.options.logger.info({ requestNumber, channel: request.channel, status: request.status, deadline: request.responseDeadline?.at }, 'request filed');
     }
     // Side effects run on every attempt; their fixed ids make repeats harmless, and a crash
     // after the store write but before them is mended by the retry.

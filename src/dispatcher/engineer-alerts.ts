@@ -3,6 +3,7 @@
  * alerts to engineers and the escalation manager (webhook, mail). Everything goes through the
  * notify queue with fixed job ids, so a dispatcher job that runs twice sends nothing twice.
  */
+import { normalizePhone } from '../domain/contracts.js';
 import type { ServiceRequest } from '../domain/request.js';
 import type { NotificationJob } from '../notify/notifier.js';
 import { renderAcknowledgment, renderAlert, renderSms, type AlertEvent } from '../notify/messages.js';
@@ -68,7 +69,8 @@ export class EngineerAlerts {
       await this.options.notifier.enqueue(`ack-sms:${request.number}:${key}`, {
         type: 'ack-sms',
         requestNumber: request.number,
-        to: request.reporter.phone,
+        // Twilio wants E.164; reporters write Polish numbers every usual way.
+        to: normalizePhone(request.reporter.phone) ?? request.reporter.phone,
         text: renderSms(input),
       });
     }
@@ -101,11 +103,13 @@ export class EngineerAlerts {
     byMail: boolean,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
+    const mailed = byMail && emails.length > 0;
+    if (!this.options.webhookConfigured && !mailed) return;
     const alert = renderAlert(event, { request, ...extra, now: this.options.now?.() ?? Date.now() });
     if (this.options.webhookConfigured) {
       await this.options.notifier.enqueue(`alert-webhook:${key}`, { type: 'alert-webhook', requestNumber: request.number, event, payload: alert.payload });
     }
-    if (byMail && emails.length > 0) {
+    if (mailed) {
       await this.options.notifier.enqueue(`alert-mail:${key}`, {
         type: 'alert-mail',
         requestNumber: request.number,

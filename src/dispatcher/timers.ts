@@ -82,17 +82,19 @@ export class TimerService {
   }
 
   /**
-   * Schedules what `plan` says. A warning whose moment passed already (a request stamped late
-   * after an outage) is skipped unless it is the breach itself, which then fires at once.
+   * Schedules the next timer a request needs: one delayed job per request at a time, each
+   * scheduling its successor when it fires (a chain), so stamping costs one queue write, not
+   * four. A warning whose moment passed already (a request stamped late after an outage) is
+   * skipped; the breach itself is never skipped and fires at once when it is due.
    */
-  async schedule(request: ServiceRequest): Promise<void> {
+  async schedule(request: ServiceRequest, after?: TimerJobData): Promise<void> {
     const now = this.now();
-    for (const timer of this.plan(request)) {
-      const delay = Date.parse(timer.fireAt) - now;
-      if (delay < -1_000 && timer.minutesBefore > 0) continue;
-      const jobId = jobIdFor('timer', `${timer.kind}|${timer.requestNumber}|${timer.deadline}|${timer.minutesBefore}`);
-      await this.queue.add(timer.kind, timer, { jobId, delay: Math.max(0, delay) });
-    }
+    const next = this.plan(request).find((timer) =>
+      after ? timer.deadline === after.deadline && Date.parse(timer.fireAt) > Date.parse(after.fireAt) : Date.parse(timer.fireAt) >= now - 1_000 || timer.minutesBefore === 0,
+    );
+    if (!next) return;
+    const jobId = jobIdFor('timer', `${next.kind}|${next.requestNumber}|${next.deadline}|${next.minutesBefore}`);
+    await this.queue.add(next.kind, next, { jobId, delay: Math.max(0, Date.parse(next.fireAt) - now) });
   }
 
   startWorker(): void {
@@ -126,6 +128,7 @@ export class TimerService {
       );
     }
     await this.options.alerts.timer(job.id ?? `${timer.kind}:${timer.requestNumber}`, request, timer);
+    await this.schedule(request, timer);
     this.options.logger.info({ requestNumber: request.number, kind: timer.kind, minutesBefore: timer.minutesBefore, lateMs: this.now() - Date.parse(timer.fireAt) }, 'timer fired');
     return 'alerted';
   }

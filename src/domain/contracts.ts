@@ -7,6 +7,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { warsawDateString } from './warsaw-time.js';
 
 /** The two HEZO Assistance packages; only SOS includes on-site service. */
 export const SERVICE_PACKAGES = ['SOS', 'AHB'] as const;
@@ -366,13 +367,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Validity on a day.
 
-const WARSAW = 'Europe/Warsaw';
 
 /** The Warsaw calendar date (`YYYY-MM-DD`) of an instant. */
 export function warsawDateOf(instantMs: number): string {
-  const date = DateTime.fromMillis(instantMs, { zone: WARSAW }).toISODate();
-  if (date === null) throw new RangeError(`${instantMs} is not an instant (milliseconds since 1970)`);
-  return date;
+  if (!Number.isFinite(instantMs) || Number.isNaN(new Date(instantMs).getTime())) {
+    throw new RangeError(`${instantMs} is not an instant (milliseconds since 1970)`);
+  }
+  return warsawDateString(instantMs);
 }
 
 /** True when the Warsaw date `YYYY-MM-DD` lies within validFrom..validTo, both inclusive. */

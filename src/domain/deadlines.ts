@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { warsawClock } from './warsaw-time.js';
 import { IntakeError } from '../errors.js';
 import { DAY_MS, WARSAW_ZONE, type ClosedDay, type ServiceCalendar, type ServiceWindow } from './calendar.js';
 
@@ -230,23 +231,6 @@ export function parseInstant(text: string): number {
   return date.getTime() - offsetMinutes * MINUTE_MS;
 }
 
-/**
- * One cached Intl formatter for every Warsaw time in a trace: luxon would build a new
- * `Intl.DateTimeFormat` for each zone abbreviation, which made a trace cost ~0.4 ms.
- */
-const WARSAW_PARTS = new Intl.DateTimeFormat('en-GB', {
-  timeZone: WARSAW_ZONE,
-  weekday: 'short',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-  timeZoneName: 'short',
-});
-
 /** Warsaw wall-clock parts of an instant: weekday `Fri`, date `2026-11-27`, time, zone `CET`. */
 interface WarsawParts {
   weekday: string;
@@ -257,17 +241,15 @@ interface WarsawParts {
 }
 
 function warsawParts(ms: number): WarsawParts {
-  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
-  for (const { type, value } of WARSAW_PARTS.formatToParts(ms)) part[type] = value;
-  const millis = ((ms % 1000) + 1000) % 1000;
-  const second = part.second ?? '00';
+  const c = warsawClock(ms);
+  const two = (n: number): string => String(n).padStart(2, '0');
   return {
-    weekday: part.weekday ?? '',
-    date: `${part.year ?? ''}-${part.month ?? ''}-${part.day ?? ''}`,
-    hhmm: `${part.hour ?? ''}:${part.minute ?? ''}`,
+    weekday: c.weekday,
+    date: `${String(c.year).padStart(4, '0')}-${two(c.month)}-${two(c.day)}`,
+    hhmm: `${two(c.hour)}:${two(c.minute)}`,
     // Seconds and ms only when present, so that ordinary traces stay short.
-    seconds: millis !== 0 ? `:${second}.${String(millis).padStart(3, '0')}` : second !== '00' ? `:${second}` : '',
-    zone: part.timeZoneName ?? '',
+    seconds: c.millisecond !== 0 ? `:${two(c.second)}.${String(c.millisecond).padStart(3, '0')}` : c.second !== 0 ? `:${two(c.second)}` : '',
+    zone: c.zone,
   };
 }
 

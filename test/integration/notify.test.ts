@@ -60,8 +60,9 @@ function startNotifier(settings: Settings): { notifier: Notifier; jobs: Queue } 
 
 async function finished(jobs: Queue, jobId: string): Promise<NotifyOutcome> {
   return vi.waitFor(async () => {
+    // State first, then a fresh read: a job fetched just before it completed has no return value yet.
+    expect(await jobs.getJobState(queueJobId(jobId))).toBe('completed');
     const job = await jobs.getJob(queueJobId(jobId));
-    expect(await job?.getState()).toBe('completed');
     return job?.returnvalue as NotifyOutcome;
   }, WAIT);
 }

@@ -12,6 +12,8 @@ import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
 export interface TestGateway {
   gateway: Gateway;
   root: string;
+  /** The temp config folder (HEZO_CONFIG_DIR for a child process of the same setup). */
+  configDir: string;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startTestGateway(
   return {
     gateway,
     root,
+    configDir,
     async stop() {
       await gateway.stop();
       rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,338 @@
+/**
+ * A draft's whole journey on real servers: submit() → intake queue → dispatcher → stored,
+ * stamped request → acknowledgment (real SMTP, Twilio stand-in) → timers (webhook alerts).
+ */
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { IntakeDraft, ServiceRequest } from '../../src/domain/request.js';
+import { IntakeError } from '../../src/errors.js';
+import { IntakeService } from '../../src/intake/submit.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';
+import { startWebhook, type TestWebhook } from '../support/webhook.js';
+
+const TOKEN = 'engineer-token-for-tests-0123456789';
+let redis: PrivateRedis;
+let smtp: TestSmtpServer;
+let twilio: TwilioApiStandIn;
+let webhook: TestWebhook;
+let test: TestGateway;
+
+beforeAll(async () => {
+  [redis, smtp, twilio, webhook] = await Promise.all([startPrivateRedis(), startSmtpServer(), startTwilioApi(), startWebhook()]);
+  test = await startTestGateway(
+    {
+      alerts: { warnMinutesBefore: [0.1], webhookUrl: webhook.url, webhookTimeoutMs: 2000, engineerEmails: ['serwis@myhezo.pl'], escalationManagerEmails: ['manager@myhezo.pl'] },
+      mail: { from: 'myHEZO Pomoc <pomoc@myhezo.pl>', messageIdDomain: 'intake.myhezo.pl', smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: '', password: '', rejectUnauthorized: false } },
+      twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, smsFrom: '+48122525600', apiBaseUrl: twilio.url },
+      notify: { attempts: 20, backoffMs: 200, maxBackoffMs: 1000, ackPerSenderPerHour: 1000 },
+      api: { engineerTokens: { tester: TOKEN } },
+    },
+    { REDIS_URL: redis.url },
+  );
+});
+afterAll(async () => {
+  await test?.stop();
+  await Promise.all([redis?.cleanup(), smtp?.stop(), twilio?.close(), webhook?.close()]);
+});
+
+/** A complete, acceptable mail report on the SOS 24x7 contract, unless overridden. */
+function draft(overrides: Partial<IntakeDraft> = {}): IntakeDraft {
+  return {
+    channel: 'email',
+    kind: 'service',
+    sourceKey: `mail:<${randomUUID()}@example.pl>`,
+    sentAt: new Date().toISOString(),
+    reporter: { name: 'Anna Nowak', email: 'anna.nowak@example.pl' },
+    contractNumber: 'HZ-2026-00123',
+    serialNumber: 'XLS812-240517',
+    subject: 'Awaria biblioteki taśmowej',
+    description: 'Błąd robota.',
+    language: 'pl',
+    ...overrides,
+  };
+}
+
+async function stored(number: string): Promise<ServiceRequest> {
+  return vi.waitFor(
+    async () => {
+      const found = await test.gateway.store.get(number);
+      if (!found) throw new Error(`${number} not stored yet`);
+      return found;
+    },
+    { timeout: 10_000, interval: 50 },
+  );
+}
+
+const api = () => request(test.gateway.url);
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+describe('submit()', () => {
+  it('gives one request for the same source key submitted 100 times at once', async () => {
+    const one = draft();
+    const results = await Promise.all(Array.from({ length: 100 }, () => test.gateway.intake.submit(one)));
+    const numbers = new Set(results.map((r) => r.requestNumber));
+    expect(numbers.size).toBe(1);
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    const [number] = [...numbers] as [string];
+    expect(number).toMatch(/^HZ-\d{4}-\d{6}$/);
+    await stored(number);
+    const history = await test.gateway.store.history(number);
+    expect(history.filter((e) => e.type === 'filed')).toHaveLength(1);
+  });
+
+  it('refuses a malformed draft with every field at fault', async () => {
+    const error = await test.gateway.intake.submit({ ...draft(), sentAt: 'yesterday', channel: 'fax' as 'email' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntakeError);
+    expect((error as IntakeError).code).toBe('DRAFT_INVALID');
+    expect((error as IntakeError).details.map((d) => d.path).sort()).toEqual(['channel', 'sentAt']);
+  });
+
+  it('rejects quickly with a retryable error when Redis is unreachable', async () => {
+    const intake = new IntakeService({ redisUrl: 'redis://127.0.0.1:1', prefix: 'nowhere', dispatchAttempts: 1, timeoutMs: 500 });
+    try {
+      const started = Date.now();
+      const error = await intake.submit(draft()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IntakeError);
+      expect((error as IntakeError).code).toBe('REDIS_UNAVAILABLE');
+      expect((error as IntakeError).retryable).toBe(true);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await intake.close();
+    }
+  });
+});
+
+describe('acceptability', () => {
+  it('accepts a complete report from a representative and stamps 60 minutes on 24x7', async () => {
+    const sentAt = '2026-11-26T10:00:00.000Z';
+    const { requestNumber } = await test.gateway.intake.submit(draft({ sentAt }));
+    const filed = await stored(requestNumber);
+    expect(filed).toMatchObject({ status: 'accepted', customer: 'Wawel Data Center sp. z o.o.', window: '24x7', device: { model: expect.stringMatching(/XLS-812/) } });
+    expect(filed.responseDeadline?.at).toBe('2026-11-26T11:00:00.000Z');
+    expect(filed.responseDeadline?.trace).toMatch(/60 min elapsed/);
+  });
+
+  it('stamps an 8x5 report sent on Friday 16:30 for Monday 09:30', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(
+      draft({ sentAt: '2026-11-27T16:30:00+01:00', contractNumber: 'HZ-2025-00017', serialNumber: 'Q80-25-00412', reporter: { email: 'Katarzyna.Wojcik@example.pl' } }),
+    );
+    const filed = await stored(requestNumber);
+    expect(filed.status).toBe('accepted');
+    expect(filed.responseDeadline?.at).toBe('2026-11-30T08:30:00.000Z');
+  });
+
+  it.each([
+    ['without a serial', { serialNumber: undefined }, 'needs-info', /serial number/],
+    ['without a contract, with an unknown serial', { contractNumber: undefined, serialNumber: 'NOPE-1' }, 'needs-info', /contract number/],
+    ['with an unknown contract', { contractNumber: 'HZ-1999-00001' }, 'needs-info', /not in the registry/],
+    ['with a serial the contract does not cover', { serialNumber: 'Q24-25-10277' }, 'needs-info', /not covered/],
+    ['from someone who is not a representative', { reporter: { email: 'intruz@example.com' } }, 'unauthorized-reporter', /not an authorized representative/],
+    [
+      'on an expired contract',
+      { contractNumber: 'HZ-2024-00042', serialNumber: 'Q48-21-04410', reporter: { email: 'magdalena.lewandowska@example.pl' } },
+      'contract-expired',
+      /expired on 2025-09-30.*reactivation fee/,
+    ],
+  ])('files a report %s as %s, with no clock', async (_name, overrides, status, reason) => {
+    const { requestNumber } = await test.gateway.intake.submit(draft(overrides as Partial<IntakeDraft>));
+    const filed = await stored(requestNumber);
+    expect(filed.status).toBe(status);
+    expect(filed.reason).toMatch(reason);
+    expect(filed.responseDeadline).toBeUndefined();
+  });
+
+  it('finds the contract from the serial alone when one contract covers it', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft({ contractNumber: undefined, serialNumber: 'q80 23 11842' }));
+    expect(await stored(requestNumber)).toMatchObject({ status: 'accepted', contractNumber: 'HZ-2026-00123' });
+  });
+});
+
+describe('acknowledgments', () => {
+  it('mails the reporter the number and deadline, threaded to their mail, and texts a phone reporter', async () => {
+    const messageId = `<${randomUUID()}@example.pl>`;
+    const { requestNumber } = await test.gateway.intake.submit(draft({ sourceKey: `mail:${messageId}`, raw: { payload: { messageId } } }));
+    const mail = await vi.waitFor(
+      () => {
+        const found = smtp.messages.find((m) => m.subject.includes(`[${requestNumber}]`) && m.envelope.to.includes('anna.nowak@example.pl'));
+        if (!found) throw new Error('no acknowledgment yet');
+        return found;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(mail.header('auto-submitted')).toBe('auto-replied');
+    expect(mail.header('in-reply-to')).toBe(messageId);
+
+    const call = await test.gateway.intake.submit(
+      draft({ channel: 'phone', sourceKey: `CA${randomUUID().replace(/-/g, '')}`, reporter: { phone: '+48 600 100 200' } }),
+    );
+    const sms = await vi.waitFor(
+      () => {
+        const found = twilio.messages.find((m) => m.body.includes(call.requestNumber));
+        if (!found) throw new Error('no SMS yet');
+        return found;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(sms.to).toBe('+48600100200');
+    expect(sms.body.length).toBeLessThanOrEqual(70);
+  });
+
+  it('sends an acknowledgment once even when the SMTP server was down at first', async () => {
+    await smtp.stop();
+    const { requestNumber } = await test.gateway.intake.submit(draft({ reporter: { email: 'piotr.wisniewski@example.pl' } }));
+    await stored(requestNumber);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await smtp.start();
+    await vi.waitFor(() => expect(smtp.messages.some((m) => m.subject.includes(`[${requestNumber}]`))).toBe(true), { timeout: 15_000, interval: 100 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(smtp.messages.filter((m) => m.subject.includes(`[${requestNumber}]`))).toHaveLength(1);
+  });
+});
+
+describe('replies and escalations', () => {
+  it('attaches a reply that names the request number, and a reply by Message-ID, instead of filing new ones', async () => {
+    const messageId = `<${randomUUID()}@example.pl>`;
+    const original = await test.gateway.intake.submit(draft({ sourceKey: `mail:${messageId}`, raw: { payload: { messageId } } }));
+    await stored(original.requestNumber);
+    const byNumber = await test.gateway.intake.submit(draft({ subject: `Re: [${original.requestNumber}]`, references: [original.requestNumber] }));
+    const byHeader = await test.gateway.intake.submit(draft({ subject: 'Re: awaria', references: [messageId] }));
+    expect(byNumber).toMatchObject({ requestNumber: original.requestNumber, mode: 'attach' });
+    expect(byHeader).toMatchObject({ requestNumber: original.requestNumber, mode: 'attach' });
+    await vi.waitFor(async () => {
+      const history = await test.gateway.store.history(original.requestNumber);
+      expect(history.filter((e) => e.type === 'reply')).toHaveLength(2);
+    });
+  });
+
+  it('starts the clock of a needs-info request when the missing serial arrives', async () => {
+    const first = await test.gateway.intake.submit(draft({ serialNumber: undefined, sentAt: '2026-11-26T09:00:00.000Z' }));
+    expect((await stored(first.requestNumber)).status).toBe('needs-info');
+    await test.gateway.intake.submit(draft({ serialNumber: 'Q48-24-07315', sentAt: '2026-11-26T09:40:00.000Z', references: [first.requestNumber] }));
+    await vi.waitFor(async () => {
+      const now = await test.gateway.store.get(first.requestNumber);
+      expect(now).toMatchObject({ status: 'accepted', clockStartedAt: '2026-11-26T09:40:00.000Z', responseDeadline: { at: '2026-11-26T10:40:00.000Z' } });
+    });
+  });
+
+  it('marks an escalation on its request and alerts the escalation manager at once', async () => {
+    const original = await test.gateway.intake.submit(draft());
+    await stored(original.requestNumber);
+    await test.gateway.intake.submit(draft({ kind: 'escalation', subject: `Eskalacja ${original.requestNumber}`, references: [original.requestNumber] }));
+    await vi.waitFor(async () => expect((await test.gateway.store.get(original.requestNumber))?.escalated).toBe(true));
+    await vi.waitFor(() => expect(smtp.messages.some((m) => m.envelope.to.includes('manager@myhezo.pl') && m.subject.includes(original.requestNumber))).toBe(true), {
+      timeout: 10_000,
+    });
+  });
+
+  it('makes one mail sent to pomoc@ and escalation@ one request, flagged as an escalation', async () => {
+    const shared = draft();
+    const asService = await test.gateway.intake.submit(shared);
+    const asEscalation = await test.gateway.intake.submit({ ...shared, kind: 'escalation' });
+    expect(asEscalation).toMatchObject({ requestNumber: asService.requestNumber, duplicate: true });
+    await vi.waitFor(async () => expect((await test.gateway.store.get(asService.requestNumber))?.escalated).toBe(true));
+  });
+});
+
+describe('engineer actions', () => {
+  it('records contacted (met), verified (SOS 8h delivery clock), shipped, delivered (7-day return), returned, closed', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    await stored(requestNumber);
+    const contacted = await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({ note: 'Rozmowa z klientem' });
+    expect(contacted.status).toBe(200);
+    expect(contacted.body.request.firstResponse).toMatchObject({ met: true, by: 'engineer:tester' });
+    const verified = await api().post(`/api/v1/requests/${requestNumber}/verified`).set(auth).send({});
+    expect(verified.body.request.deliveryDeadline.trace).toMatch(/8 h elapsed/);
+    for (const action of ['shipped', 'delivered', 'returned', 'closed']) {
+      const res = await api().post(`/api/v1/requests/${requestNumber}/${action}`).set(auth).send({});
+      expect(res.status, action).toBe(200);
+      expect(res.body.request.status).toBe(action);
+    }
+    const detail = await api().get(`/api/v1/requests/${requestNumber}`).set(auth);
+    expect(detail.body.request.returnDeadline.trace).toMatch(/7 calendar days/);
+    expect(detail.body.history.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['filed', 'clock-started', 'contacted', 'verified', 'shipped', 'delivered', 'returned', 'closed']),
+    );
+    const list = await api().get('/api/v1/requests').set(auth);
+    expect(list.body.requests.map((r: { number: string }) => r.number)).not.toContain(requestNumber);
+  });
+
+  it('keeps a late first response as breached', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft({ sentAt: new Date(Date.now() - 2 * 3_600_000).toISOString() }));
+    await stored(requestNumber);
+    const res = await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({});
+    expect(res.body.request.firstResponse.met).toBe(false);
+  });
+
+  it('answers 409 with the current status for an illegal transition, 404 for an unknown request, 401 without a token', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    await stored(requestNumber);
+    const illegal = await api().post(`/api/v1/requests/${requestNumber}/shipped`).set(auth).send({});
+    expect(illegal.status).toBe(409);
+    expect(illegal.body.error).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: expect.stringContaining('it is accepted') });
+    expect((await api().post('/api/v1/requests/HZ-2026-999999/contacted').set(auth).send({})).status).toBe(404);
+    expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).send({})).status).toBe(401);
+    expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set({ Authorization: 'Bearer wrong' }).send({})).status).toBe(401);
+    expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({ at: 'soon' })).status).toBe(400);
+  });
+
+  it('starts the clock of an unconfirmed reporter when an engineer confirms them', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft({ reporter: { email: 'nowy.pracownik@example.pl' } }));
+    expect((await stored(requestNumber)).status).toBe('unauthorized-reporter');
+    const res = await api().post(`/api/v1/requests/${requestNumber}/reporter-confirmed`).set(auth).send({});
+    expect(res.body.request.status).toBe('accepted');
+    expect(Date.parse(res.body.request.responseDeadline.at) - Date.parse(res.body.request.clockStartedAt)).toBe(3_600_000);
+  });
+
+  it('keeps internal notes in the history', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    await stored(requestNumber);
+    const res = await api().post(`/api/v1/requests/${requestNumber}/notes`).set(auth).send({ text: 'Klient prosi o kontakt po 12:00' });
+    expect(res.status).toBe(201);
+    const history = await test.gateway.store.history(requestNumber);
+    expect(history.at(-1)).toMatchObject({ type: 'note', internal: true, data: { text: 'Klient prosi o kontakt po 12:00' } });
+  });
+});
+
+describe('timers', () => {
+  it('warns before the deadline and at breach, on time, and stays silent for a contacted request', async () => {
+    const dueInMs = 8_000;
+    const sentAt = new Date(Date.now() - 3_600_000 + dueInMs).toISOString();
+    const watched = await test.gateway.intake.submit(draft({ sentAt }));
+    const contactedEarly = await test.gateway.intake.submit(draft({ sentAt }));
+    await stored(watched.requestNumber);
+    await stored(contactedEarly.requestNumber);
+    await api().post(`/api/v1/requests/${contactedEarly.requestNumber}/contacted`).set(auth).send({});
+    const due = Date.parse(sentAt) + 3_600_000;
+
+    const alertsFor = (number: string, event: string) =>
+      webhook.delivered().filter((call) => {
+        const body = call.body as { event?: string; requestNumber?: string; payload?: { requestNumber?: string } };
+        return JSON.stringify(body).includes(number) && JSON.stringify(body).includes(`"${event}"`);
+      });
+    const warningAt = await vi.waitFor(
+      () => {
+        if (alertsFor(watched.requestNumber, 'warning').length === 0) throw new Error('no warning yet');
+        return Date.now();
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    // 0.1 window-minutes = 6 s before the deadline, fired within a couple of seconds of it.
+    expect(Math.abs(warningAt - (due - 6_000))).toBeLessThan(2_500);
+    const breachAt = await vi.waitFor(
+      () => {
+        if (alertsFor(watched.requestNumber, 'breach').length === 0) throw new Error('no breach yet');
+        return Date.now();
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    expect(Math.abs(breachAt - due)).toBeLessThan(2_500);
+    const history = await test.gateway.store.history(watched.requestNumber);
+    expect(history.some((e) => e.type === 'response-breached')).toBe(true);
+    expect(alertsFor(contactedEarly.requestNumber, 'warning')).toHaveLength(0);
+    expect(alertsFor(contactedEarly.requestNumber, 'breach')).toHaveLength(0);
+  });
+});

@@ -49,6 +49,11 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'A request body, parameter or query is malformed; details name every field at fault.',
   },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    meaning: 'A body, mail or attachment is over its size limit; nothing of it was kept.',
+  },
   NOT_FOUND: {
     status: 404,
     retryable: false,

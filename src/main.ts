@@ -12,6 +12,7 @@ import { RequestStore } from './dispatcher/request-store.js';
 import { TimerService } from './dispatcher/timers.js';
 import { ServiceCalendar } from './domain/calendar.js';
 import { IntakeError } from './errors.js';
+import { AttachmentStore } from './intake/attachment-store.js';
 import { IntakeService } from './intake/submit.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
@@ -48,6 +49,9 @@ export interface Gateway {
   registry: RegistryWatcher;
   store: RequestStore;
   intake: IntakeService;
+  attachments: AttachmentStore;
+  /** The general-purpose Redis client (sessions, leases, rate limits). */
+  redis: Redis;
   /** Engineer API tokens generated because none were configured (embedded default). */
   generatedTokens: Record<string, string>;
   stop(): Promise<void>;
@@ -108,6 +112,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     const prefix = settings.intake.prefix;
     const connection = { url: redisUrl };
     const store = new RequestStore(redis, prefix);
+    const attachments = new AttachmentStore(settings.attachments.dir, settings.attachments.maxBytes);
     const notifier = new Notifier({ connection, settings, logger });
     cleanups.push(() => notifier.close());
     const alerts = new EngineerAlerts({
@@ -197,7 +202,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, redisUrl, roles, url, calendar, registry, store, intake, generatedTokens, stop };
+    return { settings, logger, redisUrl, roles, url, calendar, registry, store, intake, attachments, redis, generatedTokens, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -107,6 +107,67 @@ export const settingsSchema = z
         ackPerSenderPerHour: z.number().int().min(1),
       })
       .strict(),
+    attachments: z
+      .object({
+        /** Where device logs and other attachments are kept (content-addressed by sha256). */
+        dir: z.string().min(1),
+        maxBytes: z.number().int().positive(),
+      })
+      .strict(),
+    phone: z
+      .object({
+        hotlineNumber: z.string().min(1),
+        escalationNumber: z.string().min(1),
+        voicePl: z.string().min(1),
+        voiceEn: z.string().min(1),
+        /** How long a call's collected answers are kept in Redis. */
+        sessionTtlSeconds: z.number().int().positive(),
+        /** Wrong answers before the caller is asked to leave a message for a call-back. */
+        maxFailures: z.number().int().min(1),
+        /** Check X-Twilio-Signature on every webhook (never off in production). */
+        validateSignature: z.boolean(),
+      })
+      .strict(),
+    mailboxes: z
+      .object({
+        list: z.array(
+          z
+            .object({
+              name: z.string().min(1).regex(/^[a-z0-9-]+$/),
+              address: z.email(),
+              kind: z.enum(['service', 'escalation']),
+              imap: z
+                .object({ host: z.string().min(1), port, secure: z.boolean(), user: z.string().min(1), password: z.string(), rejectUnauthorized: z.boolean() })
+                .strict(),
+              processedFolder: z.string().min(1),
+              quarantineFolder: z.string().min(1),
+            })
+            .strict(),
+        ),
+        maxMessageBytes: z.number().int().positive(),
+        /** On a mailbox's first connection, mail older than this is left alone; newer is imported without auto-replies. */
+        importMaxAgeDays: z.number().int().min(0),
+        drainIntervalMs: z.number().int().positive(),
+        leaseTtlMs: z.number().int().min(1000),
+        /** Engineers are alerted when a mailbox has been unreachable this long. */
+        unreachableAlertMs: z.number().int().positive(),
+        /** Regular expressions (case-insensitive) with one capture group for the number. */
+        serialPatterns: z.array(z.string().min(1)),
+        contractPatterns: z.array(z.string().min(1)),
+      })
+      .strict(),
+    portal: z
+      .object({
+        /** API keys of portal back ends: name → sha256 (hex) of the key. Empty: a demo key for the embedded default. */
+        apiKeys: z.record(z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 (hex) of the key')),
+        maxBodyBytes: z.number().int().positive(),
+        maxAttachmentsPerRequest: z.number().int().min(1),
+        /** An explicit sentAt may be at most this old. */
+        sentAtMaxAgeMs: z.number().int().positive(),
+        rateLimitWindowMs: z.number().int().positive(),
+        rateLimitMax: z.number().int().positive(),
+      })
+      .strict(),
     api: z
       .object({
         /** Bearer tokens of the engineer API: name → token (use long random strings). */
@@ -219,6 +280,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   settings.redis.embeddedDir = path.resolve(base, settings.redis.embeddedDir);
   settings.contracts.file = path.resolve(base, settings.contracts.file);
   settings.calendar.extrasFile = path.resolve(base, settings.calendar.extrasFile);
+  settings.attachments.dir = path.resolve(base, settings.attachments.dir);
   return { settings: deepFreeze(settings), configDir, sources };
 }
 

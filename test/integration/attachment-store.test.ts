@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IntakeError } from '../../src/errors.js';
+import { AttachmentStore, sanitizeFileName } from '../../src/intake/attachment-store.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'hezo-attachments-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the attachment store', () => {
+  it('streams a file in and keeps it by its sha256', async () => {
+    const store = new AttachmentStore(dir, 1024 * 1024);
+    const content = Buffer.from('2026-11-26 10:00 robot error 0x42\n'.repeat(1000));
+    const saved = await store.save(Readable.from([content]), { name: 'library.log', type: 'text/plain; charset=utf-8' });
+    expect(saved).toMatchObject({ name: 'library.log', type: 'text/plain', size: content.length, sha256: createHash('sha256').update(content).digest('hex') });
+    expect(readFileSync(store.pathOf(saved.storageKey))).toEqual(content);
+  });
+
+  it('refuses a file over the limit and leaves nothing behind', async () => {
+    const store = new AttachmentStore(dir, 1000);
+    const error = await store.save(Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), { name: 'big.bin', type: 'application/octet-stream' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntakeError);
+    expect((error as IntakeError).status).toBe(413);
+    expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it.each([
+    ['../../etc/passwd', 'passwd'],
+    ['..\\..\\windows\\system32\\cmd.exe', 'cmd.exe'],
+    ['.htaccess', 'htaccess'],
+    ['log<script>.txt', 'log_script_.txt'],
+    ['dziennik-błędów.log', 'dziennik-błędów.log'],
+    ['', 'attachment'],
+  ])('stores the name %j as %j', (name, expected) => {
+    expect(sanitizeFileName(name)).toBe(expected);
+  });
+
+  it('refuses storage keys that are not its own', () => {
+    const store = new AttachmentStore(dir, 1000);
+    expect(() => store.pathOf('../../etc/passwd')).toThrow(IntakeError);
+  });
+});

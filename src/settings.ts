@@ -168,6 +168,21 @@ export const settingsSchema = z
         rateLimitMax: z.number().int().positive(),
       })
       .strict(),
+    ops: z
+      .object({
+        /** Engineer accounts of the ops page: login → bcrypt hash and preferred language. Empty: a demo account for the embedded default. */
+        engineers: z.record(
+          z.string().min(1),
+          z.object({ passwordHash: z.string().regex(/^\$2[aby]\$\d{2}\$/, 'expected a bcrypt hash'), name: z.string().min(1), language: z.enum(['pl', 'en']) }).strict(),
+        ),
+        sessionTtlSeconds: z.number().int().positive(),
+        /** Failed sign-ins before an account is locked, and for how long. */
+        lockoutAttempts: z.number().int().min(1),
+        lockoutSeconds: z.number().int().positive(),
+        /** Secure cookies (off only for plain-HTTP local use). */
+        cookieSecure: z.boolean(),
+      })
+      .strict(),
     api: z
       .object({
         /** Bearer tokens of the engineer API: name → token (use long random strings). */

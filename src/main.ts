@@ -138,6 +138,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       prefix,
       dispatchAttempts: settings.intake.dispatchAttempts,
       timeoutMs: settings.redis.commandTimeoutMs,
+      ownMessageIdDomain: settings.mail.messageIdDomain,
       ...(options.now ? { now: options.now } : {}),
     });
     cleanups.push(() => intake.close());

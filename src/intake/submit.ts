@@ -33,6 +33,8 @@ export interface IntakeServiceOptions {
   dispatchAttempts: number;
   /** How long to wait for Redis before answering "unavailable, retry" (a caller is waiting). */
   timeoutMs: number;
+  /** The domain of the Message-IDs our mails carry (settings.mail.messageIdDomain). */
+  ownMessageIdDomain?: string;
   /** For tests: the clock that picks the year of new request numbers. */
   now?: () => number;
 }
@@ -109,7 +111,7 @@ export class IntakeService implements Intake {
     const draft = validateDraft(input);
     return this.withTimeout(async () => {
       const year = DateTime.fromMillis(this.options.now?.() ?? Date.now(), { zone: 'Europe/Warsaw' }).year;
-      const refs = draft.references.map((ref) => (/^HZ-\d{4}-\d{6}$/i.test(ref) ? `n:${ref.toUpperCase()}` : `m:${normalizeMessageId(ref)}`));
+      const refs = draft.references.map((ref) => this.referenceKey(ref));
       const ownMessageId = typeof draft.raw.payload?.messageId === 'string' ? normalizeMessageId(draft.raw.payload.messageId) : '';
       const sourceKey = this.keys.source(draft.sourceKey);
       const [duplicate, requestNumber, mode, queued, storedKind] = (await (
@@ -137,6 +139,20 @@ export class IntakeService implements Intake {
       }
       return { requestNumber, mode, duplicate: duplicate === '1' };
     });
+  }
+
+  /**
+   * A reference as the allocation script reads it: `n:` a request number, `m:` a Message-ID.
+   * Our own Message-IDs (`<hz-2026-000123.ack.…@intake.myhezo.pl>`) name their request, so a
+   * reply to an acknowledgment threads even when nothing recorded that Message-ID.
+   */
+  private referenceKey(ref: string): string {
+    if (/^HZ-\d{4}-\d{6}$/i.test(ref)) return `n:${ref.toUpperCase()}`;
+    const messageId = normalizeMessageId(ref);
+    const domain = this.options.ownMessageIdDomain?.toLowerCase();
+    const own = domain ? /^(hz-\d{4}-\d{6})\.[^@]*@(.+)$/.exec(messageId) : null;
+    if (own && own[2] === domain) return `n:${(own[1] as string).toUpperCase()}`;
+    return `m:${messageId}`;
   }
 
   async close(): Promise<void> {

@@ -194,17 +194,21 @@ describe('acknowledgments', () => {
 });
 
 describe('replies and escalations', () => {
-  it('attaches a reply that names the request number, and a reply by Message-ID, instead of filing new ones', async () => {
+  it('attaches replies by request number, by the reporter\'s Message-ID and by our Message-ID, instead of filing new ones', async () => {
     const messageId = `<${randomUUID()}@example.pl>`;
     const original = await test.gateway.intake.submit(draft({ sourceKey: `mail:${messageId}`, raw: { payload: { messageId } } }));
     await stored(original.requestNumber);
     const byNumber = await test.gateway.intake.submit(draft({ subject: `Re: [${original.requestNumber}]`, references: [original.requestNumber] }));
     const byHeader = await test.gateway.intake.submit(draft({ subject: 'Re: awaria', references: [messageId] }));
+    const toOurAck = await test.gateway.intake.submit(
+      draft({ subject: 'Re: potwierdzenie', references: [`<${original.requestNumber.toLowerCase()}.ack.0123456789abcdef0123@intake.myhezo.pl>`] }),
+    );
+    expect(toOurAck).toMatchObject({ requestNumber: original.requestNumber, mode: 'attach' });
     expect(byNumber).toMatchObject({ requestNumber: original.requestNumber, mode: 'attach' });
     expect(byHeader).toMatchObject({ requestNumber: original.requestNumber, mode: 'attach' });
     await vi.waitFor(async () => {
       const history = await test.gateway.store.history(original.requestNumber);
-      expect(history.filter((e) => e.type === 'reply')).toHaveLength(2);
+      expect(history.filter((e) => e.type === 'reply')).toHaveLength(3);
     });
   });
 

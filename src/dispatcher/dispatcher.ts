@@ -97,6 +97,7 @@ export class Dispatcher {
       // The request it answers was numbered but is not stamped yet: retry shortly.
       throw new IntakeError('NOT_FOUND', `Request ${requestNumber} is not stored yet; the reply will be attached on retry.`);
     }
+    await this.options.store.markQueued(draft.sourceKey);
     const result = await this.options.store.update(requestNumber, (current) =>
       attachToRequest(current, draft, eventSource, this.options.registry(), this.options.calendar, this.now()),
     );

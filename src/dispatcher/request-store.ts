@@ -20,9 +20,12 @@ export interface ListOptions {
   limit?: number;
 }
 
-// KEYS: request, history, open zset, status set, changes channel.
+// KEYS: request, history, open zset, status set, changes channel, source record.
 // ARGV: number, json, score ('' when not open), status, events (json each).
+// The source record is marked queued here rather than by submit(): a job being processed was
+// queued, and submit() saves a round trip on the path a caller waits for.
 const CREATE = `
+redis.call('HSET', KEYS[6], 'queued', '1')
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
@@ -59,7 +62,7 @@ export class RequestStore {
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.keys = intakeKeys(prefix);
-    redis.defineCommand('hezoCreateRequest', { numberOfKeys: 5, lua: CREATE });
+    redis.defineCommand('hezoCreateRequest', { numberOfKeys: 6, lua: CREATE });
     redis.defineCommand('hezoCompareAndSet', { numberOfKeys: 6, lua: COMPARE_AND_SET });
   }
 
@@ -73,6 +76,11 @@ export class RequestStore {
     return items.map((item) => JSON.parse(item) as RequestEvent);
   }
 
+  /** Records that the job of a source key ran, so a repeated submit() does not queue it again. */
+  async markQueued(sourceKey: string): Promise<void> {
+    await this.redis.hset(this.keys.source(sourceKey), 'queued', '1');
+  }
+
   /** Stores a new request with its first events; false (and no change) if it exists already. */
   async create(request: ServiceRequest, events: RequestEvent[]): Promise<boolean> {
     const score = openScore(request);
@@ -82,6 +90,7 @@ export class RequestStore {
       this.keys.openByDeadline,
       this.keys.byStatus(request.status),
       this.keys.changes,
+      this.keys.source(request.sourceKey),
       request.number,
       JSON.stringify(request),
       score === null ? '' : String(score),

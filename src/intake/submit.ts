@@ -123,9 +123,11 @@ export class IntakeService implements Intake {
       if (queued !== '1') {
         // First submit, or a retry after a crash between allocation and queueing.
         const data: IntakeJobData = { requestNumber, mode, draft, submittedAt: new Date().toISOString(), eventSource: draft.sourceKey };
+        // Marked queued by the dispatcher once it runs the job (RequestStore.create, or below
+        // for attachments); until then a repeated submit adds again, which BullMQ ignores.
         await this.queue.add(mode, data, { jobId: jobIdFor('intake', draft.sourceKey) });
-        await this.redis.hset(sourceKey, 'queued', '1');
-      } else if (duplicate === '1' && draft.kind === 'escalation' && storedKind !== 'escalation') {
+      }
+      if (duplicate === '1' && draft.kind === 'escalation' && storedKind !== 'escalation') {
         // One mail sent to pomoc@ and escalation@: one request, flagged as an escalation.
         const data: IntakeJobData = {
           requestNumber,

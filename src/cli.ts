@@ -24,6 +24,9 @@ Commands:
   deadline --batch              read JSON lines {"receivedAt": "...", "window": "8x5"|"24x7"} on
                                 stdin, write each line plus "deadline" (UTC) and "trace"
   contracts check <file>        validate a contract registry file
+  call [--line hotline|escalation] [--from +48...] [--url http://127.0.0.1:8080]
+                                walk the running phone IVR as Twilio would (signed webhooks);
+                                type keypad digits or what you would say, one line per answer
   help                          this text
 
 Settings come from config/ and the environment; see README.md.`;
@@ -42,6 +45,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   serve,
   deadline,
   contracts,
+  call: async (args, io) => (await import('./channels/phone/simulator.js')).callCommand(args, io),
   help: async (_args, io) => {
     io.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
@@ -93,6 +97,11 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const gateway = await startGateway({ env, roles: parseRoles(values.roles) });
   const where = gateway.url ? `listening on ${gateway.url} (public URL ${gateway.settings.http.publicUrl})` : 'running';
   io.stdout.write(`hezo-intake ${where}, roles: ${gateway.roles.join(', ')}; Ctrl-C stops it.\n`);
+  if (gateway.url && Object.keys(gateway.settings.ops.engineers).length === 0) {
+    const { demoCredentials } = await import('./ops/ops-page/index.js');
+    const demo = demoCredentials();
+    io.stdout.write(`No engineer account is configured; sign in at ${gateway.url}/ops as "${demo.login}" with password: ${demo.password}\n`);
+  }
   for (const [name, token] of Object.entries(gateway.generatedTokens)) {
     io.stdout.write(`No engineer API token is configured; for this run, "${name}" is: ${token}\n`);
   }

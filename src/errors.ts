@@ -54,6 +54,21 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'A body, mail or attachment is over its size limit; nothing of it was kept.',
   },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    retryable: false,
+    meaning: 'The body is not of a type this endpoint takes (JSON, multipart), or an upload is an executable.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    retryable: false,
+    meaning: 'An Idempotency-Key was used before with a different body; use a new key for a new request.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    retryable: true,
+    meaning: 'Too many requests with this API key; wait for the time in Retry-After.',
+  },
   NOT_FOUND: {
     status: 404,
     retryable: false,
@@ -63,6 +78,16 @@ export const ERROR_CODES = {
     status: 401,
     retryable: false,
     meaning: 'Credentials are missing or wrong.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    meaning: 'A signed-in form or action came without its CSRF token (or with a wrong one); reload the page and try again.',
+  },
+  SIGNATURE_INVALID: {
+    status: 403,
+    retryable: false,
+    meaning: 'A Twilio webhook came without a valid X-Twilio-Signature for the public URL it was sent to; it was ignored.',
   },
   ILLEGAL_TRANSITION: {
     status: 409,

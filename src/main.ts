@@ -18,6 +18,7 @@ import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { Notifier } from './notify/notifier.js';
 import { Readiness } from './ops/health.js';
+import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
@@ -188,13 +189,20 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
 
     let url = '';
     if (roles.includes('web')) {
+      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, redisUrl, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      await ops.start();
       const app = buildApp({
         readiness,
         logger,
-        routes: [{ path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) }],
+        routes: [
+          { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
+          { path: '/', router: ops.router },
+        ],
       });
       const server = await listen(app, settings.http.port, settings.http.host);
       cleanups.push(() => closeServer(server));
+      // Runs before the server closes (cleanups run in reverse): open SSE streams would hold it.
+      cleanups.push(() => ops.close());
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : settings.http.port;
       url = `http://${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${port}`;

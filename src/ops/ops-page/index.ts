@@ -1,0 +1,110 @@
+/**
+ * The ops page as one piece for main.ts: sign-in, the page and its JSON, SSE, downloads,
+ * actions, the queue board at /ops/queues (behind the same sign-in) and `/metrics`. Mount the
+ * router at `/`; call `start()` after listening and `close()` on shutdown, BEFORE closing the
+ * HTTP server (it ends the open event streams, which would otherwise hold the server open).
+ */
+import { Router, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import type { ServiceCalendar } from '../../domain/calendar.js';
+import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
+import type { RequestStore } from '../../dispatcher/request-store.js';
+import type { TimerService } from '../../dispatcher/timers.js';
+import type { AttachmentStore } from '../../intake/attachment-store.js';
+import type { Logger } from '../../logger.js';
+import type { Settings } from '../../settings.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
+import { ChangeFeed } from './change-feed.js';
+import { OPS_CSP, setSecurityHeaders } from './html.js';
+import { assetRoutes, pageRoutes } from './page-routes.js';
+import { SessionStore } from './sessions.js';
+import { loadSession, requireCsrf, requireEngineer, signInRoutes } from './sign-in.js';
+
+export { demoCredentials, engineerAccounts } from './sign-in.js';
+
+export interface OpsDeps {
+  store: RequestStore;
+  timers: Pick<TimerService, 'schedule'>;
+  alerts: Pick<EngineerAlerts, 'acknowledge'>;
+  calendar: ServiceCalendar;
+  attachments: Pick<AttachmentStore, 'open' | 'exists'>;
+  /** The general-purpose client (sessions, lock-outs, metric markers); a subscriber is duplicated from it. */
+  redis: Redis;
+  redisUrl: string;
+  settings: Readonly<Pick<Settings, 'ops' | 'http' | 'intake'>>;
+  logger: Logger;
+  /** For tests: the clock of countdowns and actions. */
+  now?: () => number;
+  heartbeatMs?: number;
+}
+
+export interface Ops {
+  /** Mount at `/`: it defines /ops, /ops/* and /metrics. */
+  router: Router;
+  metrics: Metrics;
+  /** Subscribes to request changes (SSE and counters). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createOps(deps: OpsDeps): Ops {
+  const prefix = deps.settings.intake.prefix;
+  const changes = new ChangeFeed(deps.redis, deps.store.keys.changes, deps.logger);
+  const sessions = new SessionStore(deps.redis, {
+    prefix,
+    ttlSeconds: deps.settings.ops.sessionTtlSeconds,
+    lockoutAttempts: deps.settings.ops.lockoutAttempts,
+    lockoutSeconds: deps.settings.ops.lockoutSeconds,
+  });
+  const metrics = createMetrics({ redis: deps.redis, redisUrl: deps.redisUrl, prefix, store: deps.store, changes, logger: deps.logger });
+  const board = createQueueBoard({ redisUrl: deps.redisUrl, prefix });
+  const signIn = { sessions, settings: deps.settings, logger: deps.logger };
+  const streams = new Set<Response>();
+
+  const router = Router();
+  router.use(metrics.router);
+  router.use(assetRoutes());
+  router.use('/ops', loadSession(signIn));
+  router.use(signInRoutes(signIn));
+  router.use('/ops', requireEngineer(), requireCsrf());
+  router.use(
+    QUEUE_BOARD_PATH,
+    (_req, res, next) => {
+      // The board is a React bundle with inline styles; scripts stay 'self' only.
+      setSecurityHeaders(res, OPS_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace("img-src 'self'", "img-src 'self' data:"));
+      next();
+    },
+    board.router,
+  );
+  router.use(
+    pageRoutes({
+      store: deps.store,
+      timers: deps.timers,
+      alerts: deps.alerts,
+      calendar: deps.calendar,
+      attachments: deps.attachments,
+      changes,
+      logger: deps.logger,
+      now: deps.now ?? Date.now,
+      streams,
+      ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+    }),
+  );
+
+  return {
+    router,
+    metrics,
+    async start() {
+      await metrics.start();
+    },
+    async close() {
+      // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.
+      for (const stream of streams) stream.end();
+      streams.clear();
+      await metrics.close();
+      await board.close();
+      await changes.close();
+    },
+  };
+}

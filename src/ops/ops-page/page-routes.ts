@@ -1,0 +1,197 @@
+/**
+ * The signed-in part of the ops page: the page shell, its JSON (list and detail), the SSE
+ * stream of changes, attachment downloads and the engineer actions. Request data leaves the
+ * server only as JSON; the browser writes it with textContent (assets/app.js).
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { ServiceCalendar } from '../../domain/calendar.js';
+import { addNote, applyAction } from '../../domain/request-actions.js';
+import { ACTIONS, CHANNELS, REQUEST_NUMBER, REQUEST_STATUSES, type Action } from '../../domain/request.js';
+import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
+import type { RequestStore } from '../../dispatcher/request-store.js';
+import type { TimerService } from '../../dispatcher/timers.js';
+import { IntakeError } from '../../errors.js';
+import type { AttachmentStore } from '../../intake/attachment-store.js';
+import { safeContentType } from '../../intake/attachment-store.js';
+import type { Logger } from '../../logger.js';
+import { PACKAGE_ROOT } from '../../settings.js';
+import type { ChangeFeed } from './change-feed.js';
+import { pageShell, setSecurityHeaders } from './html.js';
+import { availableActions, countdownOf, toRow, urgencyState } from './request-view.js';
+import { sessionOf } from './sign-in.js';
+
+export interface PageRoutesDeps {
+  store: RequestStore;
+  timers: Pick<TimerService, 'schedule'>;
+  alerts: Pick<EngineerAlerts, 'acknowledge'>;
+  calendar: ServiceCalendar;
+  attachments: Pick<AttachmentStore, 'open' | 'exists'>;
+  changes: ChangeFeed;
+  logger: Logger;
+  now: () => number;
+  /** SSE keep-alive comment interval (proxies drop idle streams). */
+  heartbeatMs?: number;
+  /** The open SSE streams, ended on shutdown so that the HTTP server can close. */
+  streams: Set<express.Response>;
+}
+
+/** The browser assets: next to this module in src/, or the src/ copy when running from dist/. */
+export const ASSETS_DIR = ((): string => {
+  const beside = fileURLToPath(new URL('./assets', import.meta.url));
+  return existsSync(beside) ? beside : path.join(PACKAGE_ROOT, 'src', 'ops', 'ops-page', 'assets');
+})();
+
+const listQuery = z
+  .object({
+    status: z.enum(REQUEST_STATUSES).optional(),
+    channel: z.enum(CHANNELS).optional(),
+    contract: z.string().max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  })
+  .strict();
+
+const actionBody = z.object({ note: z.string().max(10_000).optional(), id: z.string().min(1).max(200).optional() }).strict();
+const noteBody = z.object({ text: z.string().min(1).max(10_000), id: z.string().min(1).max(200).optional() }).strict();
+
+/** The browser assets (public: the sign-in form needs its stylesheet). */
+export function assetRoutes(): Router {
+  const router = Router();
+  router.use('/ops/assets', express.static(ASSETS_DIR, { index: false, fallthrough: false, setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') }));
+  return router;
+}
+
+export function pageRoutes(deps: PageRoutesDeps): Router {
+  const router = Router();
+  const actor = (res: express.Response): string => `engineer:${sessionOf(res)?.login ?? 'unknown'}`;
+
+  const shell = (_req: express.Request, res: express.Response): void => {
+    const session = sessionOf(res);
+    setSecurityHeaders(res);
+    res.type('html').send(pageShell({ csrf: session?.csrf ?? '', language: session?.language ?? 'pl', engineer: session?.name ?? '' }));
+  };
+  router.get('/ops', shell);
+  router.get('/ops/requests/:number', shell);
+
+  router.get('/ops/api/requests', async (req, res) => {
+    const query = parse(listQuery, req.query);
+    const requests = await deps.store.listOpen(query);
+    const now = deps.now();
+    setSecurityHeaders(res);
+    res.json({ now: new Date(now).toISOString(), requests: requests.map((request) => toRow(request, now, deps.calendar)) });
+  });
+
+  router.get('/ops/api/requests/:number', async (req, res) => {
+    const number = requestNumber(req.params.number);
+    const request = await deps.store.get(number);
+    if (!request) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
+    const now = deps.now();
+    const countdown = countdownOf(request, now, deps.calendar);
+    setSecurityHeaders(res);
+    res.json({
+      now: new Date(now).toISOString(),
+      request,
+      row: toRow(request, now, deps.calendar),
+      countdown,
+      state: urgencyState(countdown ? countdown.remainingMs : null),
+      actions: availableActions(request),
+      history: await deps.store.history(number),
+    });
+  });
+
+  router.get('/ops/requests/:number/attachments/:index', async (req, res) => {
+    const number = requestNumber(req.params.number);
+    const request = await deps.store.get(number);
+    const attachment = request?.attachments[Number(req.params.index)];
+    if (!attachment || !/^\d+$/.test(req.params.index) || !(await deps.attachments.exists(attachment.storageKey))) {
+      throw new IntakeError('NOT_FOUND', `Request ${number} has no attachment ${req.params.index}.`);
+    }
+    setSecurityHeaders(res, "default-src 'none'; sandbox");
+    // Never rendered inline: a download with a label-only content type, whatever the sender claimed.
+    // attachment() guesses a type from the file name; the label-only type must come after it.
+    res.attachment(attachment.name);
+    res.set('Content-Type', downloadType(attachment.type));
+    res.set('Content-Length', String(attachment.size));
+    const stream = deps.attachments.open(attachment.storageKey);
+    stream.on('error', (error) => res.destroy(error));
+    stream.pipe(res);
+  });
+
+  router.get('/ops/api/events', async (req, res) => {
+    await deps.changes.start();
+    setSecurityHeaders(res);
+    res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    res.write('retry: 2000\n\n');
+    const unlisten = deps.changes.listen((number) => {
+      if (REQUEST_NUMBER.test(number)) res.write(`event: change\ndata: ${number}\n\n`);
+    });
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs ?? 20_000);
+    deps.streams.add(res);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      unlisten();
+      deps.streams.delete(res);
+    });
+  });
+
+  router.post('/ops/api/requests/:number/notes', express.json({ limit: '64kb' }), async (req, res) => {
+    const number = requestNumber(req.params.number);
+    const body = parse(noteBody, req.body ?? {});
+    const result = await deps.store.update(number, (request) =>
+      addNote(request, { id: `note:${body.id ?? randomUUID()}`, text: body.text, actor: actor(res), internal: true, atMs: deps.now() }),
+    );
+    res.status(201).json({ request: result.request, events: result.events });
+  });
+
+  router.post('/ops/api/requests/:number/actions/:action', express.json({ limit: '64kb' }), async (req, res) => {
+    const number = requestNumber(req.params.number);
+    const action = req.params.action;
+    if (!Object.hasOwn(ACTIONS, action)) throw new IntakeError('NOT_FOUND', `Unknown action "${action}"; one of: ${Object.keys(ACTIONS).join(', ')}.`);
+    const body = parse(actionBody, req.body ?? {});
+    const result = await deps.store.update(number, (request) =>
+      applyAction(
+        request,
+        { action: action as Action, atMs: deps.now(), actor: actor(res), id: `${action}:${body.id ?? randomUUID()}`, ...(body.note ? { note: body.note } : {}) },
+        deps.calendar,
+      ),
+    );
+    // The same follow-ups as the engineer API: timers re-planned, a confirmed reporter acknowledged.
+    if (result.changed) {
+      await deps.timers.schedule(result.request);
+      if (action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${result.events[0]?.id ?? ''}`);
+      deps.logger.info({ requestNumber: number, channel: result.request.channel, action, actor: actor(res) }, 'engineer action recorded');
+    }
+    res.json({ request: result.request, events: result.events });
+  });
+
+  return router;
+}
+
+/** Types a browser would render or run become plain downloads. */
+function downloadType(type: string): string {
+  const safe = safeContentType(type);
+  return /^(text\/html|application\/xhtml|image\/svg|text\/xml|application\/xml|application\/javascript|text\/javascript)/.test(safe)
+    ? 'application/octet-stream'
+    : safe;
+}
+
+function requestNumber(text: string | undefined): string {
+  const number = (text ?? '').toUpperCase();
+  if (!REQUEST_NUMBER.test(number)) {
+    throw new IntakeError('INPUT_INVALID', 'number must be a request number like HZ-2026-000123.', { details: [{ path: 'number', message: 'expected HZ-YYYY-NNNNNN' }] });
+  }
+  return number;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new IntakeError('INPUT_INVALID', 'The request is malformed; see details.', {
+    details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message })),
+  });
+}

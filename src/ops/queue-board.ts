@@ -1,0 +1,45 @@
+/**
+ * The queue board (@bull-board) at /ops/queues for the three queues of the deployment —
+ * intake, timers, notify — under the deployment's key prefix. It is mounted behind the ops
+ * sign-in (src/ops/ops-page/index.ts). It is read-only: its buttons post without our CSRF
+ * token, and retrying or deleting jobs by hand can re-send mail; that stays a deliberate CLI
+ * or redis-cli step.
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { Queue } from 'bullmq';
+import type { Router } from 'express';
+import { QUEUE_NAMES } from '../intake/queues.js';
+
+/** The mount path of the board. */
+export const QUEUE_BOARD_PATH = '/ops/queues';
+
+export interface QueueBoard {
+  router: Router;
+  close(): Promise<void>;
+}
+
+/** Builds the board over its own Queue handles (closed by `close()`). */
+export function createQueueBoard(options: { redisUrl: string; prefix: string }): QueueBoard {
+  const queues = Object.values(QUEUE_NAMES).map(
+    (name) => new Queue(name, { connection: { url: options.redisUrl, maxRetriesPerRequest: 1 }, prefix: options.prefix }),
+  );
+  // Errors show on the board itself; an unhandled 'error' event would crash the process.
+  for (const queue of queues) queue.on('error', () => undefined);
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(QUEUE_BOARD_PATH);
+  createBullBoard({
+    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+    // @bull-board/express 9.10.1 carries its own copy of @bull-board/api (9.10.2 here); the
+    // adapter is the same shape, only the class declarations differ for the compiler.
+    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    options: { uiConfig: { boardTitle: 'hezo-intake queues' } },
+  });
+  return {
+    router: serverAdapter.getRouter() as Router,
+    async close() {
+      await Promise.all(queues.map((queue) => queue.close()));
+    },
+  };
+}

@@ -18,6 +18,7 @@ import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { Notifier } from './notify/notifier.js';
 import { Readiness } from './ops/health.js';
+import { MailboxSupervisor } from './channels/mail/supervisor.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
@@ -25,7 +26,7 @@ import { RegistryWatcher } from './registry/registry-watcher.js';
 import { loadCalendarExtras, loadSettings, type LoadSettingsOptions, type Settings } from './settings.js';
 
 /** The roles one process can run; the default runs them all (DESIGN.md section 4). */
-export const ROLES = ['web', 'dispatcher', 'timers', 'notify'] as const;
+export const ROLES = ['web', 'dispatcher', 'timers', 'notify', 'mail'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Parses `--roles web,dispatcher`; throws a USAGE error naming the unknown role. */
@@ -187,10 +188,39 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       detail: `${registry.current.size} contracts from ${registry.file}`,
     }));
 
+    let mail: MailboxSupervisor | undefined;
+    if (roles.includes('mail') && settings.mailboxes.list.length > 0) {
+      const supervisor = new MailboxSupervisor({
+        intake,
+        attachments,
+        redis,
+        settings,
+        logger,
+        notifier,
+        onUnreachable: (mailbox, sinceMs) => {
+          alerts.mailboxDown(mailbox, sinceMs).catch((error: unknown) => logger.error({ err: error, mailbox }, 'could not queue the mailbox alert'));
+        },
+      });
+      await supervisor.start();
+      cleanups.push(() => supervisor.stop());
+      for (const { name, check } of supervisor.readinessChecks()) readiness.register(name, check);
+      mail = supervisor;
+    }
+
     let url = '';
     if (roles.includes('web')) {
       const ops = createOps({ store, timers, alerts, calendar, attachments, redis, redisUrl, settings, logger, ...(options.now ? { now: options.now } : {}) });
       await ops.start();
+      const watchers = mail;
+      if (watchers) {
+        ops.metrics.setMailboxStates(() =>
+          watchers.status().map((state) => ({
+            mailbox: state.mailbox,
+            connected: state.connected,
+            state: !state.leaseHeld ? 'watched-elsewhere' : state.connected ? 'connected' : 'reconnecting',
+          })),
+        );
+      }
       const app = buildApp({
         readiness,
         logger,

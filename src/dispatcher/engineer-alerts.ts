@@ -95,6 +95,18 @@ export class EngineerAlerts {
     });
   }
 
+  /** A mailbox has been unreachable longer than allowed: mail is not becoming requests. */
+  async mailboxDown(mailbox: string, sinceMs: number, reason?: string): Promise<void> {
+    const key = `mailbox-down:${mailbox}:${sinceMs}`;
+    const alert = renderAlert('mailbox-down', { mailbox, ...(reason ? { reason } : {}), now: this.options.now?.() ?? Date.now() });
+    if (this.options.webhookConfigured) {
+      await this.options.notifier.enqueue(`alert-webhook:${key}`, { type: 'alert-webhook', requestNumber: '', event: 'mailbox-down', payload: alert.payload });
+    }
+    if (this.options.engineerEmails.length > 0) {
+      await this.options.notifier.enqueue(`alert-mail:${key}`, { type: 'alert-mail', requestNumber: '', to: [...this.options.engineerEmails], subject: alert.subject, text: alert.text });
+    }
+  }
+
   private async send(
     key: string,
     event: AlertEvent,

@@ -1,0 +1,275 @@
+/**
+ * A drain: everything in INBOX not yet handled, in UID order, one mail at a time. Handled
+ * means submitted (then moved to Processed), quarantined, or — on the mailbox's first
+ * connection — left alone as too old. A UID watermark per mailbox in Redis remembers how far
+ * the drain got; it is tied to the folder's UIDVALIDITY, and a new UIDVALIDITY (the folder was
+ * rebuilt, UIDs mean something else) rescans the whole folder, which is safe because submit()
+ * is idempotent by Message-ID.
+ *
+ * IMAP commands are never issued inside a fetch iterator (imapflow deadlocks): UIDs and sizes
+ * are collected first, then each mail is downloaded, submitted and moved in turn.
+ */
+import { Readable } from 'node:stream';
+import type { ImapFlow } from 'imapflow';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../logger.js';
+import type { AttachmentStore } from '../../intake/attachment-store.js';
+import type { Intake } from '../../intake/submit.js';
+import type { Notifier } from '../../notify/notifier.js';
+import { isIntakeError } from '../../errors.js';
+import type { NumberPatterns } from './extract.js';
+import { buildMailDraft } from './mail-draft.js';
+import { oversizeNotice } from './oversize-notice.js';
+import { MailParseError, parseMail } from './parse-mail.js';
+import { quarantineMail, type QuarantineEntry, type QuarantineReason } from './quarantine.js';
+import { loopGuardReason } from './loop-guard.js';
+import { headerSummary } from './header-summary.js';
+
+/** Sizes are fetched this many UIDs at a time (one round trip each). */
+const META_BATCH = 500;
+/** Mails handled per group: their sources fetched in one FETCH, their moves in one UID MOVE. */
+const GROUP = 50;
+/** Mails up to this size are fetched whole with their group; larger ones are streamed one by one. */
+const PREFETCH_MAX_BYTES = 256 * 1024;
+
+export interface MailboxConfig {
+  name: string;
+  address: string;
+  kind: 'service' | 'escalation';
+  processedFolder: string;
+  quarantineFolder: string;
+}
+
+/** What a drain needs besides the connection. */
+export interface DrainContext {
+  mailbox: MailboxConfig;
+  intake: Intake;
+  attachments: AttachmentStore;
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  maxMessageBytes: number;
+  importMaxAgeDays: number;
+  patterns: NumberPatterns;
+  ownAddresses: readonly string[];
+  notifier?: Pick<Notifier, 'enqueue'> | undefined;
+  /** False once the watcher lost its lease or is stopping: the drain stops between mails. */
+  mayContinue(): boolean;
+  /** Mails still to handle, for status(). */
+  onBacklog(count: number): void;
+}
+
+export interface DrainResult {
+  submitted: number;
+  quarantined: number;
+  leftOld: number;
+  /** Stopped early (Redis unavailable, lease lost): the rest waits for the next drain. */
+  interrupted: boolean;
+}
+
+interface Watermark {
+  uidValidity: string;
+  lastUid: number;
+  /** Mail up to this UID was there at first connection: too old → left, else imported silently. */
+  importUpTo: number;
+}
+
+/** `<prefix>:mail:<mailbox>:watermark` */
+export function watermarkKey(prefix: string, mailbox: string): string {
+  return `${prefix}:mail:${mailbox}:watermark`;
+}
+
+/**
+ * Drains INBOX (already opened on `client`). `uidNextAtOpen` is UIDNEXT as SELECT reported it:
+ * on a first connection, mail below it was already there (an import), mail from it on is new.
+ */
+export async function drainMailbox(client: ImapFlow, context: DrainContext, uidNextAtOpen: number): Promise<DrainResult> {
+  const result: DrainResult = { submitted: 0, quarantined: 0, leftOld: 0, interrupted: false };
+  const opened = client.mailbox;
+  if (!opened) throw new Error('INBOX is not open');
+  const watermark = await readWatermark(context, String(opened.uidValidity), uidNextAtOpen);
+  const found = (await client.search({ uid: `${watermark.lastUid + 1}:*` }, { uid: true })) || [];
+  // "n:*" always matches the last mail, even below n.
+  const uids = found.filter((uid) => uid > watermark.lastUid).sort((a, b) => a - b);
+  let remaining = uids.length;
+  context.onBacklog(remaining);
+  const key = watermarkKey(context.prefix, context.mailbox.name);
+
+  for (let start = 0; start < uids.length; start += META_BATCH) {
+    const batch = uids.slice(start, start + META_BATCH);
+    const metas = await client.fetchAll(batch.join(','), { uid: true, size: true, internalDate: true }, { uid: true });
+    const byUid = new Map(metas.map((meta) => [meta.uid, meta]));
+    for (let at = 0; at < batch.length; at += GROUP) {
+      const group = batch.slice(at, at + GROUP);
+      const sources = await prefetchSources(client, group.filter((uid) => (byUid.get(uid)?.size ?? Infinity) <= Math.min(PREFETCH_MAX_BYTES, context.maxMessageBytes)));
+      const toMove: number[] = [];
+      let handledUpTo: number | undefined;
+      let stopped = false;
+      for (const uid of group) {
+        if (!context.mayContinue()) {
+          stopped = true;
+          break;
+        }
+        const meta = byUid.get(uid);
+        // Gone meanwhile (moved by someone else): nothing to handle.
+        if (meta) {
+          const internalDate = meta.internalDate ? new Date(meta.internalDate) : new Date();
+          const firstImport = uid <= watermark.importUpTo;
+          if (firstImport && Date.now() - internalDate.getTime() > context.importMaxAgeDays * 86_400_000) {
+            context.logger.info({ mailbox: context.mailbox.name, uid, internalDate }, 'first connection: mail older than importMaxAgeDays left in INBOX');
+            result.leftOld += 1;
+          } else {
+            const mailAt = { uid, uidValidity: watermark.uidValidity, size: meta.size ?? 0, internalDate, firstImport };
+            const outcome = await handleMail(client, context, mailAt, sources.get(uid));
+            if (outcome === 'retry') {
+              stopped = true;
+              break;
+            }
+            if (outcome === 'submitted') toMove.push(uid);
+            result[outcome] += 1;
+          }
+        }
+        handledUpTo = uid;
+        remaining -= 1;
+      }
+      // Only what submit() durably queued is moved: one UID MOVE for the group. A crash before
+      // it leaves those mails in INBOX, and the next drain's submit() finds them duplicates.
+      if (toMove.length > 0) await client.messageMove(toMove.join(','), context.mailbox.processedFolder, { uid: true });
+      if (handledUpTo !== undefined) await context.redis.hset(key, 'lastUid', handledUpTo);
+      context.onBacklog(remaining);
+      if (stopped) return { ...result, interrupted: true };
+    }
+  }
+  return result;
+}
+
+async function readWatermark(context: DrainContext, uidValidity: string, uidNext: number): Promise<Watermark> {
+  const key = watermarkKey(context.prefix, context.mailbox.name);
+  const stored = await context.redis.hgetall(key);
+  if (stored.uidValidity === uidValidity) {
+    return { uidValidity, lastUid: Number(stored.lastUid ?? 0), importUpTo: Number(stored.importUpTo ?? 0) };
+  }
+  if (stored.uidValidity) {
+    context.logger.warn({ mailbox: context.mailbox.name, was: stored.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: rescanning INBOX');
+  }
+  // First connection (or a rebuilt folder): what is there now is an import, not new mail.
+  const watermark = { uidValidity, lastUid: 0, importUpTo: Math.max(0, uidNext - 1) };
+  await context.redis.hset(key, { uidValidity, lastUid: 0, importUpTo: watermark.importUpTo });
+  return watermark;
+}
+
+interface MailAt {
+  uid: number;
+  uidValidity: string;
+  size: number;
+  internalDate: Date;
+  firstImport: boolean;
+}
+
+type Outcome = 'submitted' | 'quarantined' | 'retry';
+
+/** Whole sources of small mails, one FETCH for the group (collected before any other command). */
+async function prefetchSources(client: ImapFlow, uids: readonly number[]): Promise<Map<number, Buffer>> {
+  if (uids.length === 0) return new Map();
+  const fetched = await client.fetchAll(uids.join(','), { uid: true, source: true }, { uid: true });
+  return new Map(fetched.filter((message) => message.source).map((message) => [message.uid, message.source as Buffer]));
+}
+
+/** Files one mail; the caller moves it to Processed when the outcome is `submitted`. */
+async function handleMail(client: ImapFlow, context: DrainContext, mail: MailAt, prefetched: Buffer | undefined): Promise<Outcome> {
+  const { mailbox, logger } = context;
+  const log = logger.child({ mailbox: mailbox.name, uid: mail.uid });
+  if (mail.size > context.maxMessageBytes) {
+    // Refused before downloading: only the header is read, to tell the sender.
+    const header = await headerSummary(client, mail.uid);
+    await quarantine(client, context, mail, 'oversize', `${mail.size} bytes, more than ${context.maxMessageBytes}`, header);
+    await tellOversize(context, mail, header);
+    return 'quarantined';
+  }
+  const content = prefetched ? Readable.from([prefetched]) : (await client.download(String(mail.uid), undefined, { uid: true })).content;
+  if (!content) {
+    await quarantine(client, context, mail, 'unparseable', 'the server returned no content');
+    return 'quarantined';
+  }
+  let parsed;
+  try {
+    parsed = await parseMail(content, { attachments: context.attachments, maxBytes: context.maxMessageBytes });
+  } catch (error) {
+    if (!(error instanceof MailParseError)) throw error;
+    log.warn({ reason: error.reason, err: error }, 'mail quarantined');
+    await quarantine(client, context, mail, error.reason, error.message);
+    return 'quarantined';
+  }
+  if (!parsed.from) {
+    await quarantine(client, context, mail, 'no-sender', 'no From address', { messageId: parsed.messageId });
+    return 'quarantined';
+  }
+  const { draft, loopGuard } = buildMailDraft(parsed, {
+    mailbox,
+    uidValidity: mail.uidValidity,
+    uid: mail.uid,
+    internalDate: mail.internalDate,
+    firstImport: mail.firstImport,
+    patterns: context.patterns,
+    ownAddresses: context.ownAddresses,
+  });
+  try {
+    const submitted = await context.intake.submit(draft);
+    log.info({ requestNumber: submitted.requestNumber, mode: submitted.mode, duplicate: submitted.duplicate, silent: draft.silent, loopGuard }, 'mail filed');
+  } catch (error) {
+    if (isIntakeError(error) && error.code === 'DRAFT_INVALID') {
+      await quarantine(client, context, mail, 'invalid-draft', error.message, { messageId: parsed.messageId, from: parsed.from.address });
+      return 'quarantined';
+    }
+    if (isIntakeError(error) && error.retryable) {
+      log.warn({ err: error }, 'intake unavailable: mail stays in INBOX for the next drain');
+      return 'retry';
+    }
+    throw error;
+  }
+  return 'submitted';
+}
+
+async function quarantine(
+  client: ImapFlow,
+  context: DrainContext,
+  mail: MailAt,
+  reason: QuarantineReason,
+  detail: string,
+  header: { messageId?: string | undefined; from?: string | undefined } = {},
+): Promise<void> {
+  const entry: QuarantineEntry = {
+    mailbox: context.mailbox.name,
+    uidValidity: mail.uidValidity,
+    uid: mail.uid,
+    reason,
+    detail,
+    ...(header.messageId ? { messageId: header.messageId } : {}),
+    ...(header.from ? { from: header.from } : {}),
+    at: new Date().toISOString(),
+  };
+  await quarantineMail(client, context.redis, context.prefix, context.mailbox.quarantineFolder, entry);
+}
+
+/** Tells the sender of an oversize mail, unless that would answer a machine or ourselves. */
+async function tellOversize(context: DrainContext, mail: MailAt, header: Awaited<ReturnType<typeof headerSummary>>): Promise<void> {
+  const log = context.logger.child({ mailbox: context.mailbox.name, uid: mail.uid });
+  const guard = loopGuardReason(header.lookup, header.from, context.ownAddresses);
+  if (!header.from || guard) {
+    log.warn({ reason: guard ?? 'no sender' }, 'oversize mail quarantined; sender not told');
+    return;
+  }
+  if (!context.notifier) {
+    log.warn('oversize mail quarantined; no notifier wired, sender not told');
+    return;
+  }
+  const notice = oversizeNotice({ subject: header.subject, maxBytes: context.maxMessageBytes, size: mail.size, mailboxAddress: context.mailbox.address });
+  await context.notifier.enqueue(`mail-oversize:${context.mailbox.name}:${mail.uidValidity}:${mail.uid}`, {
+    type: 'ack-mail',
+    requestNumber: '',
+    to: header.from,
+    subject: notice.subject,
+    text: notice.text,
+    ...(header.messageId ? { inReplyTo: header.messageId, references: [header.messageId] } : {}),
+  });
+}

@@ -1,0 +1,254 @@
+/**
+ * One mailbox, watched: while this process holds the mailbox's lease, one imapflow connection
+ * IDLEs on INBOX and drains on every `exists`, on every (re)connect and every drainIntervalMs.
+ * imapflow does not reconnect by itself, so on close or error a new client is made after a
+ * backoff (doubling, capped). The watcher keeps the facts /readyz and the unreachable alert
+ * need: connected, last IDLE event, last drain, backlog, and since when it has been unreachable.
+ */
+import { randomUUID } from 'node:crypto';
+import { ImapFlow } from 'imapflow';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../logger.js';
+import { drainMailbox, type DrainContext, type MailboxConfig } from './drain.js';
+import { MailboxLease } from './mailbox-lease.js';
+
+/** Reconnect backoff: from 250 ms, doubling, at most 10 s (a restarting Dovecot is back in ~1 s). */
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 10_000;
+
+export interface ImapAccount {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  password: string;
+  rejectUnauthorized: boolean;
+}
+
+/** A watcher's state as status() and /readyz show it. */
+export interface MailboxStatus {
+  mailbox: string;
+  connected: boolean;
+  leaseHeld: boolean;
+  lastIdleEventAt?: string;
+  lastDrainAt?: string;
+  backlog: number;
+  /** The last connection or drain error, until the next success. */
+  error?: string;
+  /** Since when the mailbox could not be reached (ms since epoch), while it cannot. */
+  unreachableSince?: number;
+}
+
+export interface WatcherOptions {
+  mailbox: MailboxConfig & { imap: ImapAccount };
+  redis: Redis;
+  leaseKey: string;
+  leaseTtlMs: number;
+  drainIntervalMs: number;
+  logger: Logger;
+  /** The drain's dependencies, minus what the watcher supplies itself. */
+  drain: Omit<DrainContext, 'mailbox' | 'logger' | 'mayContinue' | 'onBacklog'>;
+}
+
+export class MailboxWatcher {
+  private readonly lease: MailboxLease;
+  private readonly logger: Logger;
+  private client: ImapFlow | undefined;
+  private running = false;
+  private leaseHeld = false;
+  private connected = false;
+  private attempt = 0;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  /** Single flight: one drain at a time; an `exists` during a drain asks for one more. */
+  private draining: Promise<void> | undefined;
+  private drainAgain = false;
+  private lastIdleEventAt: number | undefined;
+  private lastDrainAt: number | undefined;
+  private backlog = 0;
+  private error: string | undefined;
+  private unreachableSince: number | undefined;
+  /** UIDNEXT when INBOX was opened on this connection (what a first connection imports). */
+  private uidNextAtOpen = 1;
+
+  constructor(private readonly options: WatcherOptions) {
+    this.lease = new MailboxLease(options.redis, options.leaseKey, randomUUID(), options.leaseTtlMs);
+    this.logger = options.logger.child({ component: 'mailbox-watcher', mailbox: options.mailbox.name });
+  }
+
+  /** Starts competing for the lease; connects once it is held. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.tickLease();
+    this.drainTimer = setInterval(() => this.requestDrain('interval'), this.options.drainIntervalMs);
+  }
+
+  /**
+   * Stops watching. Graceful: waits for the mail in hand, logs out, frees the lease.
+   * `abandon` leaves everything as a crashed process would (lease left to expire) — for
+   * proving that nothing is lost or duplicated when a process dies.
+   */
+  async stop(options: { abandon?: boolean } = {}): Promise<void> {
+    this.running = false;
+    clearTimeout(this.leaseTimer);
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.drainTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (options.abandon) {
+      client?.close();
+      this.connected = false;
+      return;
+    }
+    await this.draining?.catch(() => undefined);
+    if (client) await client.logout().catch(() => client.close());
+    this.connected = false;
+    if (this.leaseHeld) await this.lease.release().catch(() => undefined);
+    this.leaseHeld = false;
+  }
+
+  status(): MailboxStatus {
+    return {
+      mailbox: this.options.mailbox.name,
+      connected: this.connected,
+      leaseHeld: this.leaseHeld,
+      ...(this.lastIdleEventAt ? { lastIdleEventAt: new Date(this.lastIdleEventAt).toISOString() } : {}),
+      ...(this.lastDrainAt ? { lastDrainAt: new Date(this.lastDrainAt).toISOString() } : {}),
+      backlog: this.backlog,
+      ...(this.error ? { error: this.error } : {}),
+      ...(this.unreachableSince ? { unreachableSince: this.unreachableSince } : {}),
+    };
+  }
+
+  /** Takes or renews the lease every third of its TTL; losing it drops the connection. */
+  private async tickLease(): Promise<void> {
+    if (!this.running) return;
+    try {
+      const held = this.leaseHeld ? await this.lease.renew() : await this.lease.acquire();
+      if (held && !this.leaseHeld) {
+        this.leaseHeld = true;
+        this.logger.info('lease taken: watching this mailbox');
+        void this.connect();
+      } else if (!held && this.leaseHeld) {
+        this.leaseHeld = false;
+        this.logger.warn('lease lost: another process watches this mailbox now');
+        this.disconnect();
+      }
+    } catch (error) {
+      // Redis down: keep what we have; the lease check runs again shortly.
+      this.logger.warn({ err: error }, 'lease check failed');
+    }
+    if (this.running) this.leaseTimer = setTimeout(() => void this.tickLease(), Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
+  }
+
+  private async connect(): Promise<void> {
+    if (!this.running || !this.leaseHeld || this.client) return;
+    const { imap } = this.options.mailbox;
+    const client = new ImapFlow({
+      host: imap.host,
+      port: imap.port,
+      secure: imap.secure,
+      auth: { user: imap.user, pass: imap.password },
+      tls: { rejectUnauthorized: imap.rejectUnauthorized },
+      logger: false,
+      connectionTimeout: 10_000,
+    });
+    this.client = client;
+    client.on('error', (error: Error) => {
+      this.error = error.message;
+      this.logger.warn({ err: error }, 'IMAP connection error');
+    });
+    client.on('close', () => this.onClose(client));
+    client.on('exists', () => {
+      this.lastIdleEventAt = Date.now();
+      this.requestDrain('exists');
+    });
+    try {
+      await client.connect();
+      for (const folder of [this.options.mailbox.processedFolder, this.options.mailbox.quarantineFolder]) {
+        await ensureFolder(client, folder);
+      }
+      const inbox = await client.mailboxOpen('INBOX');
+      this.uidNextAtOpen = inbox.uidNext;
+      this.connected = true;
+      this.attempt = 0;
+      this.error = undefined;
+      this.unreachableSince = undefined;
+      this.logger.info('connected; draining what arrived meanwhile');
+      this.requestDrain('connect');
+    } catch (error) {
+      this.error = (error as Error).message;
+      this.logger.warn({ err: error }, 'cannot reach the mailbox');
+      client.close();
+      // imapflow may or may not emit `close` for a connection that never opened.
+      this.onClose(client);
+    }
+  }
+
+  private onClose(client: ImapFlow): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.connected = false;
+    this.unreachableSince ??= Date.now();
+    if (!this.running || !this.leaseHeld) return;
+    const delay = Math.min(BACKOFF_FIRST_MS * 2 ** this.attempt, BACKOFF_MAX_MS);
+    this.attempt += 1;
+    this.logger.warn({ delayMs: delay }, 'IMAP connection closed; reconnecting');
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  private disconnect(): void {
+    const client = this.client;
+    this.client = undefined;
+    this.connected = false;
+    client?.close();
+  }
+
+  private requestDrain(why: string): void {
+    if (!this.connected || !this.client) return;
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = this.drainLoop(this.client, why).finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async drainLoop(client: ImapFlow, why: string): Promise<void> {
+    do {
+      this.drainAgain = false;
+      try {
+        const result = await drainMailbox(client, {
+          ...this.options.drain,
+          mailbox: this.options.mailbox,
+          logger: this.logger,
+          mayContinue: () => this.running && this.leaseHeld && this.client === client,
+          onBacklog: (count) => {
+            this.backlog = count;
+          },
+        }, this.uidNextAtOpen);
+        this.lastDrainAt = Date.now();
+        if (!result.interrupted) this.error = undefined;
+        if (result.submitted + result.quarantined + result.leftOld > 0) this.logger.info({ why, ...result }, 'drained');
+      } catch (error) {
+        this.error = (error as Error).message;
+        this.logger.warn({ err: error, why }, 'drain failed; the next drain retries');
+      }
+    } while (this.drainAgain && this.running && this.client === client);
+    // Idle at once (imapflow would wait ~15 s): new mail shows as `exists` within ~0.5 s.
+    if (this.running && this.client === client && client.usable) client.idle().catch(() => undefined);
+  }
+}
+
+/** Creates a folder unless it exists. */
+async function ensureFolder(client: ImapFlow, folder: string): Promise<void> {
+  const existing = await client.list();
+  if (existing.some((entry) => entry.path === folder)) return;
+  await client.mailboxCreate(folder).catch((error: Error & { serverResponseCode?: string }) => {
+    if (error.serverResponseCode !== 'ALREADYEXISTS') throw error;
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * One mail, streamed from IMAP through mailparser: the size is counted and capped while it
+ * flows (and its sha256 taken, the source key of a mail without Message-ID), text parts with
+ * no declared charset are labelled first (unlabelled-charset.ts), and attachments — device
+ * logs — go straight to the attachment store, never whole into memory.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
+import type { Attachment } from '../../domain/request.js';
+import type { AttachmentStore } from '../../intake/attachment-store.js';
+import { IntakeError } from '../../errors.js';
+import { htmlToPlainText } from './html-text.js';
+import { UnlabelledCharsetLabeller } from './unlabelled-charset.js';
+
+/** A mail as the channel needs it; header values are raw (unfolded) strings by lowercased name. */
+export interface ParsedMail {
+  messageId?: string;
+  from?: { name?: string; address: string };
+  subject: string;
+  /** Plain text (mailparser derives it from the HTML of an HTML-only mail). */
+  text: string;
+  inReplyTo?: string;
+  references: string[];
+  header(name: string): string | undefined;
+  attachments: Attachment[];
+  /** sha256 (hex) of the raw source as received. */
+  sourceSha256: string;
+  size: number;
+}
+
+/** Why a mail could not be read; the caller quarantines it with this reason. */
+export class MailParseError extends Error {
+  override readonly name = 'MailParseError';
+  constructor(
+    readonly reason: 'oversize' | 'unparseable' | 'attachment-too-large',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Reads `source` to its end (or to the cap) and returns what the mail says. */
+export async function parseMail(source: Readable, options: { attachments: AttachmentStore; maxBytes: number }): Promise<ParsedMail> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size > options.maxBytes) {
+        done(new MailParseError('oversize', `The mail is larger than ${options.maxBytes} bytes.`));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const parser = new MailParser({ skipImageLinks: true, skipTextToHtml: true });
+  const headerLines: Array<{ key: string; line: string }> = [];
+  let headers: Map<string, unknown> = new Map();
+  let text: MessageText | undefined;
+  const attachments: Attachment[] = [];
+  const saving: Array<Promise<void>> = [];
+
+  parser.on('headerLines', (lines: Array<{ key: string; line: string }>) => headerLines.push(...lines));
+  parser.on('headers', (parsed: Map<string, unknown>) => {
+    headers = parsed;
+  });
+  parser.on('data', (part: AttachmentStream | MessageText) => {
+    if (part.type === 'text') {
+      text = part;
+      return;
+    }
+    // The parser waits for release(); the content must be read to its end either way.
+    const saved = options.attachments
+      .save(part.content, { name: part.filename ?? 'attachment', type: part.contentType || 'application/octet-stream' })
+      .then((attachment) => {
+        attachments.push(attachment);
+      })
+      .catch((error: unknown) => {
+        part.content.resume();
+        throw error;
+      })
+      .finally(() => part.release?.());
+    // Awaited after the pipeline; marked handled now so that an early failure is not "unhandled".
+    saved.catch(() => undefined);
+    saving.push(saved);
+  });
+
+  const labeller = new UnlabelledCharsetLabeller();
+  try {
+    await pipeline(source, counter, labeller, parser);
+    await Promise.all(saving);
+  } catch (error) {
+    await Promise.allSettled(saving);
+    source.destroy();
+    if (error instanceof MailParseError) throw error;
+    if (error instanceof IntakeError && error.code === 'PAYLOAD_TOO_LARGE') throw new MailParseError('attachment-too-large', error.message, { cause: error });
+    throw new MailParseError('unparseable', `The mail could not be parsed: ${(error as Error).message}`, { cause: error });
+  }
+
+  const lookup = rawHeaderLookup(headerLines);
+  const from = (headers.get('from') as AddressObject | undefined)?.value.find((entry) => entry.address);
+  const messageId = headers.get('message-id');
+  const inReplyTo = headers.get('in-reply-to');
+  const references = headers.get('references');
+  return {
+    ...(typeof messageId === 'string' && messageId.trim() ? { messageId: messageId.trim() } : {}),
+    ...(from?.address ? { from: { address: from.address, ...(from.name ? { name: from.name } : {}) } } : {}),
+    subject: typeof headers.get('subject') === 'string' ? (headers.get('subject') as string) : '',
+    text: (!labeller.sawPlainText && typeof text?.html === 'string' ? htmlToPlainText(text.html) : (text?.text ?? '')).replace(/\u00a0/g, ' '),
+    ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}),
+    references: Array.isArray(references) ? references.map(String) : typeof references === 'string' ? [references] : [],
+    header: lookup,
+    attachments,
+    sourceSha256: hash.digest('hex'),
+    size,
+  };
+}
+
+/** Raw header values (unfolded, undecoded) by lowercased name; repeats joined with ", ". */
+export function rawHeaderLookup(lines: ReadonlyArray<{ key: string; line: string }>): (name: string) => string | undefined {
+  const values = new Map<string, string>();
+  for (const { key, line } of lines) {
+    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    const name = key.toLowerCase();
+    values.set(name, values.has(name) ? `${values.get(name)}, ${value}` : value);
+  }
+  return (name) => values.get(name.toLowerCase());
+}

@@ -1,0 +1,152 @@
+/**
+ * A private Dovecot (IMAP) for one test file, as TESTING.md describes it: a temp folder with
+ * its own config, a free port on 127.0.0.1, a static passdb/userdb (any user, one password),
+ * maildirs owned by nobody. It can be stopped and started again on the same port, to prove
+ * that the mailbox watchers reconnect and miss nothing.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ImapFlow } from 'imapflow';
+import { findFreePort } from '../../src/redis/free-port.js';
+
+const run = promisify(execFile);
+/** Debian's ids for nobody:nogroup, the owner the static userdb runs mail processes as. */
+const NOBODY_UID = 65534;
+const NOGROUP_GID = 65534;
+
+export interface PrivateDovecot {
+  host: string;
+  port: number;
+  /** The one password every user has. */
+  password: string;
+  running: boolean;
+  /** An imapflow client logged in as `user` (connected); the caller logs out. */
+  client(user: string): Promise<ImapFlow>;
+  /** Puts a mail into a user's folder with IMAP APPEND, as a mail server delivering it would. */
+  append(user: string, raw: string | Buffer, options?: { folder?: string; internalDate?: Date }): Promise<number>;
+  /** UIDs in a user's folder ([] when the folder does not exist). */
+  uids(user: string, folder: string): Promise<number[]>;
+  stop(): Promise<void>;
+  /** Starts again on the same port and maildirs. */
+  start(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startPrivateDovecot(): Promise<PrivateDovecot> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'hezo-dovecot-'));
+  // mkdtemp makes it 0700; mail processes run as nobody and must pass through it.
+  chmodSync(root, 0o711);
+  const port = await findFreePort();
+  const password = 'test-password';
+  const mailRoot = path.join(root, 'mail');
+  mkdirSync(mailRoot);
+  chownSync(mailRoot, NOBODY_UID, NOGROUP_GID);
+  const config = path.join(root, 'dovecot.conf');
+  writeFileSync(
+    config,
+    [
+      `base_dir = ${root}/run`,
+      `state_dir = ${root}/state`,
+      `log_path = ${root}/dovecot.log`,
+      'protocols = imap',
+      'listen = 127.0.0.1',
+      'ssl = no',
+      'disable_plaintext_auth = no',
+      'auth_mechanisms = plain login',
+      'default_login_user = dovenull',
+      'default_internal_user = dovecot',
+      'mail_location = maildir:~/Maildir',
+      'mail_max_userip_connections = 1000',
+      'service imap-login {',
+      `  inet_listener imap {\n    address = 127.0.0.1\n    port = ${port}\n  }`,
+      '  inet_listener imaps {\n    port = 0\n  }',
+      '}',
+      `passdb {\n  driver = static\n  args = password=${password}\n}`,
+      `userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=${mailRoot}/%u\n}`,
+      '',
+    ].join('\n'),
+  );
+
+  const dovecot: PrivateDovecot = {
+    host: '127.0.0.1',
+    port,
+    password,
+    running: false,
+    async client(user) {
+      const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user, pass: password }, logger: false });
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    },
+    async append(user, raw, options = {}) {
+      const client = await dovecot.client(user);
+      try {
+        const folder = options.folder ?? 'INBOX';
+        if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
+        const result = await client.append(folder, raw, [], options.internalDate ?? new Date());
+        return result ? result.uid ?? 0 : 0;
+      } finally {
+        await client.logout().catch(() => client.close());
+      }
+    },
+    async uids(user, folder) {
+      const client = await dovecot.client(user);
+      try {
+        const exists = (await client.list()).some((entry) => entry.path === folder);
+        if (!exists) return [];
+        const lock = await client.getMailboxLock(folder);
+        try {
+          const found = await client.search({ all: true }, { uid: true });
+          return found || [];
+        } finally {
+          lock.release();
+        }
+      } finally {
+        await client.logout().catch(() => client.close());
+      }
+    },
+    async start() {
+      const child = spawn('dovecot', ['-c', config], { stdio: 'ignore' });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      if (code !== 0) throw new Error(`dovecot did not start (exit ${code}); see ${root}/dovecot.log`);
+      await waitForPort(port, true);
+      dovecot.running = true;
+    },
+    async stop() {
+      if (!dovecot.running) return;
+      dovecot.running = false;
+      // Kicking the sessions first makes the stop prompt (an IDLE session otherwise lingers for seconds).
+      await run('doveadm', ['-c', config, 'kick', '*']).catch(() => undefined);
+      await run('doveadm', ['-c', config, 'stop']).catch(() => undefined);
+      await waitForPort(port, false);
+    },
+    async cleanup() {
+      await dovecot.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  await dovecot.start();
+  return dovecot;
+}
+
+/** Polls until the port accepts (or refuses) connections: Dovecot forks into the background. */
+async function waitForPort(port: number, open: boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const accepting = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (accepting === open) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`dovecot port ${port} did not ${open ? 'open' : 'close'} within 10 s`);
+}

@@ -1,0 +1,152 @@
+/**
+ * The mail channel's pure rules: loop guard, threading references, quote stripping, number
+ * extraction and normalization, charset guessing, and the HTML-to-text used for HTML-only mail.
+ */
+import { Readable } from 'node:stream';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { compilePatterns, detectLanguage, extractNumbers, normalizeContract, stripQuotedAndSignature } from '../../src/channels/mail/extract.js';
+import { htmlToPlainText } from '../../src/channels/mail/html-text.js';
+import { bareAddress, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
+import { mailSourceKey } from '../../src/channels/mail/mail-draft.js';
+import { mailReferences, messageIds, requestTags } from '../../src/channels/mail/threading.js';
+import { guessCharset, UnlabelledCharsetLabeller } from '../../src/channels/mail/unlabelled-charset.js';
+
+const own = ['pomoc@myhezo.pl', 'escalation@myhezo.pl'];
+const headers = (values: Record<string, string>) => (name: string) => values[name.toLowerCase()];
+
+describe('loop guard', () => {
+  it.each([
+    [{ 'auto-submitted': 'auto-replied' }, 'Auto-Submitted'],
+    [{ 'auto-submitted': 'auto-generated' }, 'Auto-Submitted'],
+    [{ precedence: 'bulk' }, 'Precedence'],
+    [{ precedence: 'junk' }, 'Precedence'],
+    [{ precedence: 'list' }, 'Precedence'],
+    [{ 'x-autoreply': 'yes' }, 'x-autoreply'],
+    [{ 'x-autorespond': 'vacation' }, 'x-autorespond'],
+    [{ 'x-loop': 'pomoc@myhezo.pl' }, 'X-Loop'],
+    [{ 'list-id': '<admins.example.pl>' }, 'List-Id'],
+    [{ 'list-unsubscribe': '<mailto:leave@example.pl>' }, 'List-Unsubscribe'],
+    [{ 'return-path': '<>' }, 'null sender'],
+    [{ 'content-type': 'multipart/report; report-type=delivery-status' }, 'bounce'],
+  ])('silences %j', (values, reason) => {
+    expect(loopGuardReason(headers(values), 'jan@example.pl', own)).toContain(reason);
+  });
+
+  it('silences MAILER-DAEMON, postmaster, no-reply, a missing sender and our own addresses', () => {
+    expect(loopGuardReason(headers({}), 'MAILER-DAEMON@mx.example.pl', own)).toContain('machine sender');
+    expect(loopGuardReason(headers({}), 'postmaster@example.pl', own)).toContain('machine sender');
+    expect(loopGuardReason(headers({}), 'noreply@example.pl', own)).toContain('machine sender');
+    expect(loopGuardReason(headers({}), undefined, own)).toBe('no sender address');
+    expect(loopGuardReason(headers({}), 'Escalation@MyHEZO.pl', own)).toBe('our own address');
+  });
+
+  it('answers a person, including one who says Auto-Submitted: no', () => {
+    expect(loopGuardReason(headers({ 'auto-submitted': 'no', precedence: 'first-class' }), 'anna.nowak@example.pl', own)).toBeUndefined();
+  });
+
+  it('reads the bare address of settings.mail.from', () => {
+    expect(bareAddress('myHEZO Pomoc <Pomoc@myhezo.pl>')).toBe('pomoc@myhezo.pl');
+    expect(bareAddress('pomoc@myhezo.pl')).toBe('pomoc@myhezo.pl');
+  });
+});
+
+describe('threading', () => {
+  it('finds request tags in any case, once each', () => {
+    expect(requestTags('Re: [hz-2026-000123] i HZ-2026-000123, HZ-2026-000124')).toEqual(['HZ-2026-000123', 'HZ-2026-000124']);
+  });
+
+  it('reads Message-IDs from In-Reply-To and References, newest first', () => {
+    expect(messageIds('<a@x.pl> <B@Y.pl>')).toEqual(['b@y.pl', 'a@x.pl']);
+    expect(messageIds(['<a@x.pl>', '<c@z.pl>'])).toEqual(['c@z.pl', 'a@x.pl']);
+    expect(messageIds(undefined)).toEqual([]);
+  });
+
+  it('takes tags from the body only for the escalation mailbox', () => {
+    const input = { subject: 'Eskalacja', body: 'dotyczy HZ-2026-000777', inReplyTo: '<r@x.pl>' };
+    expect(mailReferences({ ...input, kind: 'service' })).toEqual(['r@x.pl']);
+    expect(mailReferences({ ...input, kind: 'escalation' })).toEqual(['HZ-2026-000777', 'r@x.pl']);
+  });
+
+  it('keys a mail by its Message-ID across mailboxes, or by the hash of its source', () => {
+    expect(mailSourceKey({ messageId: '<ABC@Example.PL>', sourceSha256: 'f'.repeat(64) })).toBe('mail:abc@example.pl');
+    expect(mailSourceKey({ sourceSha256: 'f'.repeat(64) })).toBe(`mail:sha256:${'f'.repeat(64)}`);
+  });
+});
+
+describe('quoted history and signatures', () => {
+  it('cuts at a Gmail attribution, an Outlook header block, a signature and a sign-off', () => {
+    expect(stripQuotedAndSignature('Nowe.\n\nW dniu pt., 27 lis 2026 o 10:00 Jan <j@x.pl> napisał(a):\n> stare')).toBe('Nowe.');
+    expect(stripQuotedAndSignature('Nowe.\nOd: Jan\nWysłano: dziś\nDo: my\n\nstare')).toBe('Nowe.');
+    expect(stripQuotedAndSignature('Nowe.\n-- \nJan')).toBe('Nowe.');
+    expect(stripQuotedAndSignature('Nowe.\n\nZ poważaniem\nJan Kowalski\n+48 600 100 200')).toBe('Nowe.');
+  });
+
+  it('keeps a sign-off word in the middle of a long mail, and keeps forwarded content', () => {
+    const long = ['Dzięki', ...Array.from({ length: 12 }, (_, n) => `linia ${n}`)].join('\n');
+    expect(stripQuotedAndSignature(long)).toBe(long);
+    expect(stripQuotedAndSignature('Zobaczcie.\n---------- Forwarded message ---------\nFrom: Jan\nDate: dziś\n\n> S/N: Q80-23-11842')).toContain('S/N: Q80-23-11842');
+  });
+});
+
+describe('numbers', () => {
+  const patterns = compilePatterns(
+    ['(?:S\\/N|SN|serial(?:\\s+(?:no\\.?|number))?|nr\\.?\\s+seryjny|numer\\s+seryjny)\\s*[:#]?\\s*([A-Z0-9][A-Z0-9-]{3,30})'],
+    ['(?:numer\\s+umowy|nr\\.?\\s+umowy|umowa|contract(?:\\s+(?:no\\.?|number))?)\\s*[:#]?\\s*(HZ[-\\s]?\\d{4}[-\\s]?\\d{5})', '\\b(HZ-\\d{4}-\\d{5})\\b'],
+  );
+
+  it('normalizes spacing and case of contract numbers and serials', () => {
+    expect(extractNumbers('', 'nr umowy: hz 2026 00123, s/n: xls812-240517.', patterns)).toEqual({ contractNumber: 'HZ-2026-00123', serialNumber: 'XLS812-240517' });
+    expect(normalizeContract('HZ202600123')).toBe('HZ-2026-00123');
+  });
+
+  it('never reads a request number as a contract, and skips serial labels without a number', () => {
+    expect(extractNumbers('Re: [HZ-2026-000123]', 'S/N: brak', patterns)).toEqual({});
+  });
+
+  it('prefers the subject to the body', () => {
+    expect(extractNumbers('S/N: Q80-23-11842', 'S/N: Q48-24-07315', patterns).serialNumber).toBe('Q80-23-11842');
+  });
+
+  it('tells Polish from English, Polish by default', () => {
+    expect(detectLanguage('Hello, the drive does not work')).toBe('en');
+    expect(detectLanguage('Napęd nie działa')).toBe('pl');
+    expect(detectLanguage('Q80-23-11842')).toBe('pl');
+  });
+});
+
+describe('charsets and HTML', () => {
+  it('guesses UTF-8, Windows-1250 and ISO-8859-2 from the bytes', () => {
+    expect(guessCharset(Buffer.from('zażółć', 'utf8'))).toBe('utf-8');
+    expect(guessCharset(iconv.encode('świeży źródło', 'windows-1250'))).toBe('windows-1250');
+    expect(guessCharset(iconv.encode('świeży źródło', 'iso-8859-2'))).toBe('iso-8859-2');
+    expect(guessCharset(Buffer.from('ascii only'))).toBe('utf-8');
+  });
+
+  it('labels an unlabelled text part and leaves labelled ones alone', async () => {
+    const run = async (raw: Buffer) => {
+      const chunks: Buffer[] = [];
+      // One byte at a time: lines split across chunks must still be read whole.
+      await new Promise<void>((resolve, reject) => {
+        const labeller = new UnlabelledCharsetLabeller();
+        labeller.on('data', (chunk: Buffer) => chunks.push(chunk));
+        labeller.on('end', resolve);
+        labeller.on('error', reject);
+        Readable.from([...raw].map((byte) => Buffer.from([byte]))).pipe(labeller);
+      });
+      return Buffer.concat(chunks).toString('latin1');
+    };
+    const unlabelled = Buffer.concat([Buffer.from('Subject: x\r\nContent-Type: text/plain\r\n\r\n'), iconv.encode('źle\r\n', 'windows-1250')]);
+    expect(await run(unlabelled)).toContain('Content-Type: text/plain; charset=windows-1250\r\n\r\n');
+    const labelled = Buffer.from('Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nok\r\n');
+    expect(await run(labelled)).toBe(labelled.toString('latin1'));
+    const noType = Buffer.concat([Buffer.from('Subject: x\r\n\r\n'), iconv.encode('ślad\r\n', 'iso-8859-2')]);
+    expect(await run(noType)).toContain('Subject: x\r\nContent-Type: text/plain; charset=iso-8859-2\r\n\r\n');
+  });
+
+  it('puts table cells and blocks of HTML on their own lines and decodes entities', () => {
+    expect(htmlToPlainText('<table><tr><td>S/N:</td><td>Q80-23-11842</td></tr><tr><td>Umowa</td></tr></table><p>a&amp;b&nbsp;&#322;</p><script>x()</script>')).toBe(
+      'S/N: Q80-23-11842\n\nUmowa\n\na&b ł',
+    );
+  });
+});

@@ -19,6 +19,7 @@ import { createLogger } from './logger.js';
 import { Notifier } from './notify/notifier.js';
 import { Readiness } from './ops/health.js';
 import { MailboxSupervisor } from './channels/mail/supervisor.js';
+import { createPhoneChannel } from './channels/phone/routes.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
@@ -221,10 +222,16 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           })),
         );
       }
+      const phone = createPhoneChannel({ intake, registry: () => registry.current, calendar, store, redis, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      // Also files calls left on disk by a previous run while Redis was down.
+      phone.start();
+      cleanups.push(() => phone.close());
+      readiness.register('phone-spool', async () => ({ ok: true, detail: `${await phone.spool.pending()} call drafts waiting for Redis` }));
       const app = buildApp({
         readiness,
         logger,
         routes: [
+          { path: '/twilio', router: phone.router },
           { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
           { path: '/', router: ops.router },
         ],

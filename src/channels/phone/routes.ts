@@ -1,0 +1,251 @@
+/**
+ * The Twilio voice webhooks, mounted at `/twilio`:
+ *
+ * | route | Twilio calls it |
+ * |---|---|
+ * | `POST /voice`, `/escalation` | a call comes in on the hotline / the escalation line |
+ * | `POST /voice/step`, `/escalation/step` | a <Gather> ended (Digits, SpeechResult) or timed out (`?noInput=1`) |
+ * | `POST /voice/recorded`, `/escalation/recorded` | a <Record> ended (RecordingUrl) |
+ * | `POST /status` | the call's status callback (completed, no-answer, busy, failed, canceled) |
+ * | `POST /fallback`, `/fallback/recorded` | the number's fallback URL, when the main webhook failed |
+ *
+ * Each loads the call's session, lets the pure flow decide, saves, and answers TwiML. Filing
+ * goes through submit(); when Redis is down the draft is spooled to disk and the caller is told
+ * the request is being registered. Any fault answers the fallback TwiML rather than an error
+ * page, which Twilio would read to the caller as "an application error has occurred".
+ */
+import path from 'node:path';
+import { Router, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import type { RequestStore } from '../../dispatcher/request-store.js';
+import type { ServiceCalendar } from '../../domain/calendar.js';
+import type { ContractRegistry } from '../../domain/contracts.js';
+import type { IntakeDraft } from '../../domain/request.js';
+import { isIntakeError } from '../../errors.js';
+import type { Intake } from '../../intake/submit.js';
+import type { Logger } from '../../logger.js';
+import type { Settings } from '../../settings.js';
+import { closingReply, draftForCall, registeringReply, type Unfinished } from './call-closing.js';
+import { advance, startCall, type CallInput, type CallSession, type Filing, type Line, type Reply } from './call-flow.js';
+import { CallSessions } from './call-session.js';
+import { PhoneSpool } from './phone-spool.js';
+import { twilioWebhook } from './signature.js';
+import { renderFallback, renderGoodbye, renderReply } from './twiml.js';
+
+/** What the phone channel needs from the gateway. */
+export interface PhoneDeps {
+  intake: Intake;
+  /** The registry in force now (it reloads without restart). */
+  registry: () => ContractRegistry;
+  calendar: ServiceCalendar;
+  store: RequestStore;
+  redis: Redis;
+  settings: Readonly<Settings>;
+  logger: Logger;
+  /** For tests: the clock of call start and of "today / tomorrow" in what the caller hears. */
+  now?: () => number;
+  /** How often spooled drafts are retried while Redis is down (default 2 s). */
+  spoolRetryMs?: number;
+  /** Where drafts wait while Redis is down (default `<attachments.dir>/../phone-spool`). */
+  spoolDir?: string;
+}
+
+/** The channel: its router and the spool that outlives a Redis outage. */
+export interface PhoneChannel {
+  router: Router;
+  spool: PhoneSpool;
+  /** Starts retrying spooled drafts (also those left by a previous run). */
+  start(): void;
+  /** Stops retrying; spooled drafts stay on disk for the next start. */
+  close(): Promise<void>;
+}
+
+const ENDED_STATUSES = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
+
+/** The phone channel; mount `router` at `/twilio`, call `start()` once listening and `close()` on shutdown. */
+export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
+  const now = deps.now ?? Date.now;
+  const { settings, logger } = deps;
+  const sessions = new CallSessions({ redis: deps.redis, prefix: settings.intake.prefix, ttlSeconds: settings.phone.sessionTtlSeconds, logger, now });
+  const spool = new PhoneSpool({
+    dir: deps.spoolDir ?? path.join(path.dirname(settings.attachments.dir), 'phone-spool'),
+    intake: deps.intake,
+    logger,
+    retryMs: deps.spoolRetryMs ?? 2_000,
+  });
+  const smsConfirmation = settings.twilio.accountSid !== '' && settings.twilio.smsFrom !== '';
+  const router = Router();
+  router.use(twilioWebhook({ authToken: settings.twilio.authToken, publicUrl: settings.http.publicUrl, validateSignature: settings.phone.validateSignature }));
+
+  const send = (res: Response, twiml: string): void => {
+    res.type('text/xml').send(twiml);
+  };
+  const urlsOf = (req: Request, line: Line) => {
+    const base = `${req.baseUrl}/${line === 'hotline' ? 'voice' : 'escalation'}`;
+    return { step: `${base}/step`, recorded: `${base}/recorded` };
+  };
+  const reply = (req: Request, res: Response, session: CallSession, answer: Reply): void => {
+    send(res, renderReply(answer, session.language, urlsOf(req, session.line), settings.phone));
+  };
+  /** Every handler: a fault answers the fallback TwiML (never a JSON error to a caller). */
+  const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    try {
+      await handler(req, res);
+    } catch (error) {
+      logger.error({ err: error, callSid: field(req, 'CallSid') }, 'phone webhook failed; answering the fallback');
+      send(res, renderFallback(`${req.baseUrl}/fallback/recorded`, settings.phone));
+    }
+  };
+
+  const begin = (req: Request, line: Line): { session: CallSession; reply: Reply } =>
+    startCall({ callSid: field(req, 'CallSid'), line, from: field(req, 'From'), to: field(req, 'To'), startedAt: new Date(now()).toISOString() });
+
+  const submitOrSpool = async (draft: IntakeDraft): Promise<void> => {
+    try {
+      await deps.intake.submit(draft);
+    } catch (error) {
+      if (!isIntakeError(error) || !error.retryable) throw error;
+      await spool.save(draft);
+    }
+  };
+
+  /** Files the call: submit, or spool when Redis is down. Returns the closing reply. */
+  const file = async (session: CallSession, filing: Filing | Unfinished, prefix: string[]): Promise<Reply> => {
+    const draft = draftForCall(session, filing);
+    try {
+      const result = await deps.intake.submit(draft);
+      session.finished = 'filed';
+      session.requestNumber = result.requestNumber;
+      logger.info({ callSid: session.callSid, requestNumber: result.requestNumber, filing: typeof filing === 'object' ? filing.reason : filing }, 'call filed');
+      if (typeof filing === 'object') return { say: [] };
+      return closingReply(session, filing, result, { registry: deps.registry(), calendar: deps.calendar, now: now(), smsConfirmation }, prefix);
+    } catch (error) {
+      if (!isIntakeError(error) || !error.retryable) throw error;
+      await spool.save(draft);
+      session.finished = 'spooled';
+      return registeringReply(session, smsConfirmation, prefix);
+    }
+  };
+
+  for (const line of ['hotline', 'escalation'] as const) {
+    const base = line === 'hotline' ? '/voice' : '/escalation';
+
+    router.post(base, guarded(async (req, res) => {
+      const existing = await sessions.get(field(req, 'CallSid'));
+      const started = begin(req, line);
+      // A repeated first webhook (Twilio retried it) keeps the call's original start.
+      const session = existing ? { ...started.session, startedAt: existing.startedAt } : started.session;
+      await sessions.save(session);
+      reply(req, res, session, started.reply);
+    }));
+
+    router.post(`${base}/step`, guarded(async (req, res) => {
+      let session = await sessions.get(field(req, 'CallSid'));
+      if (!session) {
+        // The session expired or was never saved: start over rather than drop the caller.
+        const started = begin(req, line);
+        await sessions.save(started.session);
+        reply(req, res, started.session, started.reply);
+        return;
+      }
+      if (session.finished) {
+        send(res, renderGoodbye(session.language, settings.phone));
+        return;
+      }
+      const input: CallInput = {};
+      if (typeof req.body?.Digits === 'string') input.digits = req.body.Digits;
+      if (typeof req.body?.SpeechResult === 'string' && req.body.SpeechResult.trim() !== '') input.speech = req.body.SpeechResult;
+      if (req.query.noInput === '1' && input.digits === undefined && input.speech === undefined) input.timedOut = true;
+      const escalationRequestKnown = await knownRequest(deps.store, session, input);
+      const transition = advance(session, input, { registry: deps.registry(), maxFailures: settings.phone.maxFailures, escalationRequestKnown });
+      session = transition.session;
+      const answer = transition.file ? await file(session, transition.file, transition.prefix) : transition.reply;
+      await sessions.save(session);
+      reply(req, res, session, answer);
+    }));
+
+    router.post(`${base}/recorded`, guarded(async (req, res) => {
+      const session = (await sessions.get(field(req, 'CallSid'))) ?? { ...begin(req, line).session, step: 'record' as const };
+      await recorded(req, res, session);
+    }));
+  }
+
+  const recorded = async (req: Request, res: Response, current: CallSession): Promise<void> => {
+    if (current.finished) {
+      const recordingUrl = field(req, 'RecordingUrl');
+      if (current.requestNumber && recordingUrl) {
+        // The status callback outran the <Record> action and filed the call without the message:
+        // the message is attached to that request rather than lost.
+        const draft = draftForCall({ ...current, recordingUrl }, 'recording');
+        await submitOrSpool({ ...draft, sourceKey: `${draft.sourceKey}:recording`, references: [current.requestNumber] });
+      }
+      send(res, renderGoodbye(current.language, settings.phone));
+      return;
+    }
+    const transition = advance({ ...current, step: 'record' }, { recordingUrl: field(req, 'RecordingUrl') }, { registry: deps.registry(), maxFailures: settings.phone.maxFailures });
+    const session = transition.session;
+    const answer = transition.file ? await file(session, transition.file, transition.prefix) : transition.reply;
+    await sessions.save(session);
+    reply(req, res, session, answer);
+  };
+
+  router.post('/status', guarded(async (req, res) => {
+    const callStatus = field(req, 'CallStatus');
+    const session = ENDED_STATUSES.has(callStatus) ? await sessions.get(field(req, 'CallSid')) : undefined;
+    if (ENDED_STATUSES.has(callStatus) && !session?.finished) {
+      // Never reached the IVR (busy, failed) or hung up mid-way: a needs-info request for a call-back.
+      const durationMs = Number(field(req, 'CallDuration') || '0') * 1000;
+      const unfinished = session ?? { ...begin(req, field(req, 'To') === settings.phone.escalationNumber ? 'escalation' : 'hotline').session, startedAt: new Date(now() - durationMs).toISOString() };
+      await file(unfinished, { reason: 'hang-up', callStatus }, []);
+      await sessions.save(unfinished);
+    }
+    res.status(204).end();
+  }));
+
+  router.post('/fallback', (req, res) => {
+    send(res, renderFallback(`${req.baseUrl}/fallback/recorded`, settings.phone));
+  });
+  router.post('/fallback/recorded', guarded(async (req, res) => {
+    const session = (await sessions.get(field(req, 'CallSid'))) ?? { ...begin(req, 'hotline').session, step: 'record' as const };
+    await recorded(req, res, session);
+  }));
+
+  return {
+    router,
+    spool,
+    start: () => spool.start(),
+    close: () => spool.stop(),
+  };
+}
+
+/** The router alone (the spool retries in the background with an unref'd timer); prefer createPhoneChannel to stop it. */
+export function phoneRoutes(deps: PhoneDeps): Router {
+  const channel = createPhoneChannel(deps);
+  channel.start();
+  return channel.router;
+}
+
+/** A form field as a string ('' when absent). */
+function field(req: Request, name: string): string {
+  const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** On the escalation line, whether a typed request number exists; undefined when it cannot be told. */
+async function knownRequest(store: RequestStore, session: CallSession, input: CallInput): Promise<boolean | undefined> {
+  const digits = (input.digits ?? '').replace(/\D/g, '');
+  if (session.step !== 'escalation-number' || !/^20\d{8}$/.test(digits)) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), 500);
+    });
+    const found = store.get(`HZ-${digits.slice(0, 4)}-${digits.slice(4)}`).then((request) => request !== null);
+    return await Promise.race([found, timeout]);
+  } catch {
+    // Redis is down: do not refuse the number; the escalation is spooled and attached later.
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The door of every Twilio webhook: form-urlencoded bodies only (415 otherwise), parsed, and
+ * `X-Twilio-Signature` checked (403 otherwise) with the twilio package's `validateRequest`.
+ *
+ * Twilio signs the URL it called — the public one, e.g. `https://intake.myhezo.pl/twilio/voice`
+ * — not the one express sees behind a proxy (`http://127.0.0.1:8080/...`). So the URL checked
+ * is settings.http.publicUrl plus the original path and query, never the Host header.
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import twilio from 'twilio';
+import { IntakeError } from '../../errors.js';
+
+export interface TwilioWebhookOptions {
+  /** settings.twilio.authToken; empty in the embedded default, where webhooks are signed with the empty key. */
+  authToken: string;
+  /** settings.http.publicUrl: scheme, host and any path prefix Twilio calls. */
+  publicUrl: string;
+  /** settings.phone.validateSignature (never off in production). */
+  validateSignature: boolean;
+}
+
+/** The public URL Twilio signed for this request. */
+export function signedUrl(publicUrl: string, originalUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}${originalUrl}`;
+}
+
+/** Content type check, body parsing and signature check, in that order. */
+export function twilioWebhook(options: TwilioWebhookOptions): RequestHandler[] {
+  const requireForm: RequestHandler = (req, _res, next) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      next(new IntakeError('UNSUPPORTED_MEDIA_TYPE', 'Twilio webhooks are application/x-www-form-urlencoded.'));
+      return;
+    }
+    next();
+  };
+  const parse = express.urlencoded({ extended: false, limit: '64kb' });
+  const verify = (req: Request, _res: Response, next: NextFunction): void => {
+    if (!options.validateSignature) {
+      next();
+      return;
+    }
+    const signature = req.get('X-Twilio-Signature');
+    const params = (req.body ?? {}) as Record<string, string>;
+    if (!signature || !twilio.validateRequest(options.authToken, signature, signedUrl(options.publicUrl, req.originalUrl), params)) {
+      next(new IntakeError('SIGNATURE_INVALID', 'X-Twilio-Signature is missing or does not match this request; only Twilio may call this URL.'));
+      return;
+    }
+    next();
+  };
+  return [requireForm, parse, verify];
+}

@@ -1,0 +1,153 @@
+/**
+ * The IVR state machine and the end of a call, as plain functions over plain data: no server,
+ * the demo registry, a fixed clock.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { closingReply, draftForCall } from '../../src/channels/phone/call-closing.js';
+import { advance, matchSerial, startCall, type CallInput, type CallSession, type FlowContext, type Transition } from '../../src/channels/phone/call-flow.js';
+import { spellOut } from '../../src/channels/phone/prompts.js';
+import { readTwiml, spokenText } from '../../src/channels/phone/twiml-reader.js';
+import { renderReply } from '../../src/channels/phone/twiml.js';
+import { ServiceCalendar } from '../../src/domain/calendar.js';
+import { intakeDraftSchema } from '../../src/domain/request.js';
+import { readRegistryFile } from '../../src/registry/registry-file.js';
+import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
+
+const registry = readRegistryFile(path.join(DEFAULT_CONFIG_DIR, 'contracts.json'));
+const context: FlowContext = { registry, maxFailures: 3 };
+const STARTED = '2026-12-01T09:15:00.000Z'; // Tuesday 10:15 Warsaw
+
+function begin(from: string, line: 'hotline' | 'escalation' = 'hotline'): CallSession {
+  return startCall({ callSid: 'CA1', line, from, to: '+48122525600', startedAt: STARTED }).session;
+}
+
+/** Runs answers in order, returning the last transition. */
+function walk(session: CallSession, ...inputs: CallInput[]): Transition {
+  let t: Transition = { session, reply: { say: [] } };
+  for (const input of inputs) {
+    if (t.file) throw new Error('the call was already filed');
+    t = advance(t.session, input, context);
+  }
+  return t;
+}
+
+const said = (t: Transition): string => (t.file ? t.prefix.join(' ') : t.reply.say.join(' '));
+
+describe('call flow', () => {
+  it('greets in Polish and offers English on 9', () => {
+    const { reply, session } = startCall({ callSid: 'CA1', line: 'hotline', from: '+48500000001', to: '+48122525600', startedAt: STARTED });
+    expect(reply.say).toContain('For English, press 9.');
+    expect(reply.ask).toEqual({ kind: 'key', timeoutSeconds: 3 });
+    expect(session.language).toBe('pl');
+    expect(walk(session, { digits: '9' }).session.language).toBe('en');
+    expect(walk(session, { timedOut: true }).session.language).toBe('pl');
+  });
+
+  it('offers the contract of a representative recognised by caller ID', () => {
+    const t = walk(begin('+48 600 100 200'), { timedOut: true });
+    expect(t.session.step).toBe('contract-offer');
+    expect(said(t)).toContain('Witamy, Anna Nowak.');
+    expect(walk(t.session, { digits: '1' }).session).toMatchObject({ step: 'serial', contractNumber: 'HZ-2026-00123' });
+    expect(walk(t.session, { digits: '2' }).session.step).toBe('contract');
+  });
+
+  it('matches typed contract digits, ignoring the letters and dashes of stored numbers', () => {
+    const t = walk(begin('+48500000001'), { timedOut: true }, { digits: '202500017' });
+    expect(t.session).toMatchObject({ step: 'device-confirm', contractNumber: 'HZ-2025-00017' });
+    const filed = walk(t.session, { digits: '1' });
+    expect(filed.file).toBe('complete');
+    expect(filed.session.serialNumber).toBe('Q80-25-00412');
+  });
+
+  it('counts wrong and missing answers and asks for a recording at the limit', () => {
+    const t1 = walk(begin('+48500000001'), { timedOut: true }, { digits: '1' });
+    expect(said(t1)).toContain('Nie znaleźliśmy umowy o numerze 1.');
+    expect(t1.session.failures).toBe(1);
+    const t2 = walk(t1.session, { timedOut: true });
+    expect(said(t2)).toContain('Nie usłyszeliśmy odpowiedzi.');
+    const t3 = walk(t2.session, { digits: '42' });
+    expect(t3.session.step).toBe('record');
+    expect(t3.file ? undefined : t3.reply.record).toBe(true);
+    const done = walk(t3.session, { recordingUrl: 'https://example.test/RE1' });
+    expect(done.file).toBe('recording');
+    expect(draftForCall(done.session, 'recording').raw).toMatchObject({ location: 'https://example.test/RE1', payload: { recordingUrl: 'https://example.test/RE1' } });
+  });
+
+  it('reads the serial back digit by digit and files only a confirmed one', () => {
+    const atSerial = walk(begin('+48600100200'), { timedOut: true }, { digits: '1' });
+    const readBack = walk(atSerial.session, { digits: '0517' });
+    expect(said(readBack)).toContain('numer seryjny X L S 8 1 2, 2 4 0 5 1 7');
+    expect(draftForCall(readBack.session, { reason: 'hang-up', callStatus: 'completed' }).serialNumber).toBeUndefined();
+    const retry = walk(readBack.session, { digits: '2' });
+    expect(retry.session).toMatchObject({ step: 'serial', candidateSerial: undefined });
+    const filed = walk(readBack.session, { digits: '1' });
+    expect(filed.file).toBe('complete');
+    const draft = draftForCall(filed.session, 'complete');
+    expect(intakeDraftSchema.parse(draft)).toMatchObject({
+      channel: 'phone',
+      sourceKey: 'call:CA1',
+      sentAt: STARTED,
+      serialNumber: 'XLS812-240517',
+      contractNumber: 'HZ-2026-00123',
+      reporter: { phone: '+48600100200', name: 'Anna Nowak' },
+    });
+  });
+
+  it('matches spoken serials whole, by suffix, or by their digits', () => {
+    const contract = registry.findContract('HZ-2026-00123');
+    if (!contract) throw new Error('demo contract missing');
+    expect(matchSerial(registry, contract, '', 'Q48-24-07315').map((d) => d.serial)).toEqual(['Q48-24-07315']);
+    expect(matchSerial(registry, contract, '', 'kończy się na 11842').map((d) => d.serial)).toEqual(['Q80-23-11842']);
+    expect(matchSerial(registry, contract, '315').map((d) => d.serial)).toEqual(['Q48-24-07315', 'Q48-24-09315']);
+    expect(matchSerial(registry, contract, '')).toEqual([]);
+  });
+
+  it('asks the escalation line for a 10-digit request number, and accepts 0 for none', () => {
+    const asked = walk(begin('+48600100200', 'escalation'), { timedOut: true });
+    expect(asked.session.step).toBe('escalation-number');
+    expect(said(walk(asked.session, { digits: '123' }))).toContain('Numer zgłoszenia ma 10 cyfr');
+    const readBack = walk(asked.session, { digits: '2026000123' });
+    expect(said(readBack)).toContain('Zgłoszenie H Z, 2 0 2 6, 0 0 0 1 2 3.');
+    const filed = walk(readBack.session, { digits: '1' });
+    expect(filed.file).toBe('escalation');
+    expect(draftForCall(filed.session, 'escalation')).toMatchObject({ kind: 'escalation', references: ['HZ-2026-000123'] });
+    expect(walk(asked.session, { digits: '0' }).file).toBe('escalation');
+  });
+});
+
+describe('closing words', () => {
+  const calendar = new ServiceCalendar();
+  it('says the deadline in words and, outside the 8x5 window, when the clock starts', () => {
+    const saturday = { ...begin('+48601200300'), startedAt: '2026-11-28T10:00:00.000Z', contractNumber: 'HZ-2025-00017', serialNumber: 'Q80-25-00412' };
+    const reply = closingReply(saturday, 'complete', { requestNumber: 'HZ-2026-000042', mode: 'new' }, { registry, calendar, now: Date.parse(saturday.startedAt), smsConfirmation: false });
+    const text = reply.say.join(' ');
+    expect(text).toContain('Numer Twojego zgłoszenia: H Z, 2 0 2 6, 0 0 0 0 4 2.');
+    expect(text).toContain('w poniedziałek 30 listopada do 10:00');
+    expect(text).toContain('zacznie biec w poniedziałek 30 listopada o 09:00');
+    expect(text).not.toContain('SMS');
+    expect(reply.hangup).toBe(true);
+  });
+
+  it('spells numbers one character at a time, groups by pauses', () => {
+    expect(spellOut('HZ-2026-000123')).toBe('H Z, 2 0 2 6, 0 0 0 1 2 3');
+    expect(spellOut('q48 24.07315')).toBe('Q 4 8, 2 4, 0 7 3 1 5');
+  });
+});
+
+describe('TwiML', () => {
+  it('renders a question as <Gather> with its words inside and a <Redirect> for silence, and reads it back', () => {
+    const xml = renderReply(
+      { say: ['A & B <C>'], ask: { kind: 'serial', timeoutSeconds: 8 } },
+      'en',
+      { step: '/twilio/voice/step', recorded: '/twilio/voice/recorded' },
+      { voicePl: 'Polly.Ewa', voiceEn: 'Polly.Joanna' } as never,
+    );
+    const verbs = readTwiml(xml);
+    expect(verbs.map((v) => v.name)).toEqual(['Gather', 'Redirect']);
+    expect(verbs[0]?.attributes).toMatchObject({ input: 'dtmf speech', language: 'en-US', finishOnKey: '#', action: '/twilio/voice/step' });
+    expect(spokenText(verbs)).toEqual(['A & B <C>']);
+    expect(verbs[1]?.text).toBe('/twilio/voice/step?noInput=1');
+    expect(() => readTwiml('<Response><Say>x</Gather></Response>')).toThrow(/closes/);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
@@ -48,6 +49,8 @@ export interface Gateway {
   roles: readonly Role[];
   /** The address the HTTP server listens on (web role), else empty. */
   url: string;
+  /** The express app (web role): tests enumerate its routes. */
+  app: Express | undefined;
   calendar: ServiceCalendar;
   registry: RegistryWatcher;
   store: RequestStore;
@@ -209,6 +212,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     }
 
     let url = '';
+    let httpApp: Express | undefined;
     if (roles.includes('web')) {
       const ops = createOps({ store, timers, alerts, calendar, attachments, redis, redisUrl, settings, logger, ...(options.now ? { now: options.now } : {}) });
       await ops.start();
@@ -236,6 +240,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           { path: '/', router: ops.router },
         ],
       });
+      httpApp = app;
       const server = await listen(app, settings.http.port, settings.http.host);
       cleanups.push(() => closeServer(server));
       // Runs before the server closes (cleanups run in reverse): open SSE streams would hold it.
@@ -248,7 +253,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, redisUrl, roles, url, calendar, registry, store, intake, attachments, redis, generatedTokens, stop };
+    return { settings, logger, redisUrl, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, generatedTokens, stop };
   } catch (error) {
     await stop();
     throw error;

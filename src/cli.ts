@@ -102,6 +102,11 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     const demo = demoCredentials();
     io.stdout.write(`No engineer account is configured; sign in at ${gateway.url}/ops as "${demo.login}" with password: ${demo.password}\n`);
   }
+  if (gateway.url) {
+    const { demoPortalKey } = await import('./channels/portal/api-keys.js');
+    const demoKey = demoPortalKey(gateway.settings.portal.apiKeys);
+    if (demoKey) io.stdout.write(`No portal API key is configured; try the portal API at ${gateway.url}/portal (demo key: ${demoKey})\n`);
+  }
   for (const [name, token] of Object.entries(gateway.generatedTokens)) {
     io.stdout.write(`No engineer API token is configured; for this run, "${name}" is: ${token}\n`);
   }

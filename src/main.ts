@@ -21,6 +21,7 @@ import { Notifier } from './notify/notifier.js';
 import { Readiness } from './ops/health.js';
 import { MailboxSupervisor } from './channels/mail/supervisor.js';
 import { createPhoneChannel } from './channels/phone/routes.js';
+import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
@@ -231,11 +232,14 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       phone.start();
       cleanups.push(() => phone.close());
       readiness.register('phone-spool', async () => ({ ok: true, detail: `${await phone.spool.pending()} call drafts waiting for Redis` }));
+      const portal = portalRoutes({ intake, store, attachments, redis, settings, logger, ...(options.now ? { now: options.now } : {}) });
       const app = buildApp({
         readiness,
         logger,
         routes: [
           { path: '/twilio', router: phone.router },
+          { path: PORTAL_API_PATH, router: portal.api },
+          { path: PORTAL_PAGE_PATH, router: portal.page },
           { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
           { path: '/', router: ops.router },
         ],

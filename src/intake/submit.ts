@@ -6,7 +6,7 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DateTime } from 'luxon';
+import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
 import { IntakeError, isIntakeError } from '../errors.js';
 import { boundedClose } from '../redis/bounded-close.js';
@@ -110,7 +110,7 @@ export class IntakeService implements Intake {
   async submit(input: IntakeDraft): Promise<SubmitResult> {
     const draft = validateDraft(input);
     return this.withTimeout(async () => {
-      const year = DateTime.fromMillis(this.options.now?.() ?? Date.now(), { zone: 'Europe/Warsaw' }).year;
+      const year = warsawClock(this.options.now?.() ?? Date.now()).year;
       const refs = draft.references.map((ref) => this.referenceKey(ref));
       const ownMessageId = typeof draft.raw.payload?.messageId === 'string' ? normalizeMessageId(draft.raw.payload.messageId) : '';
       const sourceKey = this.keys.source(draft.sourceKey);

@@ -5,6 +5,7 @@
  */
 import type { Express } from 'express';
 import request from 'supertest';
+import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
@@ -113,5 +114,18 @@ describe('routes that change state', () => {
     const after = Object.values(await test.gateway.store.countByStatus()).reduce((a, b) => a + b, 0);
     expect(after).toBe(before);
     console.log(`state-changing routes refused without credentials:\n  ${answers.join('\n  ')}`);
+  });
+});
+
+describe('Twilio signatures', () => {
+  it('refuse a replayed webhook whose parameters were changed, and accept the original', async () => {
+    const params = { CallSid: 'CA0000000000000000000000000000abcd', AccountSid: 'AC00000000000000000000000000000000', From: '+48600100200', To: '+48122525600', CallStatus: 'ringing' };
+    const signature = twilio.getExpectedTwilioSignature('route-auth-test-token', `${test.gateway.settings.http.publicUrl}/twilio/voice`, params);
+    const original = await request(test.gateway.url).post('/twilio/voice').type('form').set('X-Twilio-Signature', signature).send(params);
+    expect(original.status).toBe(200);
+    const tampered = await request(test.gateway.url).post('/twilio/voice').type('form').set('X-Twilio-Signature', signature).send({ ...params, From: '+48601200300' });
+    expect(tampered.status).toBe(403);
+    const added = await request(test.gateway.url).post('/twilio/voice').type('form').set('X-Twilio-Signature', signature).send({ ...params, Digits: '1' });
+    expect(added.status).toBe(403);
   });
 });

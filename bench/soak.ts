@@ -69,6 +69,7 @@ const gateway = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-en
 await new Promise<void>((resolve) => gateway.stdout?.once('data', () => resolve()));
 gateway.stdout?.resume();
 
+const imap = await dovecot.client('pomoc');
 const redis = new Redis(redisServer.url);
 const store = new RequestStore(redis, PREFIX);
 const keys = intakeKeys(PREFIX);
@@ -87,8 +88,13 @@ async function fileOne(): Promise<void> {
   const roll = n % 20;
   if (roll < 16) {
     const { raw, messageId } = buildMail({ subject: `Awaria biblioteki ${n}`, body: `Dzień dobry,\nbiblioteka nie działa.\nNumer umowy: HZ-2026-00123\nS/N: XLS812-240517\n` });
-    log.push({ channel: 'email', sourceKey: `mail:${normalizeMessageId(messageId)}`, at: Date.now() });
-    await dovecot.append('pomoc', raw);
+    const entry: Submission = { channel: 'email', sourceKey: `mail:${normalizeMessageId(messageId)}`, at: Date.now() };
+    log.push(entry);
+    // One long-lived IMAP connection delivers every mail (Dovecot limits connections per
+    // user); a mail it could not deliver never reached us and is counted as the driver's.
+    await imap.append('INBOX', raw).catch((error: unknown) => {
+      entry.refused = `driver: APPEND failed (${error instanceof Error ? error.message : String(error)})`;
+    });
   } else if (roll < 19) {
     const call = new TwilioCall(url as unknown as Express, { authToken: AUTH_TOKEN, publicUrl: url, from: '+48601200300' });
     const entry: Submission = { channel: 'phone', sourceKey: `call:${call.callSid}`, at: Date.now() };
@@ -171,6 +177,7 @@ console.log(`event-loop delay p99: max ${Math.max(...samples.map((s) => s.loopP9
 gateway.kill('SIGTERM');
 await new Promise((resolve) => gateway.once('exit', resolve));
 redis.disconnect();
+await imap.logout().catch(() => undefined);
 await Promise.all([redisServer.stop(), dovecot.cleanup(), smtp.stop()]);
 rmSync(tmp, { recursive: true, force: true });
 process.exitCode = lost === 0 && duplicated === 0 ? 0 : 1;

@@ -132,8 +132,18 @@ async function serve(): Promise<void> {
       twilio: { accountSid: '', authToken: AUTH_TOKEN, smsFrom: '', apiBaseUrl: '' },
     },
     { REDIS_URL: redis.url },
+    // 'split': the IVR process serves the web role only and a second process dispatches (the
+    // production layout); otherwise every role shares the IVR's process (the embedded default).
+    process.env.HEZO_PHONE_BENCH_LAYOUT === 'split' ? { roles: ['web'] } : {},
   );
   const g = test.gateway;
+  const dispatcher =
+    process.env.HEZO_PHONE_BENCH_LAYOUT === 'split'
+      ? spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve', '--roles', 'dispatcher,timers,notify'], {
+          env: { ...process.env, HEZO_CONFIG_DIR: test.configDir, REDIS_URL: redis.url, LOG_LEVEL: 'silent', HEZO_PHONE_BENCH_ROLE: '' },
+          stdio: 'ignore',
+        })
+      : undefined;
   const phone = createPhoneChannel({ intake: g.intake, registry: () => g.registry.current, calendar: g.calendar, store: g.store, redis: g.redis, settings: g.settings, logger: g.logger, spoolDir: `${test.root}/phone-spool` });
   const gatewayApp = await listen(buildApp({ readiness: new Readiness(), logger: g.logger, routes: [{ path: '/twilio', router: phone.router }] }));
   const bare = express();
@@ -147,15 +157,16 @@ async function serve(): Promise<void> {
   bareApp.server.closeAllConnections();
   await new Promise<void>((resolve) => gatewayApp.server.close(() => resolve()));
   await new Promise<void>((resolve) => bareApp.server.close(() => resolve()));
+  dispatcher?.kill('SIGTERM');
   await phone.close();
   await test.stop();
   await redis.cleanup();
 }
 
 /** The parent: starts the child, plays the callers, prints the figures. */
-async function measure(): Promise<void> {
+async function measure(layout: 'together' | 'split'): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, HEZO_PHONE_BENCH_ROLE: 'server' },
+    env: { ...process.env, HEZO_PHONE_BENCH_ROLE: 'server', HEZO_PHONE_BENCH_LAYOUT: layout },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const urls = await new Promise<{ ivr: string; bare: string }>((resolve, reject) => {
@@ -170,7 +181,10 @@ async function measure(): Promise<void> {
   try {
     await run(urls.ivr, 50, true);
     await run(urls.bare, 50, false);
-    console.log(`phone webhooks: ${CALLS} complete calls, ${IN_PROGRESS} in progress at once (6 webhooks each, caller pauses ~${THINK_MS} ms)`);
+    console.log(
+      `phone webhooks: ${CALLS} complete calls, ${IN_PROGRESS} in progress at once (6 webhooks each, caller pauses ~${THINK_MS} ms); ` +
+        (layout === 'split' ? 'IVR process with the web role, dispatcher/timers/notify in a second process' : 'every role in the IVR process (embedded default)'),
+    );
     let started = performance.now();
     const baseline = summary('baseline: bare express, fixed TwiML', await run(urls.bare, CALLS, false), (performance.now() - started) / 1000);
     started = performance.now();
@@ -185,4 +199,7 @@ async function measure(): Promise<void> {
 }
 
 if (process.env.HEZO_PHONE_BENCH_ROLE === 'server') await serve();
-else await measure();
+else {
+  await measure('together');
+  await measure('split');
+}

@@ -4,13 +4,12 @@
  * delivered, returned, closed, reporter-confirmed — plus notes. Illegal transitions are 409
  * with the current status.
  */
-import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import { windowTimeBetween } from '../domain/deadlines.js';
-import { addNote, applyAction } from '../domain/request-actions.js';
-import { ACTIONS, CHANNELS, REQUEST_NUMBER, REQUEST_STATUSES, type Action, type ServiceRequest } from '../domain/request.js';
+import { CHANNELS, REQUEST_NUMBER, REQUEST_STATUSES, type ServiceRequest } from '../domain/request.js';
+import { parseAction, recordAction, recordNote } from '../dispatcher/engineer-actions.js';
 import type { EngineerAlerts } from '../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../dispatcher/request-store.js';
 import type { TimerService } from '../dispatcher/timers.js';
@@ -71,33 +70,18 @@ export function requestsApi(deps: RequestsApiDeps): Router {
     const number = requestNumber(req.params.number);
     const body = parse(noteBody, req.body ?? {});
     const actor = `engineer:${(res.locals.principal as Principal).name}`;
-    const result = await deps.store.update(number, (request) =>
-      addNote(request, { id: `note:${body.id ?? randomUUID()}`, text: body.text, actor, internal: body.internal, atMs: now() }),
-    );
+    const result = await recordNote(deps, number, { text: body.text, actor, internal: body.internal, atMs: now(), ...(body.id ? { id: body.id } : {}) });
     res.status(201).json({ request: result.request, events: result.events });
   });
 
   router.post('/:number/:action', async (req, res) => {
     const number = requestNumber(req.params.number);
-    const action = req.params.action;
-    if (!(action in ACTIONS)) {
-      throw new IntakeError('NOT_FOUND', `Unknown action "${action}"; one of: ${Object.keys(ACTIONS).join(', ')}, notes.`);
-    }
+    const action = parseAction(req.params.action);
     const body = parse(actionBody, req.body ?? {});
     const atMs = body.at ? Date.parse(body.at) : now();
     if (atMs > now() + 60_000) throw invalid('at', 'must not be in the future');
     const actor = `engineer:${(res.locals.principal as Principal).name}`;
-    const result = await deps.store.update(number, (request) =>
-      applyAction(
-        request,
-        { action: action as Action, atMs, actor, id: `${action}:${body.id ?? randomUUID()}`, ...(body.note ? { note: body.note } : {}) },
-        deps.calendar,
-      ),
-    );
-    if (result.changed) {
-      await deps.timers.schedule(result.request);
-      if (action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${result.events[0]?.id ?? ''}`);
-    }
+    const result = await recordAction(deps, number, { action, atMs, actor, ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
     res.json({ request: result.request, events: result.events });
   });
 

@@ -278,6 +278,10 @@ describe('engineer actions', () => {
     expect(illegal.status).toBe(409);
     expect(illegal.body.error).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: expect.stringContaining('it is accepted') });
     expect((await api().post('/api/v1/requests/HZ-2026-999999/contacted').set(auth).send({})).status).toBe(404);
+    // Names on Object.prototype are not actions (an `in` check would let them through to a 500).
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      expect((await api().post(`/api/v1/requests/${requestNumber}/${name}`).set(auth).send({})).status, name).toBe(404);
+    }
     expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).send({})).status).toBe(401);
     expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set({ Authorization: 'Bearer wrong' }).send({})).status).toBe(401);
     expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({ at: 'soon' })).status).toBe(400);

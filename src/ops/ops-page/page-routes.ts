@@ -3,15 +3,14 @@
  * stream of changes, attachment downloads and the engineer actions. Request data leaves the
  * server only as JSON; the browser writes it with textContent (assets/app.js).
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../../domain/calendar.js';
-import { addNote, applyAction } from '../../domain/request-actions.js';
-import { ACTIONS, CHANNELS, REQUEST_NUMBER, REQUEST_STATUSES, type Action } from '../../domain/request.js';
+import { parseAction, recordAction, recordNote } from '../../dispatcher/engineer-actions.js';
+import { CHANNELS, REQUEST_NUMBER, REQUEST_STATUSES } from '../../domain/request.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { TimerService } from '../../dispatcher/timers.js';
@@ -142,30 +141,16 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   router.post('/ops/api/requests/:number/notes', express.json({ limit: '64kb' }), async (req, res) => {
     const number = requestNumber(req.params.number);
     const body = parse(noteBody, req.body ?? {});
-    const result = await deps.store.update(number, (request) =>
-      addNote(request, { id: `note:${body.id ?? randomUUID()}`, text: body.text, actor: actor(res), internal: true, atMs: deps.now() }),
-    );
+    const result = await recordNote(deps, number, { text: body.text, actor: actor(res), internal: true, atMs: deps.now(), ...(body.id ? { id: body.id } : {}) });
     res.status(201).json({ request: result.request, events: result.events });
   });
 
   router.post('/ops/api/requests/:number/actions/:action', express.json({ limit: '64kb' }), async (req, res) => {
     const number = requestNumber(req.params.number);
-    const action = req.params.action;
-    if (!Object.hasOwn(ACTIONS, action)) throw new IntakeError('NOT_FOUND', `Unknown action "${action}"; one of: ${Object.keys(ACTIONS).join(', ')}.`);
+    const action = parseAction(req.params.action);
     const body = parse(actionBody, req.body ?? {});
-    const result = await deps.store.update(number, (request) =>
-      applyAction(
-        request,
-        { action: action as Action, atMs: deps.now(), actor: actor(res), id: `${action}:${body.id ?? randomUUID()}`, ...(body.note ? { note: body.note } : {}) },
-        deps.calendar,
-      ),
-    );
-    // The same follow-ups as the engineer API: timers re-planned, a confirmed reporter acknowledged.
-    if (result.changed) {
-      await deps.timers.schedule(result.request);
-      if (action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${result.events[0]?.id ?? ''}`);
-      deps.logger.info({ requestNumber: number, channel: result.request.channel, action, actor: actor(res) }, 'engineer action recorded');
-    }
+    const result = await recordAction(deps, number, { action, atMs: deps.now(), actor: actor(res), ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
+    if (result.changed) deps.logger.info({ requestNumber: number, channel: result.request.channel, action, actor: actor(res) }, 'engineer action recorded');
     res.json({ request: result.request, events: result.events });
   });
 

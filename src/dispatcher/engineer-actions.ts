@@ -1,0 +1,64 @@
+/**
+ * Recording an engineer's action or note, with its follow-ups, in one place for both doors
+ * engineers use (the engineer API and the ops page): the store update, the timers re-planned
+ * for the new state, and the acknowledgment a confirmed reporter is owed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServiceCalendar } from '../domain/calendar.js';
+import { addNote, applyAction } from '../domain/request-actions.js';
+import { ACTIONS, type Action, type RequestEvent, type ServiceRequest } from '../domain/request.js';
+import { IntakeError } from '../errors.js';
+import type { EngineerAlerts } from './engineer-alerts.js';
+import type { RequestStore } from './request-store.js';
+import type { TimerService } from './timers.js';
+
+export interface EngineerActionDeps {
+  store: RequestStore;
+  timers: Pick<TimerService, 'schedule'>;
+  alerts: Pick<EngineerAlerts, 'acknowledge'>;
+  calendar: ServiceCalendar;
+}
+
+export interface RecordedChange {
+  request: ServiceRequest;
+  events: RequestEvent[];
+  changed: boolean;
+}
+
+/** The action named in a URL, or NOT_FOUND listing the actions there are. */
+export function parseAction(text: string | undefined): Action {
+  // Object.hasOwn, not `in`: "constructor" must not pass as an action.
+  if (text && Object.hasOwn(ACTIONS, text)) return text as Action;
+  throw new IntakeError('NOT_FOUND', `Unknown action "${text ?? ''}"; one of: ${Object.keys(ACTIONS).join(', ')}.`);
+}
+
+/** Records an action (409 ILLEGAL_TRANSITION when it does not fit the status). `id` makes a retry harmless. */
+export async function recordAction(
+  deps: EngineerActionDeps,
+  number: string,
+  input: { action: Action; atMs: number; actor: string; note?: string; id?: string },
+): Promise<RecordedChange> {
+  const result = await deps.store.update(number, (request) =>
+    applyAction(
+      request,
+      { action: input.action, atMs: input.atMs, actor: input.actor, id: `${input.action}:${input.id ?? randomUUID()}`, ...(input.note ? { note: input.note } : {}) },
+      deps.calendar,
+    ),
+  );
+  if (result.changed) {
+    await deps.timers.schedule(result.request);
+    if (input.action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${result.events[0]?.id ?? ''}`);
+  }
+  return result;
+}
+
+/** Adds a note; internal notes never reach the customer. */
+export async function recordNote(
+  deps: Pick<EngineerActionDeps, 'store'>,
+  number: string,
+  note: { text: string; actor: string; internal: boolean; atMs: number; id?: string },
+): Promise<RecordedChange> {
+  return deps.store.update(number, (request) =>
+    addNote(request, { id: `note:${note.id ?? randomUUID()}`, text: note.text, actor: note.actor, internal: note.internal, atMs: note.atMs }),
+  );
+}

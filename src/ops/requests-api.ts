@@ -37,14 +37,19 @@ const actionBody = z
 
 const noteBody = z.object({ text: z.string().min(1).max(10_000), internal: z.boolean().default(true), id: z.string().min(1).max(200).optional() }).strict();
 
-const listQuery = z
-  .object({
-    status: z.enum(REQUEST_STATUSES).optional(),
-    channel: z.enum(CHANNELS).optional(),
-    contract: z.string().max(100).optional(),
-    limit: z.coerce.number().int().min(1).max(5000).default(500),
-  })
-  .strict();
+/** The filters of an open-request list (engineer API and ops page), with its own page size. */
+export function openListQuery(maxLimit: number, defaultLimit: number) {
+  return z
+    .object({
+      status: z.enum(REQUEST_STATUSES).optional(),
+      channel: z.enum(CHANNELS).optional(),
+      contract: z.string().max(100).optional(),
+      limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
+    })
+    .strict();
+}
+
+const listQuery = openListQuery(5000, 500);
 
 export function requestsApi(deps: RequestsApiDeps): Router {
   const router = Router();

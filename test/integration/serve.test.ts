@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 
@@ -49,5 +49,23 @@ describe('the HTTP server', () => {
     await expect
       .poll(async () => (await request(test.gateway.url).get('/readyz')).status, { timeout: 15_000, interval: 200 })
       .toBe(200);
+    // And the queue workers carry on: a request submitted now is stamped. (This also keeps the
+    // stop below from racing the workers' reconnection; see the note in src/redis/bounded-close.ts.)
+    const filed = await vi.waitFor(
+      () =>
+        test.gateway.intake.submit({
+          channel: 'portal',
+          kind: 'service',
+          sourceKey: `portal:serve-test:${Date.now()}`,
+          sentAt: new Date().toISOString(),
+          reporter: { email: 'anna.nowak@example.pl' },
+          contractNumber: 'HZ-2026-00123',
+          serialNumber: 'XLS812-240517',
+          language: 'pl',
+          silent: true,
+        }),
+      { timeout: 15_000, interval: 200 },
+    );
+    await vi.waitFor(async () => expect(await test.gateway.store.get(filed.requestNumber)).not.toBeNull(), { timeout: 30_000, interval: 100 });
   });
 });

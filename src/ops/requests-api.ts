@@ -8,13 +8,14 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import { windowTimeBetween } from '../domain/deadlines.js';
-import { CHANNELS, REQUEST_NUMBER, REQUEST_STATUSES, type ServiceRequest } from '../domain/request.js';
+import { CHANNELS, REQUEST_STATUSES, type ServiceRequest } from '../domain/request.js';
 import { parseAction, recordAction, recordNote } from '../dispatcher/engineer-actions.js';
 import type { EngineerAlerts } from '../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../dispatcher/request-store.js';
 import type { TimerService } from '../dispatcher/timers.js';
 import { IntakeError } from '../errors.js';
 import { bearerAuth, type Principal } from './bearer-auth.js';
+import { parseInput, requestNumberParam } from './route-input.js';
 
 export interface RequestsApiDeps {
   store: RequestStore;
@@ -58,31 +59,31 @@ export function requestsApi(deps: RequestsApiDeps): Router {
   router.use(express.json({ limit: '64kb' }));
 
   router.get('/', async (req, res) => {
-    const query = parse(listQuery, req.query);
+    const query = parseInput(listQuery, req.query);
     const requests = await deps.store.listOpen(query);
     const at = now();
     res.json({ requests: requests.map((request) => withCountdown(request, at, deps.calendar)) });
   });
 
   router.get('/:number', async (req, res) => {
-    const number = requestNumber(req.params.number);
+    const number = requestNumberParam(req.params.number);
     const request = await deps.store.get(number);
     if (!request) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
     res.json({ request: withCountdown(request, now(), deps.calendar), history: await deps.store.history(number) });
   });
 
   router.post('/:number/notes', async (req, res) => {
-    const number = requestNumber(req.params.number);
-    const body = parse(noteBody, req.body ?? {});
+    const number = requestNumberParam(req.params.number);
+    const body = parseInput(noteBody, req.body ?? {});
     const actor = `engineer:${(res.locals.principal as Principal).name}`;
     const result = await recordNote(deps, number, { text: body.text, actor, internal: body.internal, atMs: now(), ...(body.id ? { id: body.id } : {}) });
     res.status(201).json({ request: result.request, events: result.events });
   });
 
   router.post('/:number/:action', async (req, res) => {
-    const number = requestNumber(req.params.number);
+    const number = requestNumberParam(req.params.number);
     const action = parseAction(req.params.action);
-    const body = parse(actionBody, req.body ?? {});
+    const body = parseInput(actionBody, req.body ?? {});
     const atMs = body.at ? Date.parse(body.at) : now();
     if (atMs > now() + 60_000) throw invalid('at', 'must not be in the future');
     const actor = `engineer:${(res.locals.principal as Principal).name}`;
@@ -99,19 +100,7 @@ export function withCountdown(request: ServiceRequest, atMs: number, calendar: S
   return { ...request, responseRemainingMs: windowTimeBetween(atMs, Date.parse(request.responseDeadline.at), request.window, calendar) };
 }
 
-function requestNumber(text: string | undefined): string {
-  const number = (text ?? '').toUpperCase();
-  if (!REQUEST_NUMBER.test(number)) throw invalid('number', 'expected a request number like HZ-2026-000123');
-  return number;
-}
 
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new IntakeError('INPUT_INVALID', 'The request is malformed; see details.', {
-    details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message })),
-  });
-}
 
 function invalid(path: string, message: string): IntakeError {
   return new IntakeError('INPUT_INVALID', `${path} ${message}.`, { details: [{ path, message }] });

@@ -24,6 +24,7 @@ import type { ChangeFeed } from './change-feed.js';
 import { pageShell, setSecurityHeaders } from './html.js';
 import { availableActions, countdownOf, toRow, urgencyState } from './request-view.js';
 import { sessionOf } from './sign-in.js';
+import { parseInput, requestNumberParam } from '../route-input.js';
 
 export interface PageRoutesDeps {
   store: RequestStore;
@@ -72,7 +73,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   router.get('/ops/requests/:number', shell);
 
   router.get('/ops/api/requests', async (req, res) => {
-    const query = parse(listQuery, req.query);
+    const query = parseInput(listQuery, req.query);
     const requests = await deps.store.listOpen(query);
     const now = deps.now();
     setSecurityHeaders(res);
@@ -80,7 +81,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   });
 
   router.get('/ops/api/requests/:number', async (req, res) => {
-    const number = requestNumber(req.params.number);
+    const number = requestNumberParam(req.params.number);
     const request = await deps.store.get(number);
     if (!request) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
     const now = deps.now();
@@ -98,7 +99,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   });
 
   router.get('/ops/requests/:number/attachments/:index', async (req, res) => {
-    const number = requestNumber(req.params.number);
+    const number = requestNumberParam(req.params.number);
     const request = await deps.store.get(number);
     const attachment = request?.attachments[Number(req.params.index)];
     if (!attachment || !/^\d+$/.test(req.params.index) || !(await deps.attachments.exists(attachment.storageKey))) {
@@ -134,16 +135,16 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   });
 
   router.post('/ops/api/requests/:number/notes', express.json({ limit: '64kb' }), async (req, res) => {
-    const number = requestNumber(req.params.number);
-    const body = parse(noteBody, req.body ?? {});
+    const number = requestNumberParam(req.params.number);
+    const body = parseInput(noteBody, req.body ?? {});
     const result = await recordNote(deps, number, { text: body.text, actor: actor(res), internal: true, atMs: deps.now(), ...(body.id ? { id: body.id } : {}) });
     res.status(201).json({ request: result.request, events: result.events });
   });
 
   router.post('/ops/api/requests/:number/actions/:action', express.json({ limit: '64kb' }), async (req, res) => {
-    const number = requestNumber(req.params.number);
+    const number = requestNumberParam(req.params.number);
     const action = parseAction(req.params.action);
-    const body = parse(actionBody, req.body ?? {});
+    const body = parseInput(actionBody, req.body ?? {});
     const result = await recordAction(deps, number, { action, atMs: deps.now(), actor: actor(res), ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
     if (result.changed) deps.logger.info({ requestNumber: number, channel: result.request.channel, action, actor: actor(res) }, 'engineer action recorded');
     res.json({ request: result.request, events: result.events });
@@ -160,18 +161,4 @@ function downloadType(type: string): string {
     : safe;
 }
 
-function requestNumber(text: string | undefined): string {
-  const number = (text ?? '').toUpperCase();
-  if (!REQUEST_NUMBER.test(number)) {
-    throw new IntakeError('INPUT_INVALID', 'number must be a request number like HZ-2026-000123.', { details: [{ path: 'number', message: 'expected HZ-YYYY-NNNNNN' }] });
-  }
-  return number;
-}
 
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new IntakeError('INPUT_INVALID', 'The request is malformed; see details.', {
-    details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message })),
-  });
-}

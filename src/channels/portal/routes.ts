@@ -68,7 +68,7 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
   api.use((_req, _res, next) => {
     next(redis.status === 'ready' ? undefined : unavailable());
   });
-  api.use(portalRateLimit(redis, { prefix, windowMs: portal.rateLimitWindowMs, max: portal.rateLimitMax }));
+  api.use(portalRateLimit(redis, { prefix, windowMs: portal.rateLimitWindowMs, max: portal.rateLimitMax, logger: deps.logger }));
 
   api.post(
     '/requests',

@@ -1,0 +1,175 @@
+/**
+ * The fault suite's cluster: a whole deployment on this machine, every part of it real and
+ * breakable on purpose — a private redis-server (append-only, restartable on its port), a
+ * private Dovecot holding pomoc@, a real SMTP capture, a webhook receiver that can fail or hang,
+ * and two or more gateway PROCESSES (`hezo-intake serve`, all roles) sharing one config, so a
+ * test can kill -9 one of them while the others carry on.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { vi } from 'vitest';
+import { RequestStore } from '../../src/dispatcher/request-store.js';
+import { findFreePort } from '../../src/redis/free-port.js';
+import { startPrivateDovecot, type PrivateDovecot } from './dovecot.js';
+import { startPrivateRedis, type PrivateRedis } from './redis.js';
+import { startSmtpServer, type TestSmtpServer } from './smtp.js';
+import { startWebhook, type TestWebhook } from './webhook.js';
+
+export const FAULTS_AUTH_TOKEN = 'faults-twilio-token';
+export const FAULTS_PUBLIC_URL = 'https://intake.example.pl';
+export const FAULTS_PORTAL_KEY = 'hezo-portal-demo-key';
+/** The Dovecot user (and mailbox name) of pomoc@. */
+export const POMOC = 'pomoc';
+
+/** One `hezo-intake serve` child process. */
+export interface GatewayProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  alive: boolean;
+  /** kill -9: no drain, no lease release, jobs left locked. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the orderly drain. */
+  stop(): Promise<void>;
+}
+
+export interface FaultCluster {
+  redis: PrivateRedis;
+  dovecot: PrivateDovecot;
+  smtp: TestSmtpServer;
+  webhook: TestWebhook;
+  gateways: GatewayProcess[];
+  /** A client of the test's own, for checking the store (reconnects after restarts). */
+  client: Redis;
+  store: RequestStore;
+  prefix: string;
+  /** Starts one more gateway process on the shared config. */
+  addGateway(name: string): Promise<GatewayProcess>;
+  /** The gateway process holding pomoc@'s mailbox lease (waits until one does). */
+  mailboxHolder(): Promise<GatewayProcess>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  gateways?: number;
+  /** Merged over the cluster's settings (top-level sections replaced key by key). */
+  settings?: Record<string, Record<string, unknown>>;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<FaultCluster> {
+  const [redis, dovecot, smtp, webhook] = await Promise.all([startPrivateRedis(), startPrivateDovecot(), startSmtpServer(), startWebhook()]);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'hezo-cluster-'));
+  const prefix = 'faults';
+  const sections: Record<string, Record<string, unknown>> = {
+    http: { host: '127.0.0.1', port: 0, publicUrl: FAULTS_PUBLIC_URL },
+    redis: { commandTimeoutMs: 1000 },
+    // Short locks so that jobs a killed process held are taken over within seconds.
+    intake: { prefix, dispatchAttempts: 20, dispatchConcurrency: 8, lockDurationMs: 4000, stalledIntervalMs: 2000 },
+    attachments: { dir: path.join(tmp, 'attachments'), maxBytes: 1048576 },
+    twilio: { accountSid: '', authToken: FAULTS_AUTH_TOKEN, smsFrom: '', apiBaseUrl: '' },
+    mail: { from: 'myHEZO Pomoc <pomoc@myhezo.pl>', messageIdDomain: 'intake.myhezo.pl', smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: '', password: '', rejectUnauthorized: false } },
+    notify: { attempts: 200, backoffMs: 200, maxBackoffMs: 1000, ackPerSenderPerHour: 100_000 },
+    alerts: { warnMinutesBefore: [30, 15, 5], webhookUrl: webhook.url, webhookTimeoutMs: 500, engineerEmails: ['serwis@myhezo.pl'], escalationManagerEmails: ['escalation@myhezo.pl'] },
+    mailboxes: {
+      list: [
+        {
+          name: POMOC,
+          address: 'pomoc@myhezo.pl',
+          kind: 'service',
+          imap: { host: dovecot.host, port: dovecot.port, secure: false, user: POMOC, password: dovecot.password, rejectUnauthorized: false },
+          processedFolder: 'Processed',
+          quarantineFolder: 'Quarantine',
+        },
+      ],
+      leaseTtlMs: 3000,
+      drainIntervalMs: 5000,
+    },
+  };
+  for (const [name, section] of Object.entries(options.settings ?? {})) sections[name] = { ...sections[name], ...section };
+  const config = path.join(tmp, 'cluster.json');
+  writeFileSync(config, JSON.stringify(sections));
+
+  const client = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
+  client.on('error', () => undefined);
+  const gateways: GatewayProcess[] = [];
+
+  const addGateway = async (name: string): Promise<GatewayProcess> => {
+    const gateway = await spawnGateway(name, config, redis.url);
+    gateways.push(gateway);
+    return gateway;
+  };
+
+  const cluster: FaultCluster = {
+    redis,
+    dovecot,
+    smtp,
+    webhook,
+    gateways,
+    client,
+    store: new RequestStore(client, prefix),
+    prefix,
+    addGateway,
+    async mailboxHolder() {
+      return vi.waitFor(
+        async () => {
+          // Each process says in /readyz whether it holds the lease ("connected; backlog ...").
+          const owner = await client.get(`${prefix}:mail:lease:${POMOC}`);
+          if (!owner) throw new Error('nobody holds the mailbox lease yet');
+          for (const gateway of gateways.filter((g) => g.alive)) {
+            const ready = await fetch(`${gateway.url}/readyz`).then((r) => r.text()).catch(() => '');
+            if (ready.includes('connected; backlog')) return gateway;
+          }
+          throw new Error(`no live gateway says it watches the mailbox (lease ${owner})`);
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+    },
+    async stop() {
+      await Promise.all(gateways.map((gateway) => gateway.stop()));
+      client.disconnect();
+      await Promise.all([redis.cleanup(), dovecot.cleanup(), smtp.stop(), webhook.close()]);
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+  const count = options.gateways ?? 2;
+  // One after the other: two tsx compilations at once on two cores only slow each other down.
+  for (let i = 0; i < count; i++) await addGateway(String.fromCharCode(65 + i));
+  return cluster;
+}
+
+async function spawnGateway(name: string, config: string, redisUrl: string): Promise<GatewayProcess> {
+  const port = await findFreePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve'], {
+    env: { ...process.env, HEZO_CONFIG: config, REDIS_URL: redisUrl, PORT: String(port), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const gateway: GatewayProcess = {
+    name,
+    url,
+    child,
+    get alive() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    async kill9() {
+      if (gateway.alive) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (gateway.alive) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  await vi.waitFor(async () => {
+    if (!gateway.alive) throw Object.assign(new Error(`gateway ${name} exited at start`), { stop: true });
+    const status = (await fetch(`${url}/readyz`)).status;
+    if (status !== 200) throw new Error(`gateway ${name} not ready (${status})`);
+  }, { timeout: 60_000, interval: 200 });
+  return gateway;
+}

@@ -28,6 +28,8 @@ export interface PrivateDovecot {
   client(user: string): Promise<ImapFlow>;
   /** Puts a mail into a user's folder with IMAP APPEND, as a mail server delivering it would. */
   append(user: string, raw: string | Buffer, options?: { folder?: string; internalDate?: Date }): Promise<number>;
+  /** Appends many mails over one connection (a busy mail server's burst); resolves with how many went in before any error, which it throws with `appended` set. */
+  appendMany(user: string, raws: Array<string | Buffer>): Promise<number>;
   /** UIDs in a user's folder ([] when the folder does not exist). */
   uids(user: string, folder: string): Promise<number[]>;
   stop(): Promise<void>;
@@ -89,6 +91,21 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
         if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
         const result = await client.append(folder, raw, [], options.internalDate ?? new Date());
         return result ? result.uid ?? 0 : 0;
+      } finally {
+        await client.logout().catch(() => client.close());
+      }
+    },
+    async appendMany(user, raws) {
+      const client = await dovecot.client(user);
+      let appended = 0;
+      try {
+        for (const raw of raws) {
+          await client.append('INBOX', raw, [], new Date());
+          appended += 1;
+        }
+        return appended;
+      } catch (error) {
+        throw Object.assign(error as Error, { appended });
       } finally {
         await client.logout().catch(() => client.close());
       }

@@ -193,6 +193,30 @@ export class FaultDriver {
     return this.end(entry, 'refused');
   }
 
+  /** `count` mails delivered in one burst over one IMAP connection, resumed where it broke off. */
+  async mails(count: number): Promise<Submission[]> {
+    const batch = Array.from({ length: count }, () => {
+      const { raw, messageId } = buildMail({ subject: `Awaria biblioteki ${++this.serial}`, body: 'Numer umowy: HZ-2026-00123\nS/N: XLS812-240517\nRobot nie odpowiada.\n' });
+      return { raw, entry: this.begin('mail', `mail:${normalizeMessageId(messageId)}`) };
+    });
+    let next = 0;
+    const started = Date.now();
+    while (next < batch.length && Date.now() - started < this.retryForMs) {
+      try {
+        await this.cluster.dovecot.appendMany(POMOC, batch.slice(next).map((mail) => mail.raw));
+        next = batch.length;
+      } catch (error) {
+        // A mail cut off mid-APPEND may or may not have gone in; sending it again is what a
+        // mail server does, and the Message-ID makes it one request either way.
+        next += (error as { appended?: number }).appended ?? 0;
+        (batch[next] ?? batch[batch.length - 1])?.entry.refusals.push(`dovecot: ${errorCode(error)}`);
+        await sleep(200);
+      }
+    }
+    for (const [i, { entry }] of batch.entries()) this.end(entry, i < next ? 'accepted' : 'refused');
+    return batch.map((mail) => mail.entry);
+  }
+
   /**
    * Waits until every submission that was not refused is a stamped request (or `timeoutMs`
    * passes), then compares the log with the whole store.

@@ -46,6 +46,8 @@ export interface FaultCluster {
   client: Redis;
   store: RequestStore;
   prefix: string;
+  /** Every submission any driver made on this cluster: what the store may hold and nothing else. */
+  submissions: Array<{ sourceKey: string; outcome: string }>;
   /** Starts one more gateway process on the shared config. */
   addGateway(name: string): Promise<GatewayProcess>;
   /** The gateway process holding pomoc@'s mailbox lease (waits until one does). */
@@ -111,6 +113,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FaultC
     client,
     store: new RequestStore(client, prefix),
     prefix,
+    submissions: [],
     addGateway,
     async mailboxHolder() {
       return vi.waitFor(

@@ -57,7 +57,7 @@ export interface Reconciliation {
   missing: string[];
   /** Source keys stored more than once, and submissions told a number that is not theirs. */
   duplicated: string[];
-  /** Requests stored for nothing the driver sent (or for what it was refused). */
+  /** Requests stored for nothing a driver on the cluster sent (or for what it was refused). */
   unexpected: string[];
   /** Requests whose deadline or sentAt is not what the clock rules give. */
   wrongDeadline: string[];
@@ -219,7 +219,8 @@ export class FaultDriver {
 
   /**
    * Waits until every submission that was not refused is a stamped request (or `timeoutMs`
-   * passes), then compares the log with the whole store.
+   * passes), then compares the log with the whole store (which may also hold what earlier
+   * drivers on the same cluster filed).
    */
   async reconcile(timeoutMs = 60_000): Promise<Reconciliation> {
     const keys = intakeKeys(this.cluster.prefix);
@@ -243,7 +244,8 @@ export class FaultDriver {
     const stored = await this.cluster.store.listOpen({ limit: 1_000_000 });
     const bySource = new Map<string, number>();
     for (const request of stored) bySource.set(request.sourceKey, (bySource.get(request.sourceKey) ?? 0) + 1);
-    const logged = new Map(this.log.map((entry) => [entry.sourceKey, entry]));
+    // Other drivers on the same cluster (earlier scenarios) filed the rest of the store.
+    const logged = new Map(this.cluster.submissions.map((entry) => [entry.sourceKey, entry]));
     const report: Reconciliation = {
       submissions: this.log.length,
       byChannel: { portal: emptyOutcomes(), phone: emptyOutcomes(), mail: emptyOutcomes() },
@@ -268,6 +270,7 @@ export class FaultDriver {
   private begin(channel: ChannelName, sourceKey: string): Submission {
     const entry: Submission = { channel, sourceKey, startedAt: Date.now(), endedAt: 0, outcome: 'refused', refusals: [] };
     this.log.push(entry);
+    this.cluster.submissions.push(entry);
     return entry;
   }
 

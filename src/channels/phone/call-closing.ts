@@ -12,6 +12,7 @@ import type { IntakeDraft } from '../../domain/request.js';
 import { instantInWords } from '../../notify/messages.js';
 import type { CallSession, Filing, Reply } from './call-flow.js';
 import { promptsFor } from './prompts.js';
+import { isPhoneNumber } from './webhook-fields.js';
 
 /** Why a call that did not finish the flow is filed anyway. */
 export type Unfinished = { reason: 'hang-up'; callStatus: string };
@@ -41,7 +42,8 @@ export function draftForCall(session: CallSession, filing: Filing | Unfinished):
     kind: escalation ? 'escalation' : 'service',
     sourceKey: `call:${session.callSid}`,
     sentAt: session.startedAt,
-    reporter: { phone: session.from, ...(session.callerName ? { name: session.callerName } : {}) },
+    // A caller ID that is no number (`anonymous`, `client:…`) stays in the payload, not as a phone to call back.
+    reporter: { ...(isPhoneNumber(session.from) ? { phone: session.from } : {}), ...(session.callerName ? { name: session.callerName } : {}) },
     language: session.language,
     subject: escalation ? (pl ? 'Eskalacja telefoniczna' : 'Escalation by phone') : pl ? 'Zgłoszenie telefoniczne' : 'Report by phone',
     references: escalation && session.escalationNumber ? [session.escalationNumber] : [],
@@ -98,7 +100,7 @@ export function closingReply(
   const draft = draftForCall(session, filing);
   const sentAtMs = Date.parse(session.startedAt);
   const assessment = assess(
-    { serialNumber: draft.serialNumber, contractNumber: draft.contractNumber, reporter: { phone: session.from }, sentAtMs },
+    { serialNumber: draft.serialNumber, contractNumber: draft.contractNumber, reporter: draft.reporter, sentAtMs },
     context.registry,
   );
   if (assessment.acceptability === 'accepted' && assessment.contract) {

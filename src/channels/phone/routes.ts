@@ -13,9 +13,14 @@
  * goes through submit(); when Redis is down the draft is spooled to disk and the caller is told
  * the request is being registered. Any fault answers the fallback TwiML rather than an error
  * page, which Twilio would read to the caller as "an application error has occurred".
+ *
+ * The one exception is a webhook that names no call: a missing, repeated or malformed CallSid
+ * (or CallStatus on the status callback) is answered 400 INPUT_INVALID before any state is
+ * touched, since there is no session to load and no source key to file under. The other fields
+ * are read through webhook-fields.ts, which bounds or drops what no real call sends.
  */
 import path from 'node:path';
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { ServiceCalendar } from '../../domain/calendar.js';
@@ -31,6 +36,7 @@ import { CallSessions } from './call-session.js';
 import { PhoneSpool } from './phone-spool.js';
 import { twilioWebhook } from './signature.js';
 import { renderFallback, renderGoodbye, renderReply } from './twiml.js';
+import { callDurationMsOf, callerIdOf, callSidOf, callStatusOf, digitsOf, recordingUrlOf, speechOf } from './webhook-fields.js';
 
 /** What the phone channel needs from the gateway. */
 export interface PhoneDeps {
@@ -87,18 +93,33 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   const reply = (req: Request, res: Response, session: CallSession, answer: Reply): void => {
     send(res, renderReply(answer, session.language, urlsOf(req, session.line), settings.phone));
   };
-  /** Every handler: a fault answers the fallback TwiML (never a JSON error to a caller). */
-  const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+  /**
+   * Every handler gets a well-formed CallSid or the webhook is refused (400). After that, a fault
+   * answers the fallback TwiML (never a JSON error to a caller) — except a malformed field the
+   * handler itself refuses (INPUT_INVALID), which no fallback could make right either.
+   */
+  const guarded = (handler: (req: Request, res: Response, callSid: string) => Promise<void>) => async (req: Request, res: Response, next: NextFunction) => {
+    let callSid: string;
     try {
-      await handler(req, res);
+      callSid = callSidOf(req);
     } catch (error) {
-      logger.error({ err: error, callSid: field(req, 'CallSid') }, 'phone webhook failed; answering the fallback');
+      next(error);
+      return;
+    }
+    try {
+      await handler(req, res, callSid);
+    } catch (error) {
+      if (isIntakeError(error) && error.code === 'INPUT_INVALID') {
+        next(error);
+        return;
+      }
+      logger.error({ err: error, callSid }, 'phone webhook failed; answering the fallback');
       send(res, renderFallback(`${req.baseUrl}/fallback/recorded`, settings.phone));
     }
   };
 
-  const begin = (req: Request, line: Line): { session: CallSession; reply: Reply } =>
-    startCall({ callSid: field(req, 'CallSid'), line, from: field(req, 'From'), to: field(req, 'To'), startedAt: new Date(now()).toISOString() });
+  const begin = (req: Request, callSid: string, line: Line): { session: CallSession; reply: Reply } =>
+    startCall({ callSid, line, from: callerIdOf(req, 'From'), to: callerIdOf(req, 'To'), startedAt: new Date(now()).toISOString() });
 
   const submitOrSpool = async (draft: IntakeDraft): Promise<void> => {
     try {
@@ -130,20 +151,20 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   for (const line of ['hotline', 'escalation'] as const) {
     const base = line === 'hotline' ? '/voice' : '/escalation';
 
-    router.post(base, guarded(async (req, res) => {
-      const existing = await sessions.get(field(req, 'CallSid'));
-      const started = begin(req, line);
+    router.post(base, guarded(async (req, res, callSid) => {
+      const existing = await sessions.get(callSid);
+      const started = begin(req, callSid, line);
       // A repeated first webhook (Twilio retried it) keeps the call's original start.
       const session = existing ? { ...started.session, startedAt: existing.startedAt } : started.session;
       await sessions.save(session);
       reply(req, res, session, started.reply);
     }));
 
-    router.post(`${base}/step`, guarded(async (req, res) => {
-      let session = await sessions.get(field(req, 'CallSid'));
+    router.post(`${base}/step`, guarded(async (req, res, callSid) => {
+      let session = await sessions.get(callSid);
       if (!session) {
         // The session expired or was never saved: start over rather than drop the caller.
-        const started = begin(req, line);
+        const started = begin(req, callSid, line);
         await sessions.save(started.session);
         reply(req, res, started.session, started.reply);
         return;
@@ -153,8 +174,11 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
         return;
       }
       const input: CallInput = {};
-      if (typeof req.body?.Digits === 'string') input.digits = req.body.Digits;
-      if (typeof req.body?.SpeechResult === 'string' && req.body.SpeechResult.trim() !== '') input.speech = req.body.SpeechResult;
+      // Repeated Digits (an array) count as no answer: the caller is asked again.
+      const digits = digitsOf(req);
+      const speech = speechOf(req);
+      if (digits !== undefined) input.digits = digits;
+      if (speech !== undefined) input.speech = speech;
       if (req.query.noInput === '1' && input.digits === undefined && input.speech === undefined) input.timedOut = true;
       const escalationRequestKnown = await knownRequest(deps.store, session, input);
       const transition = advance(session, input, { registry: deps.registry(), maxFailures: settings.phone.maxFailures, escalationRequestKnown });
@@ -164,15 +188,15 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
       reply(req, res, session, answer);
     }));
 
-    router.post(`${base}/recorded`, guarded(async (req, res) => {
-      const session = (await sessions.get(field(req, 'CallSid'))) ?? { ...begin(req, line).session, step: 'record' as const };
+    router.post(`${base}/recorded`, guarded(async (req, res, callSid) => {
+      const session = (await sessions.get(callSid)) ?? { ...begin(req, callSid, line).session, step: 'record' as const };
       await recorded(req, res, session);
     }));
   }
 
   const recorded = async (req: Request, res: Response, current: CallSession): Promise<void> => {
     if (current.finished) {
-      const recordingUrl = field(req, 'RecordingUrl');
+      const recordingUrl = recordingUrlOf(req);
       if (current.requestNumber && recordingUrl) {
         // The status callback outran the <Record> action and filed the call without the message:
         // the message is attached to that request rather than lost.
@@ -182,31 +206,33 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
       send(res, renderGoodbye(current.language, settings.phone));
       return;
     }
-    const transition = advance({ ...current, step: 'record' }, { recordingUrl: field(req, 'RecordingUrl') }, { registry: deps.registry(), maxFailures: settings.phone.maxFailures });
+    const transition = advance({ ...current, step: 'record' }, { recordingUrl: recordingUrlOf(req) }, { registry: deps.registry(), maxFailures: settings.phone.maxFailures });
     const session = transition.session;
     const answer = transition.file ? await file(session, transition.file, transition.prefix) : transition.reply;
     await sessions.save(session);
     reply(req, res, session, answer);
   };
 
-  router.post('/status', guarded(async (req, res) => {
-    const callStatus = field(req, 'CallStatus');
-    const session = ENDED_STATUSES.has(callStatus) ? await sessions.get(field(req, 'CallSid')) : undefined;
+  router.post('/status', guarded(async (req, res, callSid) => {
+    const callStatus = callStatusOf(req);
+    const session = ENDED_STATUSES.has(callStatus) ? await sessions.get(callSid) : undefined;
     if (ENDED_STATUSES.has(callStatus) && !session?.finished) {
       // Never reached the IVR (busy, failed) or hung up mid-way: a needs-info request for a call-back.
-      const durationMs = Number(field(req, 'CallDuration') || '0') * 1000;
-      const unfinished = session ?? { ...begin(req, field(req, 'To') === settings.phone.escalationNumber ? 'escalation' : 'hotline').session, startedAt: new Date(now() - durationMs).toISOString() };
+      const durationMs = callDurationMsOf(req);
+      const line = callerIdOf(req, 'To') === settings.phone.escalationNumber ? 'escalation' : 'hotline';
+      const unfinished = session ?? { ...begin(req, callSid, line).session, startedAt: new Date(now() - durationMs).toISOString() };
       await file(unfinished, { reason: 'hang-up', callStatus }, []);
       await sessions.save(unfinished);
     }
     res.status(204).end();
   }));
 
+  // Static TwiML and no state: Twilio's last resort apologises whatever the webhook carries.
   router.post('/fallback', (req, res) => {
     send(res, renderFallback(`${req.baseUrl}/fallback/recorded`, settings.phone));
   });
-  router.post('/fallback/recorded', guarded(async (req, res) => {
-    const session = (await sessions.get(field(req, 'CallSid'))) ?? { ...begin(req, 'hotline').session, step: 'record' as const };
+  router.post('/fallback/recorded', guarded(async (req, res, callSid) => {
+    const session = (await sessions.get(callSid)) ?? { ...begin(req, callSid, 'hotline').session, step: 'record' as const };
     await recorded(req, res, session);
   }));
 
@@ -223,12 +249,6 @@ export function phoneRoutes(deps: PhoneDeps): Router {
   const channel = createPhoneChannel(deps);
   channel.start();
   return channel.router;
-}
-
-/** A form field as a string ('' when absent). */
-function field(req: Request, name: string): string {
-  const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
 }
 
 /** On the escalation line, whether a typed request number exists; undefined when it cannot be told. */

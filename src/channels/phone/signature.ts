@@ -33,7 +33,10 @@ export function twilioWebhook(options: TwilioWebhookOptions): RequestHandler[] {
     }
     next();
   };
-  const parse = express.urlencoded({ extended: false, limit: '64kb' });
+  const parser = express.urlencoded({ extended: false, limit: '64kb' });
+  const parse: RequestHandler = (req, res, next) => {
+    parser(req, res, (error?: unknown) => next(error === undefined ? undefined : bodyError(error)));
+  };
   const verify = (req: Request, _res: Response, next: NextFunction): void => {
     if (!options.validateSignature) {
       next();
@@ -48,4 +51,23 @@ export function twilioWebhook(options: TwilioWebhookOptions): RequestHandler[] {
     next();
   };
   return [requireForm, parse, verify];
+}
+
+/**
+ * body-parser's refusals as our codes, so that Twilio's debugger shows why: 413 for a body
+ * over 64 KB or over 1,000 parameters (Twilio sends a few dozen), 415 for a charset or
+ * encoding it cannot read, 400 for anything else it could not parse.
+ */
+function bodyError(error: unknown): unknown {
+  const { type, status } = error as { type?: unknown; status?: unknown };
+  if (type === 'entity.too.large' || type === 'parameters.too.many') {
+    return new IntakeError('PAYLOAD_TOO_LARGE', 'A Twilio webhook body is at most 64 KB with at most 1,000 parameters; this one was not read.', { cause: error });
+  }
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+    return new IntakeError('UNSUPPORTED_MEDIA_TYPE', `${(error as Error).message}; Twilio webhooks are UTF-8 form bodies.`, { cause: error });
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new IntakeError('INPUT_INVALID', `The webhook body could not be read: ${(error as Error).message}.`, { cause: error });
+  }
+  return error;
 }

@@ -9,6 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createPhoneChannel, type PhoneChannel } from '../../src/channels/phone/routes.js';
+import { readTwiml, spokenText } from '../../src/channels/phone/twiml-reader.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { instantInWords } from '../../src/notify/messages.js';
 import { Readiness } from '../../src/ops/health.js';
@@ -106,6 +107,22 @@ describe('hotline', () => {
     await vi.waitFor(() => expect(twilioApi.messages.find((m) => m.body.includes(stored.number))?.to).toBe('+48123456789'), { timeout: 10_000 });
     // The status callback after a filed call files nothing more.
     expect(await c.hangUp()).toBe(204);
+  });
+
+  it('tells the same number again when the last webhook arrives a second time (its first answer was lost)', async () => {
+    clock = undefined;
+    const c = await call('+48 601 200 300').start();
+    await c.silence();
+    await c.press('1');
+    const last = { CallSid: c.callSid, AccountSid: 'ACtest', From: '+48 601 200 300', To: '+48122525600', Direction: 'inbound', CallStatus: 'in-progress', Digits: '1' };
+    await c.press('1');
+    const first = c.said;
+    const stored = await storedFor(c.callSid);
+    expect(first).toContain(spelled(stored.number));
+    const again = await signedPost(app, { authToken: twilioApi.authToken, publicUrl: PUBLIC_URL }, '/twilio/voice/step', last);
+    expect(again.status).toBe(200);
+    expect(spokenText(readTwiml(again.text)).join(' ')).toBe(first);
+    expect((await test.gateway.store.listOpen()).filter((r) => r.sourceKey === `call:${c.callSid}`)).toHaveLength(1);
   });
 
   it('speaks English after "9", with en-US speech and voice', async () => {

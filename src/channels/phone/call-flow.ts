@@ -58,6 +58,12 @@ export interface CallSession {
   /** Set once the call's request is in Redis (`filed`) or in the local spool (`spooled`). */
   finished?: 'filed' | 'spooled';
   requestNumber?: string;
+  /**
+   * What the caller heard when the call was filed. A webhook that reaches a finished call is
+   * its last one again — the process that answered it died before the answer got out, and the
+   * load balancer sent it on — so the caller hears the same number, not a bare goodbye.
+   */
+  closing?: string[];
 }
 
 /** What the caller did at a webhook. */

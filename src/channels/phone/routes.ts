@@ -139,12 +139,16 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
       session.requestNumber = result.requestNumber;
       logger.info({ callSid: session.callSid, requestNumber: result.requestNumber, filing: typeof filing === 'object' ? filing.reason : filing }, 'call filed');
       if (typeof filing === 'object') return { say: [] };
-      return closingReply(session, filing, result, { registry: deps.registry(), calendar: deps.calendar, now: now(), smsConfirmation }, prefix);
+      const closing = closingReply(session, filing, result, { registry: deps.registry(), calendar: deps.calendar, now: now(), smsConfirmation }, prefix);
+      session.closing = closing.say;
+      return closing;
     } catch (error) {
       if (!isIntakeError(error) || !error.retryable) throw error;
       await spool.save(draft);
       session.finished = 'spooled';
-      return registeringReply(session, smsConfirmation, prefix);
+      const registering = registeringReply(session, smsConfirmation, prefix);
+      session.closing = registering.say;
+      return registering;
     }
   };
 
@@ -170,7 +174,8 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
         return;
       }
       if (session.finished) {
-        send(res, renderGoodbye(session.language, settings.phone));
+        if (session.closing) reply(req, res, session, { say: session.closing, hangup: true });
+        else send(res, renderGoodbye(session.language, settings.phone));
         return;
       }
       const input: CallInput = {};

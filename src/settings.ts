@@ -159,7 +159,13 @@ export const settingsSchema = z
     portal: z
       .object({
         /** API keys of portal back ends: name → sha256 (hex) of the key. Empty: a demo key for the embedded default. */
-        apiKeys: z.record(z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 (hex) of the key')),
+        // The client's name goes into the source keys of what it files (`portal:<client>:<key>`),
+        // which tell who filed a request: a ':' in a name could pass for another client's.
+        apiKeys: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 (hex) of the key')).superRefine((keys, ctx) => {
+          for (const name of Object.keys(keys)) {
+            if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a client name is 1 to 64 letters, digits, dots, dashes or underscores' });
+          }
+        }),
         maxBodyBytes: z.number().int().positive(),
         maxAttachmentsPerRequest: z.number().int().min(1),
         /** An explicit sentAt may be at most this old. */

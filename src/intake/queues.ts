@@ -49,7 +49,10 @@ export function intakeKeys(prefix: string) {
     source: (sourceKey: string) => `${prefix}:source:${createHash('sha256').update(sourceKey).digest('hex')}`,
     /** Yearly request sequence. */
     sequence: (year: number) => `${prefix}:seq:${year}`,
-    /** Exists once a number is allocated (so references can be resolved before it is stamped). */
+    /**
+     * Set once a number is allocated (so references resolve before it is stamped), to the
+     * source key that made it: who filed a request is known from the first moment on.
+     */
     number: (requestNumber: string) => `${prefix}:number:${requestNumber}`,
     /** Message-ID (ours or the reporter's) → request number, for threading replies. */
     messageId: (messageId: string) => `${prefix}:msgid:${messageId.toLowerCase()}`,

@@ -42,8 +42,8 @@ export interface IntakeServiceOptions {
 /**
  * Allocation in one atomic script, so that concurrent submits of one source key (the same
  * mail seen by two processes, a replayed webhook) get one number and never two.
- * KEYS: source record, sequence. ARGV: prefix, year, kind, own Message-ID, refs (`n:` number,
- * `m:` Message-ID). Keys built from the prefix inside the script tie it to one Redis node:
+ * KEYS: source record, sequence. ARGV: prefix, year, kind, own Message-ID, source key, refs
+ * (`n:` number, `m:` Message-ID). Keys built from the prefix inside the script tie it to one Redis node:
  * Sentinel is fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
  */
 const ALLOCATE = `
@@ -54,7 +54,7 @@ if #existing > 0 then
   return {'1', h.number, h.mode, h.queued or '0', h.kind or ''}
 end
 local target = false
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   local kind = string.sub(ARGV[i], 1, 2)
   local value = string.sub(ARGV[i], 3)
   if kind == 'n:' and redis.call('EXISTS', ARGV[1] .. ':number:' .. value) == 1 then
@@ -68,7 +68,7 @@ local mode = 'attach'
 if not target then
   local seq = redis.call('INCR', KEYS[2])
   target = string.format('HZ-%s-%06d', ARGV[2], seq)
-  redis.call('SET', ARGV[1] .. ':number:' .. target, '1')
+  redis.call('SET', ARGV[1] .. ':number:' .. target, ARGV[5])
   mode = 'new'
 end
 redis.call('HSET', KEYS[1], 'number', target, 'mode', mode, 'queued', '0', 'kind', ARGV[3])
@@ -116,7 +116,7 @@ export class IntakeService implements Intake {
       const sourceKey = this.keys.source(draft.sourceKey);
       const [duplicate, requestNumber, mode, queued, storedKind] = (await (
         this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }
-      ).hezoAllocate(sourceKey, this.keys.sequence(year), this.options.prefix, String(year), draft.kind, ownMessageId, ...refs)) as [
+      ).hezoAllocate(sourceKey, this.keys.sequence(year), this.options.prefix, String(year), draft.kind, ownMessageId, draft.sourceKey, ...refs)) as [
         string, string, 'new' | 'attach', string, string,
       ];
 

@@ -64,6 +64,13 @@ describe('settings', () => {
     expect(text).not.toMatch(/at .*\.ts:\d+/);
   });
 
+  it('refuses a portal client name that could pass for another client in a source key', () => {
+    const sha = 'a'.repeat(64);
+    writeFileSync(path.join(configDir, 'local.json'), JSON.stringify({ portal: { apiKeys: { 'myhezo-pl': sha, 'myhezo-pl:x': sha } } }));
+    const error = loadError();
+    expect(error.details).toEqual([expect.objectContaining({ path: expect.stringContaining('portal.apiKeys'), message: expect.stringContaining('client name') })]);
+  });
+
   it('names the environment variable when an override is wrong', () => {
     expect(formatSettingsError(loadError({ PORT: 'abc' }))).toContain('environment PORT: http.port: expected a number, got "abc"');
     expect(formatSettingsError(loadError({ PORT: '70000' }))).toMatch(/environment PORT: http\.port: .*65535/);

@@ -21,7 +21,7 @@ import { portalFormPage } from './form-page.js';
 import { IDEMPOTENCY_KEY, IdempotencyStore, bodyHash, type FiledAnswer } from './idempotency.js';
 import { portalOpenApiDocument } from './openapi.js';
 import { portalRateLimit } from './rate-limit.js';
-import { RequestOwnership } from './ownership.js';
+import { portalSourcePrefix, RequestOwnership } from './ownership.js';
 import { portalDraft, portalRequestProblems } from './schemas.js';
 import { customerView } from './status-view.js';
 import { uploadError, uploadMiddleware } from './uploads.js';
@@ -87,33 +87,19 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
       }
       if (!request || problems.length > 0) throw new IntakeError('INPUT_INVALID', 'The request has problems; see details.', { details: problems });
 
-      const hash = key === undefined ? '' : bodyHash(req.body);
-      if (key !== undefined) {
-        const claim = await redisCall(idempotency.claim(client, key, hash));
-        if (claim.state === 'conflict') {
-          throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
-        }
-        if (claim.state === 'answered') {
-          res.set('Idempotent-Replayed', 'true');
-          res.status(202).json({ ...claim.answer, status: await currentStatus(claim.answer.requestNumber, claim.answer.status) });
-          return;
-        }
+      if (key !== undefined && (await redisCall(idempotency.claim(client, key, bodyHash(req.body)))) === 'conflict') {
+        throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
       }
-
-      const sourceKey = `portal:${client}:${key ?? randomUUID()}`;
+      // The client's name is part of the source key, and the source key is who filed it (ownership.ts).
+      const sourceKey = `${portalSourcePrefix(client)}${key ?? randomUUID()}`;
       const result = await deps.intake.submit(portalDraft(request, client, sourceKey, nowMs));
       const answer: FiledAnswer = {
         requestNumber: result.requestNumber,
         status: result.duplicate || result.mode === 'attach' ? await currentStatus(result.requestNumber, 'queued') : 'queued',
         statusUrl: `${publicApi}/requests/${result.requestNumber}`,
       };
-      const ownerKey = result.mode === 'new' ? ownership.key(result.requestNumber) : undefined;
-      if (key === undefined) {
-        if (result.mode === 'new') await redisCall(ownership.record(result.requestNumber, client));
-        res.status(202).json(answer);
-        return;
-      }
-      res.status(202).json(await redisCall(idempotency.answer(client, key, answer, ownerKey)));
+      if (result.duplicate && key !== undefined) res.set('Idempotent-Replayed', 'true');
+      res.status(202).json(answer);
     },
   );
 

@@ -46,10 +46,13 @@ async function listen(app: Express): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+/** Latencies of the last run by webhook (path and keys pressed), to show which step is slow. */
+let byStep = new Map<string, number[]>();
+
 /** Keep-alive sockets, as Twilio's webhook client keeps them; node:http is lighter than fetch in the same process. */
 const agent = new http.Agent({ keepAlive: true, maxSockets: IN_PROGRESS });
 
-async function post(baseUrl: string, path: string, params: Record<string, string>, latencies: number[]): Promise<string> {
+async function post(baseUrl: string, path: string, params: Record<string, string>, latencies: number[], label = path): Promise<string> {
   const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC_URL}${path}`, params);
   const body = new URLSearchParams(params).toString();
   const started = performance.now();
@@ -68,7 +71,9 @@ async function post(baseUrl: string, path: string, params: Record<string, string
     req.on('error', reject);
     req.end(body);
   });
-  latencies.push(performance.now() - started);
+  const took = performance.now() - started;
+  latencies.push(took);
+  (byStep.get(label) ?? byStep.set(label, []).get(label))?.push(took);
   if (status >= 300) throw new Error(`${path}: HTTP ${status} ${text.slice(0, 200)}`);
   return text;
 }
@@ -78,7 +83,9 @@ async function completeCall(baseUrl: string, i: number, latencies: number[], fol
   const call = { CallSid: `CAbench${followTwiml ? 'p' : 'b'}${i}${Date.now()}`, From: '+48600100200', To: '+48122525600', AccountSid: 'ACbench' };
   let path = '/twilio/voice';
   let xml = await post(baseUrl, path, { ...call, CallStatus: 'ringing' }, latencies);
-  for (const digits of ['1', '1', '0517', '1']) {
+  const steps = ['1 (Polish)', '1 (contract offered by caller ID)', '0517 (serial digits)', '1 (device confirmed: submit)'];
+  for (const step of steps) {
+    const digits = step.split(' ')[0] as string;
     await think();
     if (followTwiml) {
       const gather = readTwiml(xml).find((verb) => verb.name === 'Gather');
@@ -87,7 +94,7 @@ async function completeCall(baseUrl: string, i: number, latencies: number[], fol
     } else {
       path = '/twilio/voice/step';
     }
-    xml = await post(baseUrl, path, { ...call, CallStatus: 'in-progress', Digits: digits }, latencies);
+    xml = await post(baseUrl, path, { ...call, CallStatus: 'in-progress', Digits: digits }, latencies, `${path} ${step}`);
   }
   if (followTwiml && !xml.includes('<Hangup/>')) throw new Error(`call ${i} did not end: ${xml}`);
   await think();
@@ -188,7 +195,12 @@ async function measure(layout: 'together' | 'split'): Promise<void> {
     let started = performance.now();
     const baseline = summary('baseline: bare express, fixed TwiML', await run(urls.bare, CALLS, false), (performance.now() - started) / 1000);
     started = performance.now();
+    byStep = new Map();
     const ivr = summary('IVR: signed, sessions, submit()', await run(urls.ivr, CALLS, true), (performance.now() - started) / 1000);
+    for (const [step, latencies] of byStep) {
+      const sorted = [...latencies].sort((a, b) => a - b);
+      console.log(`  ${step.padEnd(32)} p50 ${percentile(sorted, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(sorted, 99).toFixed(2).padStart(6)} ms`);
+    }
     console.log(`p99 ${ivr.p99.toFixed(2)} ms (goal < 25 ms): ${ivr.p99 < 25 ? 'met' : 'NOT met'}; p50 ${(ivr.p50 / baseline.p50).toFixed(1)}× the baseline's`);
   } finally {
     agent.destroy();

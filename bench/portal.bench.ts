@@ -1,6 +1,7 @@
 /**
  * Portal API throughput and latency: `POST /api/v1/portal/requests` (API key, rate limit,
- * Idempotency-Key, validation, submit()) at 50 keep-alive connections for a fixed time, and
+ * Idempotency-Key, validation, submit()) at 50 keep-alive connections for a fixed time
+ * (autocannon), and
  * p99 at a fixed 500 requests/s — beside a same-run baseline of a bare express route that adds
  * the same payload to a BullMQ queue on the same Redis. Goals: ≥ 2,000 req/s, ≥ 0.6 of the
  * baseline, p99 < 50 ms at 500 req/s.
@@ -43,13 +44,20 @@ const PAYLOAD = JSON.stringify({
   language: 'pl',
 });
 
-/** The load generator, plain JS for a child process: closed loop (N connections) or open loop (fixed rate). */
+/**
+ * The load generator, plain JS for a child process. Closed loop (N keep-alive connections, as
+ * fast as the server answers): autocannon, as the issue and TESTING.md measure it, with a fresh
+ * Idempotency-Key per request. Open loop (a fixed rate): a small generator of our own that
+ * times each request from the moment it was due, so a stalled server cannot hide its queue
+ * (autocannon's overallRate does not correct for that).
+ */
 const LOAD = `
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
+const autocannon = require('autocannon');
 const { url, payload, key, mode, connections, rate, seconds } = JSON.parse(process.env.LOAD_DATA);
 const target = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: mode === 'closed' ? connections : 1000 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
 const latencies = [];
 let errors = 0;
 function send() {
@@ -63,14 +71,18 @@ function send() {
   });
 }
 async function closed() {
-  const end = Date.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (Date.now() < end) {
-      const started = await send();
-      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-    }
-  }));
+  const result = await autocannon({
+    url, connections, duration: seconds,
+    requests: [{
+      method: 'POST', body: payload,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + key },
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }),
+    }],
+  });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return { requests: result.requests.total, errors: bad, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
+
 async function open() {
   // Latency from the moment a request was due, so a stalled server cannot hide its queue.
   const total = rate * seconds;
@@ -90,13 +102,17 @@ async function open() {
   await Promise.all(pending);
 }
 const began = Date.now();
-(mode === 'closed' ? closed() : open()).then(() => {
-  const elapsed = (Date.now() - began) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] || 0;
-  process.stdout.write(JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) }));
-  agent.destroy();
-});
+if (mode === 'closed') {
+  closed().then((result) => process.stdout.write(JSON.stringify(result)));
+} else {
+  open().then(() => {
+    const elapsed = (Date.now() - began) / 1000;
+    latencies.sort((a, b) => a - b);
+    const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] || 0;
+    process.stdout.write(JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) }));
+    agent.destroy();
+  });
+}
 `;
 
 interface LoadResult {
@@ -132,7 +148,8 @@ async function load(url: string, mode: 'closed' | 'open'): Promise<LoadResult> {
 function runLoad(url: string, mode: 'closed' | 'open'): Promise<Omit<LoadResult, 'nodeCpuMsPerRequest' | 'redisCpuMsPerRequest'>> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify({ url, payload: PAYLOAD, key: KEY, mode, connections: CONNECTIONS, rate: FIXED_RATE, seconds: SECONDS });
-    const child = spawn(process.execPath, ['-e', LOAD], { env: { ...process.env, LOAD_DATA: data }, stdio: ['ignore', 'pipe', 'inherit'] });
+    // Run from the project folder so that require('autocannon') finds node_modules.
+    const child = spawn(process.execPath, ['-e', LOAD], { cwd: process.cwd(), env: { ...process.env, LOAD_DATA: data }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);

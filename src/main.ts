@@ -108,8 +108,6 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       lazyConnect: false,
       maxRetriesPerRequest: 1,
       connectTimeout: settings.redis.commandTimeoutMs,
-      // Commands issued in the same tick (many requests at once) leave in one socket write.
-      enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
     });
     redis.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));

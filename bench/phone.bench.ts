@@ -8,7 +8,8 @@
  * Both servers run in a child process and the callers in this one: sharing one event loop,
  * the callers' signing and TwiML parsing would be counted as server latency.
  *
- *   npx tsx bench/phone.bench.ts        (BENCH_PHONE_CALLS=300, BENCH_PHONE_THINK_MS=1000, BENCH_PHONE_IN_PROGRESS=100 by default)
+ *   npx tsx bench/phone.bench.ts        (BENCH_PHONE_CALLS=300, BENCH_PHONE_THINK_MS=1000, BENCH_PHONE_IN_PROGRESS=100 by default;
+ *                                        BENCH_PHONE_LAYOUTS=together or split for one layout)
  */
 import { spawn } from 'node:child_process';
 import http, { type Server } from 'node:http';
@@ -212,6 +213,6 @@ async function measure(layout: 'together' | 'split'): Promise<void> {
 
 if (process.env.HEZO_PHONE_BENCH_ROLE === 'server') await serve();
 else {
-  await measure('together');
-  await measure('split');
+  // BENCH_PHONE_LAYOUTS=together (or split) measures one layout only.
+  for (const layout of (process.env.BENCH_PHONE_LAYOUTS ?? 'together,split').split(',') as Array<'together' | 'split'>) await measure(layout);
 }

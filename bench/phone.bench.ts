@@ -152,7 +152,7 @@ async function serve(): Promise<void> {
           stdio: 'ignore',
         })
       : undefined;
-  const phone = createPhoneChannel({ intake: g.intake, registry: () => g.registry.current, calendar: g.calendar, store: g.store, redis: g.redis, settings: g.settings, logger: g.logger, spoolDir: `${test.root}/phone-spool` });
+  const phone = createPhoneChannel({ intake: g.intake, registry: () => g.registry.current, calendar: g.calendar, store: g.store, redis: g.callRedis, settings: g.settings, logger: g.logger, spoolDir: `${test.root}/phone-spool` });
   const gatewayApp = await listen(buildApp({ readiness: new Readiness(), logger: g.logger, routes: [{ path: '/twilio', router: phone.router }] }));
   const bare = express();
   bare.post('/{*path}', (_req, res) => {

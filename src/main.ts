@@ -57,8 +57,10 @@ export interface Gateway {
   store: RequestStore;
   intake: IntakeService;
   attachments: AttachmentStore;
-  /** The general-purpose Redis client (sessions, leases, rate limits). */
+  /** The general-purpose Redis client (leases, rate limits, the request store); auto-pipelined. */
   redis: Redis;
+  /** A client without auto-pipelining for the phone's call sessions (latency over throughput). */
+  callRedis: Redis;
   /** Engineer API tokens generated because none were configured (embedded default). */
   generatedTokens: Record<string, string>;
   stop(): Promise<void>;
@@ -104,16 +106,27 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       redisUrl = embedded.url;
       logger.info({ dir: embedded.dir, port: embedded.port }, 'started a private redis-server (REDIS_URL is unset)');
     }
-    const redis = new Redis(redisUrl, {
-      lazyConnect: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: settings.redis.commandTimeoutMs,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
-    });
-    redis.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
-    cleanups.push(async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    });
+    const connect = (autoPipelining: boolean): Redis => {
+      const client = new Redis(redisUrl, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: settings.redis.commandTimeoutMs,
+        enableAutoPipelining: autoPipelining,
+        retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+      });
+      client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+      cleanups.push(async () => {
+        await client.quit().catch(() => client.disconnect());
+      });
+      return client;
+    };
+    // Auto-pipelining: the commands of many requests at once leave in one socket write, which
+    // roughly halves what a portal request costs in CPU here and in redis-server (bench/portal:
+    // 0.45x → 0.73x of the bare baseline in the same run).
+    const redis = connect(true);
+    // But a pipelined client has one batch in flight at a time and a command waits for the
+    // batch before it: the phone's call sessions — a caller listening to silence — get their own.
+    const callRedis = connect(false);
 
     const roles = options.roles ?? ROLES;
     const prefix = settings.intake.prefix;
@@ -227,7 +240,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           })),
         );
       }
-      const phone = createPhoneChannel({ intake, registry: () => registry.current, calendar, store, redis, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      const phone = createPhoneChannel({ intake, registry: () => registry.current, calendar, store, redis: callRedis, settings, logger, ...(options.now ? { now: options.now } : {}) });
       // Also files calls left on disk by a previous run while Redis was down.
       phone.start();
       cleanups.push(() => phone.close());
@@ -257,7 +270,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, redisUrl, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, generatedTokens, stop };
+    return { settings, logger, redisUrl, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, stop };
   } catch (error) {
     await stop();
     throw error;

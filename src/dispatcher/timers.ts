@@ -47,7 +47,8 @@ export class TimerService {
 
   constructor(private readonly options: TimerServiceOptions) {
     this.queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, {
-      connection: { url: options.connection.url, maxRetriesPerRequest: 1 },
+      // Auto-pipelining: the timers of many concurrently stamped requests go out in one write.
+      connection: { url: options.connection.url, maxRetriesPerRequest: 1, enableAutoPipelining: true },
       prefix: options.prefix,
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
     });

@@ -63,6 +63,8 @@ export async function parseMail(source: Readable, options: { attachments: Attach
   let text: MessageText | undefined;
   const attachments: Attachment[] = [];
   const saving: Array<Promise<void>> = [];
+  /** Attachment contents still being stored; a failed parse ends them (see below). */
+  const unfinished = new Set<Readable>();
 
   parser.on('headerLines', (lines: Array<{ key: string; line: string }>) => headerLines.push(...lines));
   parser.on('headers', (parsed: Map<string, unknown>) => {
@@ -74,6 +76,7 @@ export async function parseMail(source: Readable, options: { attachments: Attach
       return;
     }
     // The parser waits for release(); the content must be read to its end either way.
+    unfinished.add(part.content);
     const saved = options.attachments
       .save(part.content, { name: part.filename ?? 'attachment', type: part.contentType || 'application/octet-stream' })
       .then((attachment) => {
@@ -83,7 +86,10 @@ export async function parseMail(source: Readable, options: { attachments: Attach
         part.content.resume();
         throw error;
       })
-      .finally(() => part.release?.());
+      .finally(() => {
+        unfinished.delete(part.content);
+        part.release?.();
+      });
     // Awaited after the pipeline; marked handled now so that an early failure is not "unhandled".
     saved.catch(() => undefined);
     saving.push(saved);
@@ -94,6 +100,9 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     await pipeline(source, counter, labeller, parser);
     await Promise.all(saving);
   } catch (error) {
+    // A parser that fails mid-attachment (more than mailsplit's 1,000 MIME parts, say) never
+    // ends that attachment's content: its save would wait forever, and the drain with it.
+    for (const content of unfinished) content.destroy();
     await Promise.allSettled(saving);
     source.destroy();
     if (error instanceof MailParseError) throw error;

@@ -197,7 +197,13 @@ async function handleMail(client: ImapFlow, context: DrainContext, mail: MailAt,
   } catch (error) {
     if (!(error instanceof MailParseError)) throw error;
     log.warn({ reason: error.reason, err: error }, 'mail quarantined');
-    await quarantine(client, context, mail, error.reason, error.message);
+    // Who sent it and which mail it is, from the IMAP ENVELOPE that Dovecot parsed leniently
+    // (our parser gave up on the mail): an engineer must be able to call the sender back.
+    const envelope = await client
+      .fetchOne(String(mail.uid), { uid: true, envelope: true }, { uid: true })
+      .then((message) => (message ? message.envelope : undefined))
+      .catch(() => undefined);
+    await quarantine(client, context, mail, error.reason, error.message, { messageId: envelope?.messageId, from: envelope?.from?.[0]?.address });
     return 'quarantined';
   }
   if (!parsed.from) {

@@ -27,9 +27,16 @@ const SIGN_OFF = /^\s*(?:Pozdrawiam|Z poważaniem|Pozdrowienia|Serdecznie pozdra
 /** A sign-off is a signature only near the end: a few lines of name, title and phone after it. */
 const SIGNATURE_MAX_LINES = 8;
 
-/** The text a reporter wrote in this mail: quoted history and signature removed. */
+/**
+ * The text a reporter wrote in this mail: quoted history and signature removed. Linear in the
+ * number of lines: "is everything from here on quoted?" and "where does quoted history start
+ * after this sign-off?" are answered from tables built once, not by rescanning the rest of the
+ * mail at every `>` line or "Dzięki" — a hostile mail of a million such lines would otherwise
+ * hold the event loop for hours.
+ */
 export function stripQuotedAndSignature(text: string): string {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const tail = new QuotedTail(lines);
   let inForward = false;
   let end = lines.length;
   for (let i = 0; i < lines.length; i += 1) {
@@ -48,7 +55,7 @@ export function stripQuotedAndSignature(text: string): string {
       end = i;
       break;
     }
-    if (/^\s*>/.test(line) && lines.slice(i).every((rest) => /^\s*>/.test(rest) || rest.trim() === '')) {
+    if (QUOTED.test(line) && tail.allQuotedFrom(i)) {
       end = i;
       break;
     }
@@ -56,27 +63,56 @@ export function stripQuotedAndSignature(text: string): string {
       end = i;
       break;
     }
-    if (SIGN_OFF.test(line) && lines.length - i - 1 <= SIGNATURE_MAX_LINES + trailingQuoteLines(lines, i)) {
+    if (SIGN_OFF.test(line) && lines.length - i - 1 <= SIGNATURE_MAX_LINES + tail.quoteLinesAfter(i)) {
       end = i;
       break;
     }
   }
   // Inline ">" lines of an interleaved reply are quotes too.
-  const kept = lines.slice(0, end).filter((line) => inForward || !/^\s*>/.test(line));
+  const kept = lines.slice(0, end).filter((line) => inForward || !QUOTED.test(line));
   // A separator line left just above a cut (Outlook's rule, an HTML <hr>) is not text.
   while (kept.length > 0 && /^[\s\-_=*]*$/.test(kept.at(-1) ?? '')) kept.pop();
   return kept.join('\n').replace(/\n{3,}/g, '\n\n').trim();
 }
 
-/** Lines after `from` that belong to quoted history (counted out of the signature budget). */
-function trailingQuoteLines(lines: readonly string[], from: number): number {
-  for (let j = from + 1; j < lines.length; j += 1) {
-    const line = lines[j] ?? '';
-    if (QUOTE_HEADERS.some((re) => re.test(line)) || WRAPPED_ATTRIBUTION.test(line) || OUTLOOK_FROM.test(line) || /^\s*>/.test(line)) {
-      return lines.length - j;
+const QUOTED = /^\s*>/;
+
+/** Facts about the lines after a given one, each table built once on first use. */
+class QuotedTail {
+  private quotedFrom: Uint8Array | undefined;
+  private nextQuoteStart: Int32Array | undefined;
+
+  constructor(private readonly lines: readonly string[]) {}
+
+  /** Whether line `from` and every line after it is a `>` quote or blank. */
+  allQuotedFrom(from: number): boolean {
+    if (!this.quotedFrom) {
+      const table = new Uint8Array(this.lines.length + 1);
+      table[this.lines.length] = 1;
+      for (let j = this.lines.length - 1; j >= 0; j -= 1) {
+        const line = this.lines[j] ?? '';
+        table[j] = table[j + 1] && (QUOTED.test(line) || line.trim() === '') ? 1 : 0;
+      }
+      this.quotedFrom = table;
     }
+    return this.quotedFrom[from] === 1;
   }
-  return 0;
+
+  /** Lines after `from` that belong to quoted history (counted out of the signature budget). */
+  quoteLinesAfter(from: number): number {
+    if (!this.nextQuoteStart) {
+      const table = new Int32Array(this.lines.length + 1);
+      table[this.lines.length] = -1;
+      for (let j = this.lines.length - 1; j >= 0; j -= 1) {
+        const line = this.lines[j] ?? '';
+        const starts = QUOTE_HEADERS.some((re) => re.test(line)) || WRAPPED_ATTRIBUTION.test(line) || OUTLOOK_FROM.test(line) || QUOTED.test(line);
+        table[j] = starts ? j : (table[j + 1] ?? -1);
+      }
+      this.nextQuoteStart = table;
+    }
+    const start = this.nextQuoteStart[from + 1] ?? -1;
+    return start === -1 ? 0 : this.lines.length - start;
+  }
 }
 
 /** Compiled once from settings.mailboxes.serialPatterns / contractPatterns. */
@@ -103,13 +139,23 @@ export interface ExtractedNumbers {
  * read as a contract, and candidates without a digit ("S/N: brak") are skipped.
  */
 export function extractNumbers(subject: string, body: string, patterns: NumberPatterns): ExtractedNumbers {
-  const texts = [subject, body].map((text) => text.replace(REQUEST_NUMBER_IN_TEXT, ' '));
+  const texts = [subject, body].map((text) => collapseWhitespace(text.replace(REQUEST_NUMBER_IN_TEXT, ' ')));
   const contractNumber = firstMatch(texts, patterns.contract, normalizeContract);
   const serialNumber = firstMatch(texts, patterns.serial, (candidate) => {
     const serial = normalizeSerial(candidate);
     return /^HZ\d{9}$/.test(serial.replace(/-/g, '')) ? undefined : serial;
   });
   return { ...(serialNumber ? { serialNumber } : {}), ...(contractNumber ? { contractNumber } : {}) };
+}
+
+/**
+ * Runs of whitespace → one space (or one line break, if the run had one). The patterns say
+ * `\s*[:#]?\s*` between a label and its number, which a backtracking engine tries in O(n²)
+ * over n spaces: "SN" and a megabyte of blanks would hold the event loop for minutes. Every
+ * pattern reads `\s`, so one blank stands for many without changing what matches.
+ */
+function collapseWhitespace(text: string): string {
+  return text.replace(/\s{2,}/g, (run) => (run.includes('\n') ? '\n' : ' '));
 }
 
 function firstMatch(texts: readonly string[], patterns: readonly RegExp[], normalize: (raw: string) => string | undefined): string | undefined {

@@ -5,6 +5,12 @@
  * the dispatcher sends no acknowledgment. Pure: headers in, a verdict out.
  */
 
+/** Every header loopGuardReason reads (fetched alone for a mail too large to download). */
+export const LOOP_GUARD_HEADERS = [
+  'auto-submitted', 'precedence', 'x-autoreply', 'x-autorespond', 'x-autoresponder', 'x-auto-response-suppress-loop', 'x-loop', 'list-id',
+  'list-unsubscribe', 'x-ms-exchange-generated-message-source', 'x-ms-exchange-inbox-rules-loop', 'content-type', 'return-path',
+] as const;
+
 /** Header values by lowercased name; repeated headers may be joined. */
 export type HeaderLookup = (name: string) => string | undefined;
 

@@ -14,12 +14,14 @@ type Mode = 'header' | 'body' | 'held';
 
 export class UnlabelledCharsetLabeller extends Transform {
   private pending: Buffer = Buffer.alloc(0);
+  private out: Buffer[] = [];
   private mode: Mode = 'header';
   private headerLines: Buffer[] = [];
   private held: Buffer[] = [];
   private heldBytes = 0;
   private heldEncoding = '';
-  private readonly boundaries: string[] = [];
+  /** A Set: a mail may declare thousands of nested boundaries, and every `--` line is looked up. */
+  private readonly boundaries = new Set<string>();
   /** Whether the mail has a text/plain part (else its text comes from its HTML). */
   sawPlainText = false;
 
@@ -31,15 +33,30 @@ export class UnlabelledCharsetLabeller extends Transform {
       start = newline + 1;
     }
     this.pending = this.pending.subarray(start);
+    this.pushOut();
     done();
   }
 
   override _flush(done: TransformCallback): void {
     if (this.pending.length) this.line(this.pending);
     this.pending = Buffer.alloc(0);
-    if (this.mode === 'header') this.push(Buffer.concat(this.headerLines));
+    if (this.mode === 'header') this.send(Buffer.concat(this.headerLines));
     if (this.mode === 'held') this.releaseHeld();
+    this.pushOut();
     done();
+  }
+
+  /**
+   * Output is gathered and pushed once per input chunk: a push per line costs more than the
+   * parser behind it does (200,000 short lines took 1.5 s instead of 0.1 s).
+   */
+  private send(bytes: Buffer): void {
+    if (bytes.length) this.out.push(bytes);
+  }
+
+  private pushOut(): void {
+    if (this.out.length) this.push(this.out.length === 1 ? this.out[0] : Buffer.concat(this.out));
+    this.out = [];
   }
 
   private line(line: Buffer): void {
@@ -51,7 +68,7 @@ export class UnlabelledCharsetLabeller extends Transform {
     const boundary = this.boundaryOf(line);
     if (boundary !== undefined) {
       if (this.mode === 'held') this.releaseHeld();
-      this.push(line);
+      this.send(line);
       this.mode = boundary === 'close' ? 'body' : 'header';
       this.headerLines = [];
       return;
@@ -61,21 +78,21 @@ export class UnlabelledCharsetLabeller extends Transform {
       this.heldBytes += line.length;
       if (this.heldBytes > MAX_HELD_BYTES) {
         // Too big to hold: pass it on as it is.
-        this.push(Buffer.concat(this.headerLines));
-        this.push(Buffer.concat(this.held));
+        this.send(Buffer.concat(this.headerLines));
+        this.send(Buffer.concat(this.held));
         this.held = [];
         this.mode = 'body';
       }
       return;
     }
-    this.push(line);
+    this.send(line);
   }
 
   private endOfHeader(): void {
     const header = Buffer.concat(this.headerLines).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
     const contentType = /^content-type:\s*([^\r\n]*)/im.exec(header)?.[1] ?? '';
     const boundary = /boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-    if (/^\s*multipart\//i.test(contentType) && boundary) this.boundaries.push(boundary[1] ?? boundary[2] ?? '');
+    if (/^\s*multipart\//i.test(contentType) && boundary) this.boundaries.add(boundary[1] ?? boundary[2] ?? '');
     const isText = contentType.trim() === '' || /^\s*text\//i.test(contentType);
     const isAttachment = /^content-disposition:\s*attachment/im.test(header);
     if (!isAttachment && (contentType.trim() === '' || /^\s*text\/plain/i.test(contentType))) this.sawPlainText = true;
@@ -86,26 +103,24 @@ export class UnlabelledCharsetLabeller extends Transform {
       this.heldEncoding = (/^content-transfer-encoding:\s*([^\s;]+)/im.exec(header)?.[1] ?? '7bit').toLowerCase();
       return;
     }
-    this.push(Buffer.concat(this.headerLines));
+    this.send(Buffer.concat(this.headerLines));
     this.mode = 'body';
   }
 
   private releaseHeld(): void {
     const body = Buffer.concat(this.held);
     const charset = guessCharset(decodeTransfer(body, this.heldEncoding));
-    this.push(Buffer.from(labelHeader(this.headerLines, charset), 'latin1'));
-    this.push(body);
+    this.send(Buffer.from(labelHeader(this.headerLines, charset), 'latin1'));
+    this.send(body);
     this.held = [];
     this.mode = 'body';
   }
 
   private boundaryOf(line: Buffer): 'open' | 'close' | undefined {
     if (line[0] !== 45 || line[1] !== 45) return undefined;
-    const text = line.toString('latin1').trimEnd();
-    for (const boundary of this.boundaries) {
-      if (text === `--${boundary}`) return 'open';
-      if (text === `--${boundary}--`) return 'close';
-    }
+    const text = line.toString('latin1').trimEnd().slice(2);
+    if (this.boundaries.has(text)) return 'open';
+    if (text.endsWith('--') && this.boundaries.has(text.slice(0, -2))) return 'close';
     return undefined;
   }
 }

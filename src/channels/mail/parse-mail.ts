@@ -5,7 +5,7 @@
  * logs — go straight to the attachment store, never whole into memory.
  */
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import type { Attachment } from '../../domain/request.js';
@@ -13,6 +13,9 @@ import type { AttachmentStore } from '../../intake/attachment-store.js';
 import { IntakeError } from '../../errors.js';
 import { htmlToPlainText } from './html-text.js';
 import { UnlabelledCharsetLabeller } from './unlabelled-charset.js';
+
+/** Mails up to this size are kept while parsed, for the plain-text second reading. */
+const KEEP_MAX_BYTES = 1024 * 1024;
 
 /** A mail as the channel needs it; header values are raw (unfolded) strings by lowercased name. */
 export interface ParsedMail {
@@ -46,6 +49,8 @@ export class MailParseError extends Error {
 export async function parseMail(source: Readable, options: { attachments: AttachmentStore; maxBytes: number }): Promise<ParsedMail> {
   const hash = createHash('sha256');
   let size = 0;
+  /** The source while it is small: read again as plain text if its MIME structure yields nothing. */
+  let kept: Buffer[] | undefined = [];
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       size += chunk.length;
@@ -53,6 +58,8 @@ export async function parseMail(source: Readable, options: { attachments: Attach
         done(new MailParseError('oversize', `The mail is larger than ${options.maxBytes} bytes.`));
         return;
       }
+      if (kept && size <= KEEP_MAX_BYTES) kept.push(chunk);
+      else kept = undefined;
       hash.update(chunk);
       done(null, chunk);
     },
@@ -110,6 +117,13 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     throw new MailParseError('unparseable', `The mail could not be parsed: ${(error as Error).message}`, { cause: error });
   }
 
+  let plainText = (!labeller.sawPlainText && typeof text?.html === 'string' ? htmlToPlainText(text.html) : (text?.text ?? '')).replace(/\u00a0/g, ' ');
+  const contentType = (headers.get('content-type') as { value?: string } | undefined)?.value ?? '';
+  if (!plainText && attachments.length === 0 && kept && /^multipart\//i.test(contentType)) {
+    // A multipart without a boundary, or whose boundary never comes, is all preamble to
+    // mailparser: the request would be filed empty. Read as plain text it says what it says.
+    plainText = (await parseMail(Readable.from([multipartAsPlainText(Buffer.concat(kept))]), options)).text;
+  }
   const lookup = rawHeaderLookup(headerLines);
   const from = (headers.get('from') as AddressObject | undefined)?.value.find((entry) => entry.address);
   const messageId = headers.get('message-id');
@@ -119,7 +133,7 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     ...(typeof messageId === 'string' && messageId.trim() ? { messageId: messageId.trim() } : {}),
     ...(from?.address ? { from: { address: from.address, ...(from.name ? { name: from.name } : {}) } } : {}),
     subject: typeof headers.get('subject') === 'string' ? (headers.get('subject') as string) : '',
-    text: (!labeller.sawPlainText && typeof text?.html === 'string' ? htmlToPlainText(text.html) : (text?.text ?? '')).replace(/\u00a0/g, ' '),
+    text: plainText,
     ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}),
     references: Array.isArray(references) ? references.map(String) : typeof references === 'string' ? [references] : [],
     header: lookup,
@@ -127,6 +141,14 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     sourceSha256: hash.digest('hex'),
     size,
   };
+}
+
+/** The mail with its top-level Content-Type (a multipart) replaced by text/plain. */
+function multipartAsPlainText(source: Buffer): Buffer {
+  const text = source.toString('latin1');
+  const blank = text.search(/\r?\n\r?\n/);
+  const head = blank === -1 ? text : text.slice(0, blank);
+  return Buffer.from(head.replace(/^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/im, 'Content-Type: text/plain') + text.slice(head.length), 'latin1');
 }
 
 /** Raw header values (unfolded, undecoded) by lowercased name; repeats joined with ", ". */

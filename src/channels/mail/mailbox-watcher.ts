@@ -37,6 +37,8 @@ export interface MailboxStatus {
   error?: string;
   /** Since when the mailbox could not be reached (ms since epoch), while it cannot. */
   unreachableSince?: number;
+  /** Bytes read from the IMAP server for this mailbox since start, over all connections. */
+  bytesReceived: number;
 }
 
 export interface WatcherOptions {
@@ -71,6 +73,8 @@ export class MailboxWatcher {
   private unreachableSince: number | undefined;
   /** UIDNEXT when INBOX was opened on this connection (what a first connection imports). */
   private uidNextAtOpen = 1;
+  /** Bytes read by connections already counted (imapflow counts per connection). */
+  private bytesCounted = 0;
 
   constructor(private readonly options: WatcherOptions) {
     this.lease = new MailboxLease(options.redis, options.leaseKey, randomUUID(), options.leaseTtlMs);
@@ -97,6 +101,7 @@ export class MailboxWatcher {
     clearInterval(this.drainTimer);
     const client = this.client;
     this.client = undefined;
+    if (client) this.countBytes(client);
     if (options.abandon) {
       client?.close();
       this.connected = false;
@@ -119,6 +124,7 @@ export class MailboxWatcher {
       backlog: this.backlog,
       ...(this.error ? { error: this.error } : {}),
       ...(this.unreachableSince ? { unreachableSince: this.unreachableSince } : {}),
+      bytesReceived: this.bytesCounted + (this.client?.stats().received ?? 0),
     };
   }
 
@@ -188,6 +194,7 @@ export class MailboxWatcher {
   }
 
   private onClose(client: ImapFlow): void {
+    this.countBytes(client);
     if (this.client !== client) return;
     this.client = undefined;
     this.connected = false;
@@ -204,7 +211,13 @@ export class MailboxWatcher {
     const client = this.client;
     this.client = undefined;
     this.connected = false;
+    if (client) this.countBytes(client);
     client?.close();
+  }
+
+  /** Moves a connection's byte count into the total (reading resets it: never counted twice). */
+  private countBytes(client: ImapFlow): void {
+    this.bytesCounted += client.stats(true).received;
   }
 
   private requestDrain(why: string): void {

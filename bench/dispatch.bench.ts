@@ -16,6 +16,8 @@ import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 
 const TOTAL = Number(process.env.BENCH_DISPATCH_TOTAL ?? 5000);
 const IN_FLIGHT = 64;
+/** Jobs one worker process runs at once, the same for the baseline and the dispatcher. */
+const CONCURRENCY = Number(process.env.BENCH_DISPATCH_CONCURRENCY ?? 16);
 
 function draft(i: number): IntakeDraft {
   return {
@@ -48,7 +50,7 @@ async function baseline(url: string): Promise<number> {
   let done = 0;
   let finished!: () => void;
   const allDone = new Promise<void>((resolve) => (finished = resolve));
-  const worker = new Worker('bare', async (job) => job.data, { connection: { url, maxRetriesPerRequest: null }, prefix, concurrency: 16 });
+  const worker = new Worker('bare', async (job) => job.data, { connection: { url, maxRetriesPerRequest: null }, prefix, concurrency: CONCURRENCY });
   worker.on('completed', () => {
     done += 1;
     if (done === TOTAL) finished();
@@ -66,7 +68,7 @@ async function baseline(url: string): Promise<number> {
 async function dispatchers(url: string, processes: number): Promise<number> {
   const prefix = `bench${processes}x${Date.now()}`;
   const configFile = path.join(tmp, `${prefix}.json`);
-  writeFileSync(configFile, JSON.stringify({ intake: { prefix, dispatchAttempts: 10, dispatchConcurrency: 16, lockDurationMs: 30000, stalledIntervalMs: 15000 }, log: { level: 'silent' } }));
+  writeFileSync(configFile, JSON.stringify({ intake: { prefix, dispatchAttempts: 10, dispatchConcurrency: CONCURRENCY, lockDurationMs: 30000, stalledIntervalMs: 15000 }, log: { level: 'silent' } }));
   const children: ChildProcess[] = [];
   for (let i = 0; i < processes; i += 1) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve', '--roles', 'dispatcher'], {
@@ -101,7 +103,7 @@ try {
   const one = await dispatchers(server.url, 1);
   const two = await dispatchers(server.url, 2);
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-  console.log(`baseline bare BullMQ add+process: ${fmt(bare)} jobs/s (${TOTAL} jobs)`);
+  console.log(`baseline bare BullMQ add+process: ${fmt(bare)} jobs/s (${TOTAL} jobs, ${IN_FLIGHT} submits in flight, worker concurrency ${CONCURRENCY})`);
   console.log(`dispatch, 1 worker process: ${fmt(one)} requests/s stamped and stored (${(one / bare).toFixed(2)}x baseline)`);
   console.log(`dispatch, 2 worker processes: ${fmt(two)} requests/s stamped and stored (${(two / bare).toFixed(2)}x baseline)`);
 } finally {

@@ -24,7 +24,25 @@ export interface SubmitResult {
 /** The contract channels depend on (tests and channels take this, not the class). */
 export interface Intake {
   /** Files a draft; rejects with a retryable IntakeError when Redis cannot take it. */
-  submit(draft: IntakeDraft): Promise<SubmitResult>;
+  submit(draft: IntakeDraft, options?: SubmitOptions): Promise<SubmitResult>;
+}
+
+/**
+ * A key bound to a value in the same atomic step as the allocation: the first submit binds
+ * it; a later one with another value is refused (IntakeError IDEMPOTENCY_KEY_REUSED) and
+ * files nothing. The portal binds its Idempotency-Key to the body's hash this way, in the
+ * round trip that allocates the number instead of one of its own.
+ */
+export interface SubmitGuard {
+  /** The Redis key of the binding (under the deployment prefix). */
+  key: string;
+  value: string;
+  /** How long the binding is remembered. */
+  ttlMs: number;
+}
+
+export interface SubmitOptions {
+  guard?: SubmitGuard;
 }
 
 export interface IntakeServiceOptions {
@@ -42,11 +60,20 @@ export interface IntakeServiceOptions {
 /**
  * Allocation in one atomic script, so that concurrent submits of one source key (the same
  * mail seen by two processes, a replayed webhook) get one number and never two.
- * KEYS: source record, sequence. ARGV: prefix, year, kind, own Message-ID, source key, refs
- * (`n:` number, `m:` Message-ID). Keys built from the prefix inside the script tie it to one Redis node:
+ * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, year, kind, own Message-ID,
+ * source key, guard value, guard ttl ms, refs (`n:` number, `m:` Message-ID). The guard is
+ * checked first, so a conflicting repeat is refused even when its source is known. Keys built from the prefix inside the script tie it to one Redis node:
  * Sentinel is fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
  */
 const ALLOCATE = `
+if KEYS[3] ~= '' then
+  local bound = redis.call('GET', KEYS[3])
+  if not bound then
+    redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
+  elseif bound ~= ARGV[6] then
+    return {'conflict'}
+  end
+end
 local existing = redis.call('HGETALL', KEYS[1])
 if #existing > 0 then
   local h = {}
@@ -54,7 +81,7 @@ if #existing > 0 then
   return {'1', h.number, h.mode, h.queued or '0', h.kind or ''}
 end
 local target = false
-for i = 6, #ARGV do
+for i = 8, #ARGV do
   local kind = string.sub(ARGV[i], 1, 2)
   local value = string.sub(ARGV[i], 3)
   if kind == 'n:' and redis.call('EXISTS', ARGV[1] .. ':number:' .. value) == 1 then
@@ -91,7 +118,7 @@ export class IntakeService implements Intake {
     const connection = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: options.timeoutMs, enableAutoPipelining: true };
     this.redis = new Redis(options.redisUrl, connection);
     this.redis.on('error', () => undefined);
-    this.redis.defineCommand('hezoAllocate', { numberOfKeys: 2, lua: ALLOCATE });
+    this.redis.defineCommand('hezoAllocate', { numberOfKeys: 3, lua: ALLOCATE });
     this.queueRedis = new Redis(options.redisUrl, connection);
     this.queueRedis.on('error', () => undefined);
     this.queue = new Queue<IntakeJobData>(QUEUE_NAMES.intake, {
@@ -109,18 +136,22 @@ export class IntakeService implements Intake {
     await this.queue.waitUntilReady();
   }
 
-  async submit(input: IntakeDraft): Promise<SubmitResult> {
+  async submit(input: IntakeDraft, options: SubmitOptions = {}): Promise<SubmitResult> {
     const draft = validateDraft(input);
     return this.withTimeout(async () => {
       const year = warsawClock(this.options.now?.() ?? Date.now()).year;
       const refs = draft.references.map((ref) => this.referenceKey(ref));
       const ownMessageId = typeof draft.raw.payload?.messageId === 'string' ? normalizeMessageId(draft.raw.payload.messageId) : '';
       const sourceKey = this.keys.source(draft.sourceKey);
-      const [duplicate, requestNumber, mode, queued, storedKind] = (await (
-        this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }
-      ).hezoAllocate(sourceKey, this.keys.sequence(year), this.options.prefix, String(year), draft.kind, ownMessageId, draft.sourceKey, ...refs)) as [
-        string, string, 'new' | 'attach', string, string,
-      ];
+      const guard = options.guard;
+      const allocated = (await (this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }).hezoAllocate(
+        sourceKey, this.keys.sequence(year), guard?.key ?? '',
+        this.options.prefix, String(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), ...refs,
+      )) as [string, string, 'new' | 'attach', string, string];
+      if (allocated[0] === 'conflict') {
+        throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
+      }
+      const [duplicate, requestNumber, mode, queued, storedKind] = allocated;
 
       if (queued !== '1') {
         // First submit, or a retry after a crash between allocation and queueing.

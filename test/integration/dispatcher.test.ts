@@ -7,6 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IntakeDraft, ServiceRequest } from '../../src/domain/request.js';
 import { IntakeError } from '../../src/errors.js';
+import { warsawClock } from '../../src/domain/warsaw-time.js';
 import { IntakeService } from '../../src/intake/submit.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
@@ -82,6 +83,35 @@ describe('submit()', () => {
     await stored(number);
     const history = await test.gateway.store.history(number);
     expect(history.filter((e) => e.type === 'filed')).toHaveLength(1);
+  });
+
+  it('binds a guard key with the allocation: the same value repeats, another value is refused and files nothing', async () => {
+    const guardKey = `${test.gateway.settings.intake.prefix}:test-guard:${randomUUID()}`;
+    const one = draft();
+    const guard = (value: string) => ({ guard: { key: guardKey, value, ttlMs: 60_000 } });
+    // Two values racing for one key at once: exactly one binds, the other is refused.
+    const raced = await Promise.allSettled([test.gateway.intake.submit(one, guard('body-a')), test.gateway.intake.submit({ ...draft(), sourceKey: one.sourceKey }, guard('body-b'))]);
+    const won = raced.filter((r) => r.status === 'fulfilled');
+    const lost = raced.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0]!.reason as IntakeError).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const winner = raced[0]!.status === 'fulfilled' ? 'body-a' : 'body-b';
+    const loser = winner === 'body-a' ? 'body-b' : 'body-a';
+    const first = (won[0] as PromiseFulfilledResult<{ requestNumber: string }>).value;
+
+    const again = await test.gateway.intake.submit(one, guard(winner));
+    expect(again).toMatchObject({ requestNumber: first.requestNumber, duplicate: true });
+    expect(await test.gateway.redis.get(guardKey)).toBe(winner);
+    expect(await test.gateway.redis.pttl(guardKey)).toBeGreaterThan(50_000);
+
+    // A new source with a conflicting value is refused before a number is allocated.
+    const sequence = `${test.gateway.settings.intake.prefix}:seq:${warsawClock(Date.now()).year}`;
+    const before = await test.gateway.redis.get(sequence);
+    const refused = await test.gateway.intake.submit(draft(), guard(loser)).catch((e: unknown) => e);
+    expect((refused as IntakeError).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await test.gateway.redis.get(sequence)).toBe(before);
+    await stored(first.requestNumber);
   });
 
   it('refuses a malformed draft with every field at fault', async () => {

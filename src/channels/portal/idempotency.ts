@@ -2,8 +2,9 @@
  * `Idempotency-Key` for `POST /requests`: the first use of a key binds it to a hash of the
  * body; a repeat with the same body is filed again — which changes nothing, since its source
  * key (`portal:<client>:<key>`) is the same and submit() is idempotent by source key — and gets
- * the same number; a repeat with another body gets 422. The binding is claimed atomically
- * before anything is filed, so two processes racing one key agree on the body.
+ * the same number; a repeat with another body gets 422. The binding is made atomically with
+ * the allocation of the number (submit()'s guard), so two processes racing one key agree on
+ * the body, and a conflicting repeat files nothing.
  *
  * No answer is stored: the number comes from submit() every time. Storing one would cost a
  * round trip on every request for the sake of the rare repeat; and a repeat that goes through
@@ -11,7 +12,7 @@
  * failed in between) before its job was added.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { SubmitGuard } from '../../intake/submit.js';
 
 /** How long a key is remembered; a portal retrying after a day makes a new request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -26,43 +27,14 @@ export interface FiledAnswer {
   statusUrl: string;
 }
 
-/** `claimed`: first use; `seen`: used before with this body; `conflict`: used before with another body. */
-export type Claim = 'claimed' | 'seen' | 'conflict';
-
-// KEYS: the key's record. ARGV: body hash, ttl ms.
-const CLAIM = `
-local bound = redis.call('GET', KEYS[1])
-if not bound then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 'claimed'
-end
-if bound ~= ARGV[1] then return 'conflict' end
-return 'seen'
-`;
-
-type ScriptedRedis = Redis & {
-  hezoPortalClaim(key: string, bodyHash: string, ttlMs: string): Promise<string>;
-};
-
-export class IdempotencyStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {
-    redis.defineCommand('hezoPortalClaim', { numberOfKeys: 1, lua: CLAIM });
-  }
-
-  /** Binds `key` of `client` to the body hash, or tells whether it was bound to this body. */
-  async claim(client: string, key: string, bodyHash: string): Promise<Claim> {
-    const state = await (this.redis as ScriptedRedis).hezoPortalClaim(this.recordKey(client, key), bodyHash, String(IDEMPOTENCY_TTL_MS));
-    if (state === 'claimed' || state === 'seen' || state === 'conflict') return state;
-    throw new Error(`unexpected idempotency state ${String(state)}`);
-  }
-
-  private recordKey(client: string, key: string): string {
-    // v2: a plain string (the body hash); v1 records were hashes with the answer beside it.
-    return `${this.prefix}:portal:idem2:${client}:${key}`;
-  }
+/**
+ * The binding of `key` of `client` to the body's hash, as submit() takes it: checked and set
+ * in the same atomic script that numbers the request, so a conflicting repeat files nothing
+ * and the binding costs no round trip of its own.
+ */
+export function idempotencyGuard(prefix: string, client: string, key: string, body: unknown): SubmitGuard {
+  // v2: a plain string (the body hash); v1 records were hashes with the answer beside it.
+  return { key: `${prefix}:portal:idem2:${client}:${key}`, value: bodyHash(body), ttlMs: IDEMPOTENCY_TTL_MS };
 }
 
 /**

@@ -18,7 +18,7 @@ import type { Settings } from '../../settings.js';
 import { demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';
 import { renderDocsPage } from './docs-page.js';
 import { portalFormPage } from './form-page.js';
-import { IDEMPOTENCY_KEY, IdempotencyStore, bodyHash, type FiledAnswer } from './idempotency.js';
+import { IDEMPOTENCY_KEY, idempotencyGuard, type FiledAnswer } from './idempotency.js';
 import { portalOpenApiDocument } from './openapi.js';
 import { portalRateLimit } from './rate-limit.js';
 import { portalSourcePrefix, RequestOwnership } from './ownership.js';
@@ -46,7 +46,6 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
   const portal = settings.portal;
   const now = deps.now ?? Date.now;
   const prefix = settings.intake.prefix;
-  const idempotency = new IdempotencyStore(redis, prefix);
   const ownership = new RequestOwnership(redis, prefix);
   const publicApi = `${settings.http.publicUrl.replace(/\/$/, '')}${PORTAL_API_PATH}`;
   const openApi = portalOpenApiDocument(settings.http.publicUrl);
@@ -87,12 +86,11 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
       }
       if (!request || problems.length > 0) throw new IntakeError('INPUT_INVALID', 'The request has problems; see details.', { details: problems });
 
-      if (key !== undefined && (await redisCall(idempotency.claim(client, key, bodyHash(req.body)))) === 'conflict') {
-        throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
-      }
       // The client's name is part of the source key, and the source key is who filed it (ownership.ts).
       const sourceKey = `${portalSourcePrefix(client)}${key ?? randomUUID()}`;
-      const result = await deps.intake.submit(portalDraft(request, client, sourceKey, nowMs));
+      // The key is bound to the body in the step that numbers the request (422 on a conflict).
+      const guard = key === undefined ? undefined : idempotencyGuard(prefix, client, key, req.body);
+      const result = await deps.intake.submit(portalDraft(request, client, sourceKey, nowMs), { ...(guard ? { guard } : {}) });
       const answer: FiledAnswer = {
         requestNumber: result.requestNumber,
         status: result.duplicate || result.mode === 'attach' ? await currentStatus(result.requestNumber, 'queued') : 'queued',

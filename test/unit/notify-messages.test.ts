@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import {
@@ -56,6 +58,36 @@ describe('deadlines in words (Warsaw time, relative to now)', () => {
     expect(instantInWords('2027-01-04T08:30:00.000Z', 'pl', now)).toBe('w poniedziałek 4 stycznia 2027 do 09:30');
     expect(instantInWords('2026-12-31T08:00:00.000Z', 'pl', now, 'at')).toBe('jutro o 09:00');
     expect(instantInWords('2027-01-04T08:00:00.000Z', 'en', now, 'at')).toBe('on Monday 4 January 2027 at 09:00');
+  });
+
+  it('says what luxon says in Europe/Warsaw for any instant and now, across both summer-time switches (fast-check)', () => {
+    // The reference: the same words through luxon's zone data (the implementation uses warsawClock).
+    const reference = (iso: string, language: Language, now: number, style: 'by' | 'at'): string => {
+      const when = DateTime.fromISO(iso, { zone: 'Europe/Warsaw' });
+      const today = DateTime.fromMillis(now, { zone: 'Europe/Warsaw' }).startOf('day');
+      const days = Math.round(when.startOf('day').diff(today, 'days').days);
+      const time = when.toFormat('HH:mm');
+      const year = when.year === today.year ? '' : ` ${when.year}`;
+      if (language === 'pl') {
+        const word = style === 'by' ? 'do' : 'o';
+        if (days === 0) return `dziś ${word} ${time}`;
+        if (days === 1) return `jutro ${word} ${time}`;
+        const weekday = when.setLocale('pl').toFormat('cccc').replace(/a$/, 'ę');
+        return `${when.weekday === 2 ? 'we' : 'w'} ${weekday} ${when.setLocale('pl').toFormat('d MMMM')}${year} ${word} ${time}`;
+      }
+      const word = style === 'by' ? 'by' : 'at';
+      if (days === 0) return `today ${word} ${time}`;
+      if (days === 1) return `tomorrow ${word} ${time}`;
+      return `on ${when.setLocale('en').toFormat('cccc d LLLL')}${year} ${word} ${time}`;
+    };
+    const instant = fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2030, 11, 31) });
+    fc.assert(
+      fc.property(instant, fc.integer({ min: 0, max: 20 * 86_400_000 }), fc.constantFrom<Language>('pl', 'en'), fc.constantFrom('by' as const, 'at' as const), (now, ahead, language, style) => {
+        const iso = new Date(now + ahead).toISOString();
+        expect(instantInWords(iso, language, now, style)).toBe(reference(iso, language, now, style));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

@@ -74,12 +74,17 @@ const redis = new Redis(redisServer.url);
 const store = new RequestStore(redis, PREFIX);
 const keys = intakeKeys(PREFIX);
 const log: Submission[] = [];
-const samples: Array<{ at: number; rssMb: number; loopP99Ms: number }> = [];
+const samples: Array<{ at: number; rssMb: number; heapUsedMb: number; loopP99Ms: number }> = [];
 
 async function sampleMetrics(): Promise<void> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const metric = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
-  samples.push({ at: Date.now(), rssMb: metric('hezo_process_resident_memory_bytes') / 1e6, loopP99Ms: metric('hezo_nodejs_eventloop_lag_p99_seconds') * 1000 });
+  samples.push({
+    at: Date.now(),
+    rssMb: metric('hezo_process_resident_memory_bytes') / 1e6,
+    heapUsedMb: metric('hezo_nodejs_heap_size_used_bytes') / 1e6,
+    loopP99Ms: metric('hezo_nodejs_eventloop_lag_p99_seconds') * 1000,
+  });
 }
 
 let sequence = 0;
@@ -172,6 +177,10 @@ console.log(`queue lag sent→stamped: p50 ${pct(lags, 50)} ms, p99 ${pct(lags, 
 const first = samples[1] ?? samples[0];
 const last = samples.at(-1);
 console.log(`gateway RSS: ${first?.rssMb.toFixed(0)} MB after warm-up → ${last?.rssMb.toFixed(0)} MB at the end (samples: ${samples.map((s) => s.rssMb.toFixed(0)).join(', ')})`);
+// The JS heap's low points per fifth of the run: what stays live after collections. A leak
+// raises them run-long; RSS alone swings with the collector's sawtooth and V8's heap sizing.
+const fifths = Array.from({ length: 5 }, (_, i) => samples.slice(Math.floor((samples.length * i) / 5), Math.floor((samples.length * (i + 1)) / 5)));
+console.log(`gateway JS heap used, lowest sample per fifth of the run: ${fifths.map((part) => Math.min(...part.map((s) => s.heapUsedMb)).toFixed(0)).join(' → ')} MB`);
 console.log(`event-loop delay p99: max ${Math.max(...samples.map((s) => s.loopP99Ms)).toFixed(1)} ms over ${samples.length} samples`);
 
 gateway.kill('SIGTERM');

@@ -62,8 +62,9 @@ export interface IntakeServiceOptions {
  * mail seen by two processes, a replayed webhook) get one number and never two.
  * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, year, kind, own Message-ID,
  * source key, guard value, guard ttl ms, refs (`n:` number, `m:` Message-ID). The guard is
- * checked first, so a conflicting repeat is refused even when its source is known. Keys built from the prefix inside the script tie it to one Redis node:
- * Sentinel is fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
+ * checked first, so a conflicting repeat is refused even when its source is known. Keys built
+ * from the prefix inside the script tie it to one Redis node: Sentinel is fine, Cluster would
+ * need hash tags (DESIGN.md: Sentinel/Cluster is the path).
  */
 const ALLOCATE = `
 if KEYS[3] ~= '' then

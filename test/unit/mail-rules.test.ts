@@ -7,7 +7,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { compilePatterns, detectLanguage, extractNumbers, normalizeContract, stripQuotedAndSignature } from '../../src/channels/mail/extract.js';
 import { htmlToPlainText } from '../../src/channels/mail/html-text.js';
-import { bareAddress, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
+import { bareAddress, LOOP_GUARD_HEADERS, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
 import { mailSourceKey } from '../../src/channels/mail/mail-draft.js';
 import { mailReferences, messageIds, requestTags } from '../../src/channels/mail/threading.js';
 import { guessCharset, UnlabelledCharsetLabeller } from '../../src/channels/mail/unlabelled-charset.js';
@@ -43,6 +43,13 @@ describe('loop guard', () => {
 
   it('answers a person, including one who says Auto-Submitted: no', () => {
     expect(loopGuardReason(headers({ 'auto-submitted': 'no', precedence: 'first-class' }), 'anna.nowak@example.pl', own)).toBeUndefined();
+  });
+
+  it('reads only the headers LOOP_GUARD_HEADERS names (all an oversize mail fetches for its summary)', () => {
+    const read = new Set<string>();
+    // A person's mail: every check runs, so every header the guard reads is read.
+    loopGuardReason((name) => (read.add(name), undefined), 'anna.nowak@example.pl', own);
+    expect([...read].sort()).toEqual([...LOOP_GUARD_HEADERS].sort());
   });
 
   it('reads the bare address of settings.mail.from', () => {

@@ -90,7 +90,7 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
       const sourceKey = `${portalSourcePrefix(client)}${key ?? randomUUID()}`;
       // The key is bound to the body in the step that numbers the request (422 on a conflict).
       const guard = key === undefined ? undefined : idempotencyGuard(prefix, client, key, req.body);
-      const result = await deps.intake.submit(portalDraft(request, client, sourceKey, nowMs), { ...(guard ? { guard } : {}) });
+      const result = await deps.intake.submit(portalDraft(request, client, sourceKey, nowMs), guard ? { guard } : {});
       const answer: FiledAnswer = {
         requestNumber: result.requestNumber,
         status: result.duplicate || result.mode === 'attach' ? await currentStatus(result.requestNumber, 'queued') : 'queued',

@@ -3,7 +3,7 @@
  * intake (drafts waiting to be stamped), timers (breach warnings, delivery and return
  * reminders as delayed jobs) and notify (mail, SMS, webhooks; see src/notify/notifier.ts).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DefaultJobOptions } from 'bullmq';
 import type { ValidDraft } from '../domain/request.js';
 
@@ -39,14 +39,14 @@ export function intakeJobOptions(attempts: number): DefaultJobOptions {
  * key is safe, fixed-length and the same in every process.
  */
 export function jobIdFor(kind: string, key: string): string {
-  return `${kind}-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return `${kind}-${hash('sha256', key, 'hex').slice(0, 40)}`;
 }
 
 /** Redis keys of the intake and the request store, all under the deployment prefix. */
 export function intakeKeys(prefix: string) {
   return {
     /** Hash per source key: number, mode, queued, escalated. The idempotency record. */
-    source: (sourceKey: string) => `${prefix}:source:${createHash('sha256').update(sourceKey).digest('hex')}`,
+    source: (sourceKey: string) => `${prefix}:source:${hash('sha256', sourceKey, 'hex')}`,
     /** Yearly request sequence. */
     sequence: (year: number) => `${prefix}:seq:${year}`,
     /**

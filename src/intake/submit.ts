@@ -120,7 +120,10 @@ export class IntakeService implements Intake {
     this.redis = new Redis(options.redisUrl, connection);
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('hezoAllocate', { numberOfKeys: 3, lua: ALLOCATE });
-    this.queueRedis = new Redis(options.redisUrl, connection);
+    // Not the queue's connection: BullMQ defines some forty scripts on it, and ioredis copies
+    // every one onto each auto-pipeline it makes (one per tick), which costs more than the
+    // socket write it saves (bench/portal: node CPU per request 0.31 → 0.29 ms).
+    this.queueRedis = new Redis(options.redisUrl, { ...connection, enableAutoPipelining: false });
     this.queueRedis.on('error', () => undefined);
     this.queue = new Queue<IntakeJobData>(QUEUE_NAMES.intake, {
       connection: this.queueRedis,

@@ -4,7 +4,7 @@
  * every configured digest, so an unknown key and a wrong one take the same time and the
  * position of a key in the list does not show either.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { IntakeError } from '../../errors.js';
 
@@ -24,7 +24,7 @@ export function demoPortalKey(apiKeys: Readonly<Record<string, string>>): string
 
 /** The sha256 (hex) of a key: what goes into `settings.portal.apiKeys`. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** The portal client a request came from, set on `res.locals.portalClient`. */
@@ -40,7 +40,7 @@ export function effectiveKeys(apiKeys: Readonly<Record<string, string>>): Array<
 
 /** Finds the client of a presented key; null for none. Constant work whatever the key. */
 export function clientOfKey(presented: string, keys: ReadonlyArray<{ name: string; digest: Buffer }>): string | null {
-  const digest = createHash('sha256').update(presented).digest();
+  const digest = hash('sha256', presented, 'buffer');
   let found: string | null = null;
   for (const key of keys) {
     // No early exit: every digest is compared, matched or not.

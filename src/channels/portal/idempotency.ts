@@ -11,7 +11,7 @@
  * submit() again also queues a request whose first attempt was numbered but cut off (Redis
  * failed in between) before its job was added.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { SubmitGuard } from '../../intake/submit.js';
 
 /** How long a key is remembered; a portal retrying after a day makes a new request. */
@@ -42,7 +42,7 @@ export function idempotencyGuard(prefix: string, client: string, key: string, bo
  * object differently is still sending the same body.
  */
 export function bodyHash(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+  return hash('sha256', canonicalJson(body), 'hex');
 }
 
 function canonicalJson(value: unknown): string {

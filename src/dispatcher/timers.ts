@@ -47,8 +47,9 @@ export class TimerService {
 
   constructor(private readonly options: TimerServiceOptions) {
     this.queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, {
-      // Auto-pipelining: the timers of many concurrently stamped requests go out in one write.
-      connection: { url: options.connection.url, maxRetriesPerRequest: 1, enableAutoPipelining: true },
+      // No auto-pipelining: ioredis copies BullMQ's ~40 scripts onto every auto-pipeline it
+      // makes, which costs more than the socket write it saves (see IntakeService).
+      connection: { url: options.connection.url, maxRetriesPerRequest: 1 },
       prefix: options.prefix,
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
     });

@@ -7,6 +7,10 @@
  * copy the caller would be asked for everything again (or dropped), and what they already
  * told us would be lost. With it, the call goes on, and the routes spool the finished draft
  * to disk until Redis is back (DESIGN.md section 6: the call is still recorded).
+ *
+ * A finished call (filed or spooled) needs its copy only for the webhooks that trail it — a
+ * retried step, a late <Record> action, the status callback — which come within seconds; its
+ * copy is kept for FINISHED_LOCAL_SECONDS, so that memory holds minutes of calls, not an hour.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
@@ -22,8 +26,15 @@ export interface CallSessionsOptions {
   now?: () => number;
 }
 
+/** How long this process keeps its copy of a finished call's session (at most the TTL). */
+export const FINISHED_LOCAL_SECONDS = 600;
+
+type LocalCopies = Map<string, { session: CallSession; expiresAt: number }>;
+
 export class CallSessions {
-  private readonly local = new Map<string, { session: CallSession; expiresAt: number }>();
+  /** Calls in progress and finished calls, each ordered by expiry (one lifetime per map). */
+  private readonly live: LocalCopies = new Map();
+  private readonly finished: LocalCopies = new Map();
   private readonly now: () => number;
   private readonly timeoutMs: number;
 
@@ -51,9 +62,11 @@ export class CallSessions {
   /** Saves the session in memory, then in Redis; a Redis failure is logged, not thrown (the call goes on). */
   async save(session: CallSession): Promise<void> {
     this.sweep();
-    // Re-inserted so that the map stays ordered by expiry for sweep().
-    this.local.delete(session.callSid);
-    this.local.set(session.callSid, { session, expiresAt: this.now() + this.options.ttlSeconds * 1000 });
+    // Re-inserted so that each map stays ordered by expiry for sweep().
+    this.live.delete(session.callSid);
+    this.finished.delete(session.callSid);
+    const seconds = session.finished ? Math.min(FINISHED_LOCAL_SECONDS, this.options.ttlSeconds) : this.options.ttlSeconds;
+    (session.finished ? this.finished : this.live).set(session.callSid, { session, expiresAt: this.now() + seconds * 1000 });
     try {
       await this.withTimeout(this.options.redis.set(this.key(session.callSid), JSON.stringify(session), 'EX', this.options.ttlSeconds));
     } catch (error) {
@@ -61,22 +74,26 @@ export class CallSessions {
     }
   }
 
+  /** How many sessions this process holds copies of (calls in progress, finished calls). */
+  localCopies(): { live: number; finished: number } {
+    this.sweep();
+    return { live: this.live.size, finished: this.finished.size };
+  }
+
   private localCopy(callSid: string): CallSession | undefined {
-    const entry = this.local.get(callSid);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.local.delete(callSid);
-      return undefined;
-    }
+    const entry = this.live.get(callSid) ?? this.finished.get(callSid);
+    if (!entry || entry.expiresAt <= this.now()) return undefined;
     return entry.session;
   }
 
-  /** Drops expired copies; Map keeps insertion order, so the oldest come first. */
+  /** Drops expired copies; a Map keeps insertion order, so the oldest come first. */
   private sweep(): void {
     const now = this.now();
-    for (const [callSid, entry] of this.local) {
-      if (entry.expiresAt > now) break;
-      this.local.delete(callSid);
+    for (const copies of [this.live, this.finished]) {
+      for (const [callSid, entry] of copies) {
+        if (entry.expiresAt > now) break;
+        copies.delete(callSid);
+      }
     }
   }
 

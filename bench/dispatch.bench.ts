@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import type { IntakeDraft } from '../src/domain/request.js';
 import { IntakeService } from '../src/intake/submit.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { redisCpuMs } from './cpu.js';
 
 const TOTAL = Number(process.env.BENCH_DISPATCH_TOTAL ?? 5000);
 const IN_FLIGHT = 64;
@@ -57,12 +58,6 @@ const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 
 function processCpuMs(pid: number | undefined): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function redisCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
 }
 
 /**

@@ -28,6 +28,7 @@ import { parseRoles, startGateway } from '../src/main.js';
 import { Readiness } from '../src/ops/health.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { DEFAULT_CONFIG_DIR } from '../src/settings.js';
+import { redisCpuMs } from './cpu.js';
 
 const SECONDS = Number(process.env.BENCH_PORTAL_SECONDS ?? 10);
 const CONNECTIONS = 50;
@@ -129,17 +130,11 @@ interface LoadResult {
   redisCpuMsPerRequest: number;
 }
 
-async function redisCpuMs(): Promise<number> {
-  const info = await probe.info('cpu');
-  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
-}
-
 async function load(url: string, mode: 'closed' | 'open'): Promise<LoadResult> {
-  const [cpuBefore, redisBefore] = [process.cpuUsage(), await redisCpuMs()];
+  const [cpuBefore, redisBefore] = [process.cpuUsage(), await redisCpuMs(probe)];
   const result = await runLoad(url, mode);
   const cpu = process.cpuUsage(cpuBefore);
-  const redisUsed = (await redisCpuMs()) - redisBefore;
+  const redisUsed = (await redisCpuMs(probe)) - redisBefore;
   const n = Math.max(1, result.requests);
   return { ...result, nodeCpuMsPerRequest: (cpu.user + cpu.system) / 1000 / n, redisCpuMsPerRequest: redisUsed / n };
 }

@@ -2,6 +2,11 @@
  * Dispatch throughput: drafts submitted → stamped and stored (with their timers scheduled),
  * in requests/s, with one and with two dispatcher processes, beside a same-run baseline of
  * bare BullMQ add + process of the same payload. Goal: ≥ 1,000/s and ≥ 0.5 of the baseline.
+ *
+ * Two more lines show where the cost lies, both in one process as the baseline is: `floor`,
+ * our submit() and a worker that does nothing with the intake job (what numbering, the
+ * idempotency record and our job options cost before any dispatching), and `one process`, the
+ * real dispatcher beside the submitter (the default `serve` runs every role in one process).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +16,9 @@ import path from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { IntakeDraft } from '../src/domain/request.js';
+import { QUEUE_NAMES, type IntakeJobData } from '../src/intake/queues.js';
 import { IntakeService } from '../src/intake/submit.js';
+import { startGateway } from '../src/main.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { redisCpuMs } from './cpu.js';
 
@@ -99,8 +106,7 @@ async function baseline(url: string, timer = false): Promise<{ rate: number; cos
 
 async function dispatchers(url: string, processes: number): Promise<{ rate: number; cost: Cost }> {
   const prefix = `bench${processes}x${Date.now()}`;
-  const configFile = path.join(tmp, `${prefix}.json`);
-  writeFileSync(configFile, JSON.stringify({ intake: { prefix, dispatchAttempts: 10, dispatchConcurrency: CONCURRENCY, lockDurationMs: 30000, stalledIntervalMs: 15000 }, log: { level: 'silent' } }));
+  const configFile = writeConfig(prefix);
   const children: ChildProcess[] = [];
   for (let i = 0; i < processes; i += 1) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve', '--roles', 'dispatcher'], {
@@ -116,11 +122,7 @@ async function dispatchers(url: string, processes: number): Promise<{ rate: numb
   const before = { workers: children.map((child) => processCpuMs(child.pid)), submitter: process.cpuUsage(), redis: await redisCpuMs(redis) };
   const started = performance.now();
   await inParallel(TOTAL, (i) => intake.submit(draft(i)));
-  for (;;) {
-    const stored = await redis.scard(`${prefix}:status:accepted`);
-    if (stored >= TOTAL) break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await allStored(redis, prefix);
   const rate = TOTAL / ((performance.now() - started) / 1000);
   const cost = {
     submitter: cpuMs(process.cpuUsage(before.submitter)) / TOTAL,
@@ -134,11 +136,68 @@ async function dispatchers(url: string, processes: number): Promise<{ rate: numb
   return { rate, cost };
 }
 
+/** The intake settings the dispatcher runs with here, in a config file for `serve`. */
+function writeConfig(prefix: string): string {
+  const file = path.join(tmp, `${prefix}.json`);
+  writeFileSync(file, JSON.stringify({ intake: { prefix, dispatchAttempts: 10, dispatchConcurrency: CONCURRENCY, lockDurationMs: 30000, stalledIntervalMs: 15000 }, log: { level: 'silent' } }));
+  return file;
+}
+
+/**
+ * In this one process: submit() and either a worker that completes each intake job untouched
+ * (`floor`) or the real dispatcher (`dispatcher`, started as `serve --roles dispatcher` is).
+ */
+async function inOneProcess(url: string, mode: 'floor' | 'dispatcher'): Promise<{ rate: number; cost: Cost }> {
+  const prefix = `one${mode}${Date.now()}`;
+  const configFile = writeConfig(prefix);
+  let done = 0;
+  let finished!: () => void;
+  const allDone = new Promise<void>((resolve) => (finished = resolve));
+  const floorWorker =
+    mode === 'floor'
+      ? new Worker<IntakeJobData>(QUEUE_NAMES.intake, async (job) => job.data.requestNumber, {
+          connection: { url, maxRetriesPerRequest: null },
+          prefix,
+          concurrency: CONCURRENCY,
+          lockDuration: 30000,
+          stalledInterval: 15000,
+        })
+      : undefined;
+  floorWorker?.on('completed', () => {
+    done += 1;
+    if (done === TOTAL) finished();
+  });
+  await floorWorker?.waitUntilReady();
+  const gateway = mode === 'dispatcher' ? await startGateway({ roles: ['dispatcher'], env: { ...process.env, REDIS_URL: url, HEZO_CONFIG: configFile } }) : undefined;
+  const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
+  await intake.ready();
+  const redis = new Redis(url);
+  const before = { process: process.cpuUsage(), redis: await redisCpuMs(redis) };
+  const started = performance.now();
+  await inParallel(TOTAL, (i) => intake.submit(draft(i)));
+  if (floorWorker) await allDone;
+  else await allStored(redis, prefix);
+  const rate = TOTAL / ((performance.now() - started) / 1000);
+  const cost = { submitter: 0, worker: cpuMs(process.cpuUsage(before.process)) / TOTAL, redis: ((await redisCpuMs(redis)) - before.redis) / TOTAL };
+  await floorWorker?.close();
+  await gateway?.stop();
+  await intake.close();
+  redis.disconnect();
+  return { rate, cost };
+}
+
+/** Waits until every submitted request is stamped and stored (all are accepted here). */
+async function allStored(redis: Redis, prefix: string): Promise<void> {
+  while ((await redis.scard(`${prefix}:status:accepted`)) < TOTAL) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hezo-bench-dispatch-'));
 const server = await EmbeddedRedis.start({ dir: tmp });
 try {
   const bare = await baseline(server.url);
   const bareWithTimer = await baseline(server.url, true);
+  const floor = await inOneProcess(server.url, 'floor');
+  const oneProcess = await inOneProcess(server.url, 'dispatcher');
   const one = await dispatchers(server.url, 1);
   const two = await dispatchers(server.url, 2);
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -146,6 +205,8 @@ try {
     `CPU per request: ${c.submitter > 0 ? `submitter ${c.submitter.toFixed(3)} ms + ` : ''}worker${c.submitter > 0 ? '(s)' : ' and adder'} ${c.worker.toFixed(3)} ms + redis ${c.redis.toFixed(3)} ms = ${(c.submitter + c.worker + c.redis).toFixed(3)} ms`;
   console.log(`baseline bare BullMQ add+process: ${fmt(bare.rate)} jobs/s (${TOTAL} jobs, ${IN_FLIGHT} submits in flight, worker concurrency ${CONCURRENCY}); ${costs(bare.cost)}`);
   console.log(`  reference, bare BullMQ add+process that adds one delayed job: ${fmt(bareWithTimer.rate)} jobs/s; ${costs(bareWithTimer.cost)}`);
+  console.log(`  floor, our submit() + a worker that does nothing with the intake job: ${fmt(floor.rate)} requests/s (${(floor.rate / bare.rate).toFixed(2)}x baseline); ${costs(floor.cost)}`);
+  console.log(`dispatch, submitter and dispatcher in one process: ${fmt(oneProcess.rate)} requests/s stamped and stored (${(oneProcess.rate / bare.rate).toFixed(2)}x baseline, ${(oneProcess.rate / bareWithTimer.rate).toFixed(2)}x the reference); ${costs(oneProcess.cost)}`);
   console.log(`dispatch, 1 worker process: ${fmt(one.rate)} requests/s stamped and stored (${(one.rate / bare.rate).toFixed(2)}x baseline, ${(one.rate / bareWithTimer.rate).toFixed(2)}x the reference); ${costs(one.cost)}`);
   console.log(`dispatch, 2 worker processes: ${fmt(two.rate)} requests/s stamped and stored (${(two.rate / bare.rate).toFixed(2)}x baseline, ${(two.rate / bareWithTimer.rate).toFixed(2)}x the reference); ${costs(two.cost)}`);
 } finally {

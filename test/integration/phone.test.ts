@@ -218,7 +218,8 @@ describe('hotline', () => {
   });
 
   it('tells a caller their contract expired, with the reactivation fee, and still files it', async () => {
-    clock = undefined;
+    // Before 2026-12-01, when the renewal HZ-2026-00311 of the same device starts.
+    clock = Date.parse('2026-11-26T10:00:00+01:00');
     const c = await call('+48 58 123 45 67').start();
     await c.silence();
     await c.press('1');
@@ -227,6 +228,17 @@ describe('hotline', () => {
     await c.press('1');
     expect(c.said).toContain('w sprawie przedłużenia umowy');
     expect(await storedFor(c.callSid)).toMatchObject({ status: 'contract-expired', serialNumber: 'Q48-21-04410' });
+  });
+
+  it('puts the same caller on the renewed contract once it has started', async () => {
+    clock = Date.parse('2026-12-01T10:00:00+01:00'); // the renewal's first day
+    const c = await call('+48 58 123 45 67').start();
+    await c.silence();
+    await c.press('1');
+    expect(c.said).toContain('Umowa obejmuje urządzenie Qualstar Q48 o numerze seryjnym Q 4 8, 2 1, 0 4 4 1 0.');
+    expect(c.said).not.toContain('wygasła');
+    await c.press('1');
+    expect(await storedFor(c.callSid)).toMatchObject({ status: 'accepted', contractNumber: 'HZ-2026-00311', serialNumber: 'Q48-21-04410' });
   });
 
   it('files what was collected as needs-info when the caller hangs up mid-way', async () => {

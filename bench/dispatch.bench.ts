@@ -20,12 +20,16 @@ import { QUEUE_NAMES, type IntakeJobData } from '../src/intake/queues.js';
 import { IntakeService } from '../src/intake/submit.js';
 import { startGateway } from '../src/main.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { loadSettings } from '../src/settings.js';
 import { redisCpuMs } from './cpu.js';
 
 const TOTAL = Number(process.env.BENCH_DISPATCH_TOTAL ?? 5000);
 const IN_FLIGHT = 64;
-/** Jobs one worker process runs at once, the same for the baseline and the dispatcher. */
-const CONCURRENCY = Number(process.env.BENCH_DISPATCH_CONCURRENCY ?? 16);
+/**
+ * Jobs one worker process runs at once, the same for the baseline and the dispatcher: the
+ * dispatcher's default (config/default.json) unless BENCH_DISPATCH_CONCURRENCY says otherwise.
+ */
+const CONCURRENCY = Number(process.env.BENCH_DISPATCH_CONCURRENCY ?? loadSettings({ env: {} }).settings.intake.dispatchConcurrency);
 
 function draft(i: number): IntakeDraft {
   return {

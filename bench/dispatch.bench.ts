@@ -26,6 +26,8 @@ import { redisCpuMs } from './cpu.js';
 // 10,000: at 5,000 the baseline's short run still reads ~10% slow and flatters the ratios.
 const TOTAL = Number(process.env.BENCH_DISPATCH_TOTAL ?? 10_000);
 const IN_FLIGHT = 64;
+/** The dispatcher's job locks here, in its config file and in the floor's worker alike. */
+const LOCKS = { lockDurationMs: 30000, stalledIntervalMs: 15000 };
 /**
  * Jobs one worker process runs at once, the same for the baseline and the dispatcher: the
  * dispatcher's default (config/default.json) unless BENCH_DISPATCH_CONCURRENCY says otherwise.
@@ -82,18 +84,12 @@ async function baseline(url: string, timer = false): Promise<{ rate: number; cos
   const queue = new Queue('bare', { connection: { url }, prefix });
   const timers = new Queue('bare-timers', { connection: { url }, prefix });
   const probe = new Redis(url);
-  let done = 0;
-  let finished!: () => void;
-  const allDone = new Promise<void>((resolve) => (finished = resolve));
   const process_ = async (job: Job): Promise<unknown> => {
     if (timer) await timers.add('warn', { id: job.id }, { jobId: `warn-${job.id}`, delay: 30 * 60_000 });
     return job.data;
   };
   const worker = new Worker('bare', process_, { connection: { url, maxRetriesPerRequest: null }, prefix, concurrency: CONCURRENCY });
-  worker.on('completed', () => {
-    done += 1;
-    if (done === TOTAL) finished();
-  });
+  const allDone = allCompleted(worker);
   await worker.waitUntilReady();
   const before = { process: process.cpuUsage(), redis: await redisCpuMs(probe) };
   const started = performance.now();
@@ -144,7 +140,7 @@ async function dispatchers(url: string, processes: number): Promise<{ rate: numb
 /** The intake settings the dispatcher runs with here, in a config file for `serve`. */
 function writeConfig(prefix: string): string {
   const file = path.join(tmp, `${prefix}.json`);
-  writeFileSync(file, JSON.stringify({ intake: { prefix, dispatchAttempts: 10, dispatchConcurrency: CONCURRENCY, lockDurationMs: 30000, stalledIntervalMs: 15000 }, log: { level: 'silent' } }));
+  writeFileSync(file, JSON.stringify({ intake: { prefix, dispatchAttempts: 10, dispatchConcurrency: CONCURRENCY, ...LOCKS }, log: { level: 'silent' } }));
   return file;
 }
 
@@ -155,23 +151,17 @@ function writeConfig(prefix: string): string {
 async function inOneProcess(url: string, mode: 'floor' | 'dispatcher'): Promise<{ rate: number; cost: Cost }> {
   const prefix = `one${mode}${Date.now()}`;
   const configFile = writeConfig(prefix);
-  let done = 0;
-  let finished!: () => void;
-  const allDone = new Promise<void>((resolve) => (finished = resolve));
   const floorWorker =
     mode === 'floor'
       ? new Worker<IntakeJobData>(QUEUE_NAMES.intake, async (job) => job.data.requestNumber, {
           connection: { url, maxRetriesPerRequest: null },
           prefix,
           concurrency: CONCURRENCY,
-          lockDuration: 30000,
-          stalledInterval: 15000,
+          lockDuration: LOCKS.lockDurationMs,
+          stalledInterval: LOCKS.stalledIntervalMs,
         })
       : undefined;
-  floorWorker?.on('completed', () => {
-    done += 1;
-    if (done === TOTAL) finished();
-  });
+  const allDone = floorWorker ? allCompleted(floorWorker) : undefined;
   await floorWorker?.waitUntilReady();
   const gateway = mode === 'dispatcher' ? await startGateway({ roles: ['dispatcher'], env: { ...process.env, REDIS_URL: url, HEZO_CONFIG: configFile } }) : undefined;
   const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
@@ -180,7 +170,7 @@ async function inOneProcess(url: string, mode: 'floor' | 'dispatcher'): Promise<
   const before = { process: process.cpuUsage(), redis: await redisCpuMs(redis) };
   const started = performance.now();
   await inParallel(TOTAL, (i) => intake.submit(draft(i)));
-  if (floorWorker) await allDone;
+  if (allDone) await allDone;
   else await allStored(redis, prefix);
   const rate = TOTAL / ((performance.now() - started) / 1000);
   const cost = { submitter: 0, worker: cpuMs(process.cpuUsage(before.process)) / TOTAL, redis: ((await redisCpuMs(redis)) - before.redis) / TOTAL };
@@ -189,6 +179,17 @@ async function inOneProcess(url: string, mode: 'floor' | 'dispatcher'): Promise<
   await intake.close();
   redis.disconnect();
   return { rate, cost };
+}
+
+/** Resolves when the worker has completed TOTAL jobs. */
+function allCompleted(worker: Worker): Promise<void> {
+  let done = 0;
+  return new Promise<void>((resolve) => {
+    worker.on('completed', () => {
+      done += 1;
+      if (done === TOTAL) resolve();
+    });
+  });
 }
 
 /** Waits until every submitted request is stamped and stored (all are accepted here). */

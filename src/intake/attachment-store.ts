@@ -41,9 +41,13 @@ export class AttachmentStore {
       },
     });
     const temporary = path.join(this.dir, 'tmp', randomUUID());
+    const file = createWriteStream(temporary, { flags: 'wx' });
     try {
-      await pipeline(content, counter, createWriteStream(temporary, { flags: 'wx' }));
+      await pipeline(content, counter, file);
     } catch (error) {
+      // pipeline() rejects before the file is closed, and its open may still be pending:
+      // removing it then could run before the open creates it and leave it behind for good.
+      if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
       await rm(temporary, { force: true });
       throw error;
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IntakeError } from '../../src/errors.js';
 import { AttachmentStore, sanitizeFileName } from '../../src/intake/attachment-store.js';
@@ -24,6 +24,29 @@ describe('the attachment store', () => {
     const error = await store.save(Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), { name: 'big.bin', type: 'application/octet-stream' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntakeError);
     expect((error as IntakeError).status).toBe(413);
+    expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('leaves no partial file behind when many uploads are refused at once', async () => {
+    // A refusal decided while the file is still being opened (the portal's content check
+    // refuses an executable at the end of a short upload): the removal must wait for the open,
+    // or it runs first and the file appears after it. Before that fix, 2,000 such refusals
+    // left 1 to 7 files here.
+    const store = new AttachmentStore(dir, 1000);
+    const refusedAtTheEnd = (): Transform => {
+      const check = new Transform({
+        transform: (chunk: Buffer, _encoding, done) => done(null, chunk),
+        flush: (done) => void Promise.resolve().then(() => done(new IntakeError('UNSUPPORTED_MEDIA_TYPE', 'refused'))),
+      });
+      Readable.from([Buffer.from('MZ')]).pipe(check);
+      return check;
+    };
+    for (let round = 0; round < 20; round += 1) {
+      const outcomes = await Promise.allSettled(Array.from({ length: 100 }, () => store.save(refusedAtTheEnd(), { name: 'tool.exe', type: 'application/octet-stream' })));
+      expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    }
+    // A file whose open was still pending would appear now.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
   });
 

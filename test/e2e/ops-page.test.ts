@@ -2,10 +2,12 @@
  * The ops page in real headless Chromium against a whole gateway. The gateway's clock is set
  * to Friday 2026-11-20 17:30 Warsaw, just after an 8x5 window closed, so one page shows an
  * at-risk 24x7 request, a calm one, and an 8x5 request whose clock is paused over the weekend.
- * Screenshots for the README are written to docs/screenshots/.
+ * Screenshots go to a temp directory; with UPDATE_SCREENSHOTS=1 they replace the README's in
+ * docs/screenshots/ (a plain test run leaves the working tree as it found it).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,7 +19,8 @@ import { startOpsApp, testEngineer, type OpsApp } from '../support/ops-app.js';
 const PASSWORD = 'e2e password for ops';
 /** Friday 2026-11-20 17:30 Europe/Warsaw (CET, +01:00). */
 const FRIDAY_1730 = Date.parse('2026-11-20T16:30:00Z');
-const SCREENSHOTS = path.join(PACKAGE_ROOT, 'docs', 'screenshots');
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const SCREENSHOTS = UPDATE_SCREENSHOTS ? path.join(PACKAGE_ROOT, 'docs', 'screenshots') : mkdtempSync(path.join(os.tmpdir(), 'hezo-screenshots-'));
 const XSS_SUBJECT = '<img src=x onerror=alert(1)>';
 
 let ops: OpsApp;
@@ -48,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await ops?.stop();
+  if (!UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
 });
 
 function draft(overrides: Partial<IntakeDraft>): IntakeDraft {

@@ -207,6 +207,10 @@ describe('POST /requests', () => {
     const badKey = await file(body(), 'alpha', 'spaces are not allowed');
     expect(badKey.status).toBe(400);
     expect(badKey.body.error.details).toEqual([expect.objectContaining({ path: 'Idempotency-Key' })]);
+    // An upload's source key is `portal:<client>:attach:…`; a key of that shape would collide.
+    const reserved = await file(body(), 'alpha', 'attach:HZ-2026-000001:0123abcd');
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.error.details).toEqual([{ path: 'Idempotency-Key', message: expect.stringContaining('reserved for uploads') }]);
   });
 
   it('answers a repeated Idempotency-Key with the same request; another body under it is 422', async () => {

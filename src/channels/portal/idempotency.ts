@@ -17,8 +17,14 @@ import type { SubmitGuard } from '../../intake/submit.js';
 /** How long a key is remembered; a portal retrying after a day makes a new request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
-/** What a portal may send as `Idempotency-Key`: printable ASCII, up to 200 characters. */
-export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+/**
+ * What a portal may send as `Idempotency-Key`: printable ASCII, up to 200 characters, not
+ * starting with `attach:` — the key is part of the request's source key, and an upload's source
+ * key is `portal:<client>:attach:<number>:<checksums>`: such a key would make a new request the
+ * repeat of an upload (or an upload the repeat of a request, and go unrecorded).
+ */
+export const IDEMPOTENCY_KEY = /^(?!attach:)[\x21-\x7e]{1,200}$/;
+export const IDEMPOTENCY_KEY_RULE = 'expected 1 to 200 printable ASCII characters, e.g. a UUID, not starting with "attach:" (reserved for uploads)';
 
 /** The answer of an accepted `POST /requests`. */
 export interface FiledAnswer {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors.js';
 import { portalRequestSchema } from './schemas.js';
+import { IDEMPOTENCY_KEY } from './idempotency.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -159,8 +160,8 @@ export function portalOpenApiDocument(publicUrl: string): JsonSchema {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
-              description: 'A unique key per submission (e.g. a UUID), remembered for 24 hours. Strongly recommended: it makes retries safe.',
-              schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
+              description: 'A unique key per submission (e.g. a UUID), remembered for 24 hours. Strongly recommended: it makes retries safe. Keys starting with `attach:` are reserved.',
+              schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
             },
           ],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/RequestSubmission' } } } },

@@ -18,7 +18,7 @@ import type { Settings } from '../../settings.js';
 import { demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';
 import { renderDocsPage } from './docs-page.js';
 import { portalFormPage } from './form-page.js';
-import { IDEMPOTENCY_KEY, idempotencyGuard, type FiledAnswer } from './idempotency.js';
+import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, idempotencyGuard, type FiledAnswer } from './idempotency.js';
 import { portalOpenApiDocument } from './openapi.js';
 import { portalRateLimit } from './rate-limit.js';
 import { portalSourcePrefix, RequestOwnership } from './ownership.js';
@@ -80,7 +80,7 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
       const nowMs = now();
       const { request, problems } = portalRequestProblems(req.body, nowMs, portal.sentAtMaxAgeMs);
       const key = req.get('idempotency-key');
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) problems.push({ path: 'Idempotency-Key', message: 'expected 1 to 200 printable ASCII characters, e.g. a UUID' });
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) problems.push({ path: 'Idempotency-Key', message: IDEMPOTENCY_KEY_RULE });
       if (request?.escalates && !(await redisCall(ownership.isOwner(request.escalates, client)))) {
         problems.push({ path: 'escalates', message: `no request ${request.escalates} was filed with this API key` });
       }

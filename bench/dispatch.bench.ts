@@ -7,6 +7,9 @@
  * our submit() and a worker that does nothing with the intake job (what numbering, the
  * idempotency record and our job options cost before any dispatching), and `one process`, the
  * real dispatcher beside the submitter (the default `serve` runs every role in one process).
+ * Each line also counts what redis-server ran per request (INFO commandstats): the baseline is
+ * two Lua scripts (add, then complete-and-fetch-next); filing a request is five — numbering, the
+ * add, the completion, the store write and the first timer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +24,7 @@ import { IntakeService } from '../src/intake/submit.js';
 import { startGateway } from '../src/main.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { loadSettings } from '../src/settings.js';
-import { redisCpuMs } from './cpu.js';
+import { redisWork, redisWorkPer, type RedisWork } from './cpu.js';
 
 // 10,000: at 5,000 the baseline's short run still reads ~10% slow and flatters the ratios.
 const TOTAL = Number(process.env.BENCH_DISPATCH_TOTAL ?? 10_000);
@@ -59,11 +62,14 @@ async function inParallel(count: number, work: (i: number) => Promise<unknown>):
   );
 }
 
-/** CPU milliseconds per request: the submitting process, the worker process(es), redis-server. */
+/**
+ * Per request: CPU milliseconds of the submitting process, the worker process(es) and
+ * redis-server, and what redis-server ran (Lua scripts, and commands inside them or alone).
+ */
 interface Cost {
   submitter: number;
   worker: number;
-  redis: number;
+  redis: RedisWork;
 }
 
 const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
@@ -91,13 +97,13 @@ async function baseline(url: string, timer = false): Promise<{ rate: number; cos
   const worker = new Worker('bare', process_, { connection: { url, maxRetriesPerRequest: null }, prefix, concurrency: CONCURRENCY });
   const allDone = allCompleted(worker);
   await worker.waitUntilReady();
-  const before = { process: process.cpuUsage(), redis: await redisCpuMs(probe) };
+  const before = { process: process.cpuUsage(), redis: await redisWork(probe) };
   const started = performance.now();
   await inParallel(TOTAL, (i) => queue.add('bare', { draft: draft(i) }, { jobId: `bare-${i}`, removeOnComplete: true }));
   await allDone;
   const rate = TOTAL / ((performance.now() - started) / 1000);
   // One process adds and works here: its CPU is the submitter's and the worker's together.
-  const cost = { submitter: 0, worker: cpuMs(process.cpuUsage(before.process)) / TOTAL, redis: ((await redisCpuMs(probe)) - before.redis) / TOTAL };
+  const cost = { submitter: 0, worker: cpuMs(process.cpuUsage(before.process)) / TOTAL, redis: redisWorkPer(before.redis, await redisWork(probe), TOTAL) };
   probe.disconnect();
   await worker.close();
   await queue.close();
@@ -120,7 +126,7 @@ async function dispatchers(url: string, processes: number): Promise<{ rate: numb
   const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
   await intake.ready();
   const redis = new Redis(url);
-  const before = { workers: children.map((child) => processCpuMs(child.pid)), submitter: process.cpuUsage(), redis: await redisCpuMs(redis) };
+  const before = { workers: children.map((child) => processCpuMs(child.pid)), submitter: process.cpuUsage(), redis: await redisWork(redis) };
   const started = performance.now();
   await inParallel(TOTAL, (i) => intake.submit(draft(i)));
   await allStored(redis, prefix);
@@ -128,7 +134,7 @@ async function dispatchers(url: string, processes: number): Promise<{ rate: numb
   const cost = {
     submitter: cpuMs(process.cpuUsage(before.submitter)) / TOTAL,
     worker: children.reduce((sum, child, i) => sum + processCpuMs(child.pid) - (before.workers[i] ?? 0), 0) / TOTAL,
-    redis: ((await redisCpuMs(redis)) - before.redis) / TOTAL,
+    redis: redisWorkPer(before.redis, await redisWork(redis), TOTAL),
   };
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
@@ -167,13 +173,13 @@ async function inOneProcess(url: string, mode: 'floor' | 'dispatcher'): Promise<
   const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
   await intake.ready();
   const redis = new Redis(url);
-  const before = { process: process.cpuUsage(), redis: await redisCpuMs(redis) };
+  const before = { process: process.cpuUsage(), redis: await redisWork(redis) };
   const started = performance.now();
   await inParallel(TOTAL, (i) => intake.submit(draft(i)));
   if (allDone) await allDone;
   else await allStored(redis, prefix);
   const rate = TOTAL / ((performance.now() - started) / 1000);
-  const cost = { submitter: 0, worker: cpuMs(process.cpuUsage(before.process)) / TOTAL, redis: ((await redisCpuMs(redis)) - before.redis) / TOTAL };
+  const cost = { submitter: 0, worker: cpuMs(process.cpuUsage(before.process)) / TOTAL, redis: redisWorkPer(before.redis, await redisWork(redis), TOTAL) };
   await floorWorker?.close();
   await gateway?.stop();
   await intake.close();
@@ -211,7 +217,7 @@ try {
   const two = await dispatchers(server.url, 2);
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const costs = (c: Cost): string =>
-    `CPU per request: ${c.submitter > 0 ? `submitter ${c.submitter.toFixed(3)} ms + ` : ''}worker${c.submitter > 0 ? '(s)' : ' and adder'} ${c.worker.toFixed(3)} ms + redis ${c.redis.toFixed(3)} ms = ${(c.submitter + c.worker + c.redis).toFixed(3)} ms`;
+    `CPU per request: ${c.submitter > 0 ? `submitter ${c.submitter.toFixed(3)} ms + ` : ''}worker${c.submitter > 0 ? '(s)' : ' and adder'} ${c.worker.toFixed(3)} ms + redis ${c.redis.cpuMs.toFixed(3)} ms = ${(c.submitter + c.worker + c.redis.cpuMs).toFixed(3)} ms; redis ran ${c.redis.scripts.toFixed(1)} Lua scripts and ${Math.round(c.redis.commands)} commands`;
   console.log(`baseline bare BullMQ add+process: ${fmt(bare.rate)} jobs/s (${TOTAL} jobs, ${IN_FLIGHT} submits in flight, worker concurrency ${CONCURRENCY}); ${costs(bare.cost)}`);
   console.log(`  reference, bare BullMQ add+process that adds one delayed job: ${fmt(bareWithTimer.rate)} jobs/s; ${costs(bareWithTimer.cost)}`);
   console.log(`  floor, our submit() + a worker that does nothing with the intake job: ${fmt(floor.rate)} requests/s (${(floor.rate / bare.rate).toFixed(2)}x baseline); ${costs(floor.cost)}`);

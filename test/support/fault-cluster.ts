@@ -14,6 +14,7 @@ import { vi } from 'vitest';
 import { RequestStore } from '../../src/dispatcher/request-store.js';
 import { findFreePort } from '../../src/redis/free-port.js';
 import { startPrivateDovecot, type PrivateDovecot } from './dovecot.js';
+import { writeTestRegistry } from './registry.js';
 import { startPrivateRedis, type PrivateRedis } from './redis.js';
 import { startSmtpServer, type TestSmtpServer } from './smtp.js';
 import { startWebhook, type TestWebhook } from './webhook.js';
@@ -71,6 +72,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FaultC
     // Short locks so that jobs a killed process held are taken over within seconds.
     intake: { prefix, dispatchAttempts: 20, dispatchConcurrency: 8, lockDurationMs: 4000, stalledIntervalMs: 2000 },
     attachments: { dir: path.join(tmp, 'attachments'), maxBytes: 1048576 },
+    contracts: { file: path.join(tmp, 'contracts.json') },
     twilio: { accountSid: '', authToken: FAULTS_AUTH_TOKEN, smsFrom: '', apiBaseUrl: '' },
     mail: { from: 'myHEZO Pomoc <pomoc@myhezo.pl>', messageIdDomain: 'intake.myhezo.pl', smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: '', password: '', rejectUnauthorized: false } },
     notify: { attempts: 200, backoffMs: 200, maxBackoffMs: 1000, ackPerSenderPerHour: 100_000 },
@@ -91,6 +93,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FaultC
     },
   };
   for (const [name, section] of Object.entries(options.settings ?? {})) sections[name] = { ...sections[name], ...section };
+  writeTestRegistry(path.join(tmp, 'contracts.json'));
   const config = path.join(tmp, 'cluster.json');
   writeFileSync(config, JSON.stringify(sections));
 

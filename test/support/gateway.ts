@@ -1,12 +1,13 @@
 /**
  * Starts a whole gateway in-process for a test: a temp config folder (defaults + overrides),
- * the shipped demo registry, a private Redis, and a quiet logger.
+ * the demo registry as tests use it (./registry.ts), a private Redis, and a quiet logger.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startGateway, type Gateway, type StartOptions } from '../../src/main.js';
 import { createLogger } from '../../src/logger.js';
+import { writeTestRegistry } from './registry.js';
 import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
 
 export interface TestGateway {
@@ -26,9 +27,10 @@ export async function startTestGateway(
   const root = mkdtempSync(path.join(os.tmpdir(), 'hezo-gateway-'));
   const configDir = path.join(root, 'config');
   mkdirSync(configDir);
-  for (const file of ['default.json', 'contracts.json', 'calendar-extras.json']) {
+  for (const file of ['default.json', 'calendar-extras.json']) {
     copyFileSync(path.join(DEFAULT_CONFIG_DIR, file), path.join(configDir, file));
   }
+  writeTestRegistry(path.join(configDir, 'contracts.json'));
   writeFileSync(path.join(configDir, 'local.json'), JSON.stringify({ http: { port: 0 }, ...overrides }));
   const gateway = await startGateway({
     configDir,

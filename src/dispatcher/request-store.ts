@@ -20,14 +20,15 @@ export interface ListOptions {
   limit?: number;
 }
 
-// KEYS: request, history, open zset, status set, changes channel, source record.
-// ARGV: number, json, score ('' when not open), status, events (json each).
+// KEYS: request, history, open zset, status set, changes channel, source record, version.
+// ARGV: number, json, score ('' when not open), version, events (json each).
 // The source record is marked queued here rather than by submit(): a job being processed was
 // queued, and submit() saves a round trip on the path a caller waits for.
 const CREATE = `
 redis.call('HSET', KEYS[6], 'queued', '1')
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[7], ARGV[4])
 if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
 redis.call('SADD', KEYS[4], ARGV[1])
 for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
@@ -35,19 +36,26 @@ redis.call('PUBLISH', KEYS[5], ARGV[1])
 return 1
 `;
 
-// KEYS: request, history, open zset, old status set, new status set, changes channel.
-// ARGV: number, expected version, json, score ('' to leave the open index), events (json each).
+// KEYS: request, history, open zset, old status set, new status set, changes channel, version.
+// ARGV: number, expected version, json, score ('' to leave the open index), new version,
+// events (json each).
+// The version has a key of its own: the script never parses the request. Redis's cjson refuses
+// JSON that JavaScript writes and reads back — a lone UTF-16 surrogate ("\ud83d", from a mail
+// body cut through an emoji or sent as such) — and a request holding one could never change
+// again. Requests stored before the version key existed are read the old way, once.
 const COMPARE_AND_SET = `
-local current = redis.call('GET', KEYS[1])
-if not current then return -1 end
-if tostring(cjson.decode(current).version) ~= ARGV[2] then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local version = redis.call('GET', KEYS[7])
+if not version then version = tostring(cjson.decode(redis.call('GET', KEYS[1])).version) end
+if version ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[7], ARGV[5])
 if KEYS[4] ~= KEYS[5] then
   redis.call('SREM', KEYS[4], ARGV[1])
   redis.call('SADD', KEYS[5], ARGV[1])
 end
 if ARGV[4] == '' then redis.call('ZREM', KEYS[3], ARGV[1]) else redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1]) end
-for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 6, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('PUBLISH', KEYS[6], ARGV[1])
 return 1
 `;
@@ -62,8 +70,8 @@ export class RequestStore {
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.keys = intakeKeys(prefix);
-    redis.defineCommand('hezoCreateRequest', { numberOfKeys: 6, lua: CREATE });
-    redis.defineCommand('hezoCompareAndSet', { numberOfKeys: 6, lua: COMPARE_AND_SET });
+    redis.defineCommand('hezoCreateRequest', { numberOfKeys: 7, lua: CREATE });
+    redis.defineCommand('hezoCompareAndSet', { numberOfKeys: 7, lua: COMPARE_AND_SET });
   }
 
   async get(number: string): Promise<ServiceRequest | null> {
@@ -91,10 +99,11 @@ export class RequestStore {
       this.keys.byStatus(request.status),
       this.keys.changes,
       this.keys.source(request.sourceKey),
+      this.keys.version(request.number),
       request.number,
       JSON.stringify(request),
       score === null ? '' : String(score),
-      request.status,
+      String(request.version),
       ...events.map((event) => JSON.stringify(event)),
     );
     return created === 1;
@@ -119,10 +128,12 @@ export class RequestStore {
         this.keys.byStatus(current.status),
         this.keys.byStatus(next.status),
         this.keys.changes,
+        this.keys.version(number),
         number,
         String(current.version),
         JSON.stringify(next),
         score === null ? '' : String(score),
+        String(next.version),
         ...result.events.map((event) => JSON.stringify(event)),
       );
       if (written === 1) return { request: next, changed: true, events: result.events };

@@ -58,6 +58,8 @@ export function intakeKeys(prefix: string) {
     messageId: (messageId: string) => `${prefix}:msgid:${messageId.toLowerCase()}`,
     request: (requestNumber: string) => `${prefix}:req:${requestNumber}`,
     history: (requestNumber: string) => `${prefix}:req:${requestNumber}:history`,
+    /** The stored request's version, for compare-and-set (RequestStore). */
+    version: (requestNumber: string) => `${prefix}:req:${requestNumber}:version`,
     /** Open requests scored by response deadline (ms); those without a clock score +inf. */
     openByDeadline: `${prefix}:open`,
     byStatus: (status: string) => `${prefix}:status:${status}`,

@@ -294,6 +294,28 @@ describe('engineer actions', () => {
     expect(list.body.requests.map((r: { number: string }) => r.number)).not.toContain(requestNumber);
   });
 
+  it('changes a request whose text holds a lone UTF-16 surrogate (a mail body cut through an emoji)', async () => {
+    // JSON.stringify writes it as "\\ud83d", which Redis's Lua cjson refuses to parse: the
+    // store must never parse a request in Lua, or such a request could never change again.
+    const description = `${'a'.repeat(50)}😀`.slice(0, 51);
+    const { requestNumber } = await test.gateway.intake.submit(draft({ description }));
+    expect((await stored(requestNumber)).description).toBe(description);
+    const contacted = await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({});
+    expect(contacted.status).toBe(200);
+    expect((await test.gateway.store.get(requestNumber))?.status).toBe('contacted');
+  });
+
+  it('changes a request stored before versions had a key of their own', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    await stored(requestNumber);
+    await test.gateway.redis.del(test.gateway.store.keys.version(requestNumber));
+    const note = await api().post(`/api/v1/requests/${requestNumber}/notes`).set(auth).send({ text: 'Stary zapis' });
+    expect(note.status).toBe(201);
+    const after = await test.gateway.store.update(requestNumber, (current) => ({ request: { ...current, subject: 'Nowy temat' }, events: [] }));
+    expect(after.changed).toBe(true);
+    expect(await test.gateway.redis.get(test.gateway.store.keys.version(requestNumber))).toBe(String(after.request.version));
+  });
+
   it('keeps a late first response as breached', async () => {
     const { requestNumber } = await test.gateway.intake.submit(draft({ sentAt: new Date(Date.now() - 2 * 3_600_000).toISOString() }));
     await stored(requestNumber);

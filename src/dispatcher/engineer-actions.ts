@@ -38,16 +38,15 @@ export async function recordAction(
   number: string,
   input: { action: Action; atMs: number; actor: string; note?: string; id?: string },
 ): Promise<RecordedChange> {
+  const id = `${input.action}:${input.id ?? randomUUID()}`;
   const result = await deps.store.update(number, (request) =>
-    applyAction(
-      request,
-      { action: input.action, atMs: input.atMs, actor: input.actor, id: `${input.action}:${input.id ?? randomUUID()}`, ...(input.note ? { note: input.note } : {}) },
-      deps.calendar,
-    ),
+    applyAction(request, { action: input.action, atMs: input.atMs, actor: input.actor, id, ...(input.note ? { note: input.note } : {}) }, deps.calendar),
   );
-  if (result.changed) {
+  // The follow-ups run again when a retry finds the action recorded: the first attempt may have
+  // failed after the store write and before them. Their fixed ids make a repeat harmless.
+  if (result.changed || result.request.appliedSources.includes(id)) {
     await deps.timers.schedule(result.request);
-    if (input.action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${result.events[0]?.id ?? ''}`);
+    if (input.action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${id}`);
   }
   return result;
 }

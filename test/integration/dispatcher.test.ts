@@ -9,6 +9,10 @@ import type { IntakeDraft, ServiceRequest } from '../../src/domain/request.js';
 import { IntakeError } from '../../src/errors.js';
 import { warsawClock } from '../../src/domain/warsaw-time.js';
 import { IntakeService } from '../../src/intake/submit.js';
+import { Queue } from 'bullmq';
+import { recordAction } from '../../src/dispatcher/engineer-actions.js';
+import { TimerService, type TimerJobData } from '../../src/dispatcher/timers.js';
+import { QUEUE_NAMES } from '../../src/intake/queues.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -314,6 +318,43 @@ describe('engineer actions', () => {
     const after = await test.gateway.store.update(requestNumber, (current) => ({ request: { ...current, subject: 'Nowy temat' }, events: [] }));
     expect(after.changed).toBe(true);
     expect(await test.gateway.redis.get(test.gateway.store.keys.version(requestNumber))).toBe(String(after.request.version));
+  });
+
+  it('re-plans the timers when a retried action finds itself recorded (the first try failed after the store write)', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    await stored(requestNumber);
+    expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({})).status).toBe(200);
+    const { prefix } = test.gateway.settings.intake;
+    const timers = new TimerService({
+      connection: { url: redis.url },
+      prefix,
+      warnMinutesBefore: [30],
+      calendar: test.gateway.calendar,
+      store: test.gateway.store,
+      alerts: undefined as never, // only schedule() runs here; firing is tested below
+      logger: test.gateway.logger,
+    });
+    let hiccups = 1;
+    const deps = {
+      store: test.gateway.store,
+      calendar: test.gateway.calendar,
+      alerts: { acknowledge: async () => undefined },
+      timers: {
+        schedule: async (changed: ServiceRequest) => {
+          if (hiccups-- > 0) throw new Error('Redis hiccup');
+          await timers.schedule(changed);
+        },
+      },
+    };
+    const verified = { action: 'verified', atMs: Date.now(), actor: 'engineer:tester', id: randomUUID() } as const;
+    await expect(recordAction(deps, requestNumber, verified)).rejects.toThrow('Redis hiccup');
+    const retry = await recordAction(deps, requestNumber, verified);
+    expect(retry).toMatchObject({ changed: false, request: { status: 'verified' } });
+    const queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, { connection: { url: redis.url }, prefix });
+    const delivery = (await queue.getDelayed()).filter((job) => job.data.requestNumber === requestNumber && job.data.kind.startsWith('delivery'));
+    expect(delivery.map((job) => job.data.deadline)).toEqual([retry.request.deliveryDeadline?.at]);
+    await queue.close();
+    await timers.close();
   });
 
   it('keeps a late first response as breached', async () => {

@@ -115,11 +115,13 @@ export class TimerService {
 
   private async fire(job: Job<TimerJobData>): Promise<string> {
     const timer = job.data;
-    const request = await this.options.store.get(timer.requestNumber);
+    let request = await this.options.store.get(timer.requestNumber);
     if (!request || !isStillRelevant(request, timer)) return 'moved-on';
     if (timer.kind === 'response-breach') {
-      await this.options.store.update(request.number, (current) =>
-        current.appliedSources.includes(`breach:${timer.deadline}`)
+      // Relevance is checked again inside the update: an engineer recording "contacted" between
+      // the read above and this write must not get a breach in the history of a met deadline.
+      const result = await this.options.store.update(request.number, (current) =>
+        current.appliedSources.includes(`breach:${timer.deadline}`) || !isStillRelevant(current, timer)
           ? null
           : {
               request: { ...current, appliedSources: [...current.appliedSources, `breach:${timer.deadline}`] },
@@ -128,6 +130,8 @@ export class TimerService {
               ],
             },
       );
+      request = result.request;
+      if (!isStillRelevant(request, timer)) return 'moved-on';
     }
     await this.options.alerts.timer(job.id ?? `${timer.kind}:${timer.requestNumber}`, request, timer);
     await this.schedule(request, timer);

@@ -11,6 +11,8 @@ import { warsawClock } from '../../src/domain/warsaw-time.js';
 import { IntakeService } from '../../src/intake/submit.js';
 import { Queue } from 'bullmq';
 import { recordAction } from '../../src/dispatcher/engineer-actions.js';
+import { EngineerAlerts } from '../../src/dispatcher/engineer-alerts.js';
+import type { RequestStore } from '../../src/dispatcher/request-store.js';
 import { TimerService, type TimerJobData } from '../../src/dispatcher/timers.js';
 import { QUEUE_NAMES } from '../../src/intake/queues.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -435,5 +437,52 @@ describe('timers', () => {
     expect(history.some((e) => e.type === 'response-breached')).toBe(true);
     expect(alertsFor(contactedEarly.requestNumber, 'warning')).toHaveLength(0);
     expect(alertsFor(contactedEarly.requestNumber, 'breach')).toHaveLength(0);
+  });
+
+  it('records no breach when "contacted" lands between the breach timer reading the request and writing it', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    const filed = await stored(requestNumber);
+    const deadline = filed.responseDeadline?.at ?? '';
+    // The real store, except that each read lets an engineer record "contacted" right after it:
+    // the timer then holds a copy from before the first response.
+    const store = test.gateway.store;
+    const racing = {
+      get: async (number: string) => {
+        const before = await store.get(number);
+        await recordAction(
+          { store, calendar: test.gateway.calendar, timers: { schedule: async () => undefined }, alerts: { acknowledge: async () => undefined } },
+          number,
+          { action: 'contacted', atMs: Date.now(), actor: 'engineer:tester', id: 'race' },
+        );
+        return before;
+      },
+      update: store.update.bind(store),
+    } as unknown as RequestStore;
+    const queued: string[] = [];
+    const alerts = new EngineerAlerts({
+      notifier: { enqueue: async (jobId) => void queued.push(jobId) },
+      engineerEmails: ['serwis@myhezo.pl'],
+      escalationManagerEmails: [],
+      webhookConfigured: true,
+    });
+    // A queue of its own (another prefix), so the gateway's timer worker does not take the job.
+    const prefix = `race-${randomUUID().slice(0, 8)}`;
+    const timers = new TimerService({ connection: { url: redis.url }, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: racing, alerts, logger: test.gateway.logger });
+    timers.startWorker();
+    const queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, { connection: { url: redis.url }, prefix });
+    const job = await queue.add('response-breach', { kind: 'response-breach', requestNumber, deadline, minutesBefore: 0, fireAt: deadline });
+    const outcome = await vi.waitFor(
+      async () => {
+        const done = await queue.getJob(job.id ?? '');
+        if (!(await done?.isCompleted())) throw new Error('timer not run yet');
+        return done?.returnvalue;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(outcome).toBe('moved-on');
+    expect((await store.history(requestNumber)).map((event) => event.type)).not.toContain('response-breached');
+    expect(queued).toEqual([]);
+    await queue.close();
+    await timers.close();
   });
 });

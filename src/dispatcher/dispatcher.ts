@@ -82,11 +82,13 @@ export class Dispatcher {
       this.options.logger.info({ requestNumber, channel: request.channel, status: request.status, deadline: request.responseDeadline?.at }, 'request filed');
     }
     // Side effects run on every attempt; their fixed ids make repeats harmless, and a crash
-    // after the store write but before them is mended by the retry.
+    // after the store write but before them is mended by the retry. What they are follows from
+    // this filing, not from the stored request: between attempts an escalation@ copy of the
+    // mail may have attached (and alerted under its own key) or a reply may have moved it on.
     await this.options.timers.schedule(request);
     if (!draft.silent) await this.options.alerts.acknowledge(request, 'filed', threadOf(draft));
     await this.options.alerts.filed(request);
-    if (request.escalated) await this.options.alerts.escalation(request, draft.sourceKey);
+    if (draft.kind === 'escalation') await this.options.alerts.escalation(request, draft.sourceKey);
     return request.status;
   }
 

@@ -76,10 +76,14 @@ export class EngineerAlerts {
     }
   }
 
-  /** A new request, or one that needs a person (expired contract, unknown reporter). */
+  /**
+   * A new request, or one that needs a person (expired contract, unknown reporter). One alert
+   * per request whatever its status: a filing job run again after a reply moved the request on
+   * would otherwise send the other kind too.
+   */
   async filed(request: ServiceRequest): Promise<void> {
     const event: AlertEvent = request.status === 'accepted' ? 'new-request' : 'needs-attention';
-    await this.send(`${event}:${request.number}`, event, request, this.options.engineerEmails, request.status !== 'accepted');
+    await this.send(`filed:${request.number}`, event, request, this.options.engineerEmails, request.status !== 'accepted');
   }
 
   /** An escalation goes to the escalation manager at once (and to the webhook). */

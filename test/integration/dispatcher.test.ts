@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IntakeDraft, ServiceRequest } from '../../src/domain/request.js';
 import { IntakeError } from '../../src/errors.js';
 import { warsawClock } from '../../src/domain/warsaw-time.js';
-import { IntakeService } from '../../src/intake/submit.js';
+import { IntakeService, validateDraft } from '../../src/intake/submit.js';
 import { Queue } from 'bullmq';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import { recordAction } from '../../src/dispatcher/engineer-actions.js';
 import { EngineerAlerts } from '../../src/dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../src/dispatcher/request-store.js';
@@ -274,6 +275,53 @@ describe('replies and escalations', () => {
     const asEscalation = await test.gateway.intake.submit({ ...shared, kind: 'escalation' });
     expect(asEscalation).toMatchObject({ requestNumber: asService.requestNumber, duplicate: true });
     await vi.waitFor(async () => expect((await test.gateway.store.get(asService.requestNumber))?.escalated).toBe(true));
+  });
+
+  it('alerts once when a filing job runs again after the escalation@ copy of its mail attached', async () => {
+    // The filing's first attempt stores the request and fails at its alert; the escalation@
+    // copy then attaches (and alerts the escalation manager); the filing's retry must not alert
+    // the manager a second time, nor send engineers a second kind of filing alert.
+    const queued: string[] = [];
+    let failures = 1;
+    const alerts = new EngineerAlerts({
+      notifier: {
+        enqueue: async (jobId) => {
+          if (jobId.startsWith('alert-') && failures-- > 0) throw new Error('Redis hiccup');
+          queued.push(jobId);
+        },
+      },
+      engineerEmails: ['serwis@myhezo.pl'],
+      escalationManagerEmails: ['manager@myhezo.pl'],
+      webhookConfigured: true,
+    });
+    const prefix = `retry-${randomUUID().slice(0, 8)}`;
+    const timers = new TimerService({ connection: { url: redis.url }, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: test.gateway.store, alerts, logger: test.gateway.logger });
+    const dispatcher = new Dispatcher({
+      connection: { url: redis.url },
+      prefix,
+      concurrency: 1,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 15_000,
+      registry: () => test.gateway.registry.current,
+      calendar: test.gateway.calendar,
+      store: test.gateway.store,
+      timers,
+      alerts,
+      logger: test.gateway.logger,
+    });
+    const requestNumber = `HZ-2026-${String(900_000 + Math.floor(Math.random() * 99_999))}`;
+    const mail = validateDraft(draft({ silent: true, serialNumber: undefined, contractNumber: undefined }));
+    const copy = validateDraft({ ...mail, kind: 'escalation' });
+    const filing = { data: { requestNumber, mode: 'new' as const, draft: mail, submittedAt: new Date().toISOString(), eventSource: mail.sourceKey } };
+    await expect(dispatcher.process(filing)).rejects.toThrow('Redis hiccup');
+    await dispatcher.process({ data: { requestNumber, mode: 'attach', draft: copy, submittedAt: new Date().toISOString(), eventSource: `${mail.sourceKey}#escalation` } });
+    expect(await dispatcher.process(filing)).toBe('needs-info');
+    expect((await test.gateway.store.get(requestNumber))?.escalated).toBe(true);
+    expect(queued.filter((id) => id.startsWith('alert-webhook:'))).toEqual([
+      `alert-webhook:escalation:${requestNumber}:${mail.sourceKey}#escalation`,
+      `alert-webhook:filed:${requestNumber}`,
+    ]);
+    await timers.close();
   });
 });
 

@@ -32,6 +32,8 @@ export interface PrivateDovecot {
   appendMany(user: string, raws: Array<string | Buffer>): Promise<number>;
   /** UIDs in a user's folder ([] when the folder does not exist). */
   uids(user: string, folder: string): Promise<number[]>;
+  /** Drops every IMAP session of `user` (as a server restart or a network cut would), leaving the server up. */
+  kick(user: string): Promise<void>;
   stop(): Promise<void>;
   /** Starts again on the same port and maildirs. */
   start(): Promise<void>;
@@ -125,6 +127,9 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
       } finally {
         await client.logout().catch(() => client.close());
       }
+    },
+    async kick(user) {
+      await run('doveadm', ['-c', config, 'kick', user]);
     },
     async start() {
       const child = spawn('dovecot', ['-c', config], { stdio: 'ignore' });

@@ -24,6 +24,7 @@ import { MailParseError, parseMail } from './parse-mail.js';
 import { quarantineMail, type QuarantineEntry, type QuarantineReason } from './quarantine.js';
 import { loopGuardReason } from './loop-guard.js';
 import { headerSummary } from './header-summary.js';
+import { moveMails } from './move-mail.js';
 
 /** Sizes are fetched this many UIDs at a time (one round trip each). */
 const META_BATCH = 500;
@@ -65,6 +66,8 @@ export interface DrainResult {
   leftOld: number;
   /** Stopped early (Redis unavailable, lease lost): the rest waits for the next drain. */
   interrupted: boolean;
+  /** Why a mail could not be filed now (intake or attachment store unavailable); it stays in INBOX. */
+  retryBecause?: string;
 }
 
 interface Watermark {
@@ -121,7 +124,8 @@ export async function drainMailbox(client: ImapFlow, context: DrainContext, uidN
           } else {
             const mailAt = { uid, uidValidity: watermark.uidValidity, size: meta.size ?? 0, internalDate, firstImport };
             const outcome = await handleMail(client, context, mailAt, sources.get(uid));
-            if (outcome === 'retry') {
+            if (typeof outcome === 'object') {
+              result.retryBecause = outcome.retry;
               stopped = true;
               break;
             }
@@ -134,7 +138,8 @@ export async function drainMailbox(client: ImapFlow, context: DrainContext, uidN
       }
       // Only what submit() durably queued is moved: one UID MOVE for the group. A crash before
       // it leaves those mails in INBOX, and the next drain's submit() finds them duplicates.
-      if (toMove.length > 0) await client.messageMove(toMove.join(','), context.mailbox.processedFolder, { uid: true });
+      // A failed move throws before the watermark is written, for the same reason.
+      if (toMove.length > 0) await moveMails(client, toMove, context.mailbox.processedFolder);
       if (handledUpTo !== undefined) await context.redis.hset(key, 'lastUid', handledUpTo);
       context.onBacklog(remaining);
       if (stopped) return { ...result, interrupted: true };
@@ -166,7 +171,8 @@ interface MailAt {
   firstImport: boolean;
 }
 
-type Outcome = 'submitted' | 'quarantined' | 'retry';
+/** What became of one mail; `retry` says why it stays in INBOX for the next drain. */
+type Outcome = 'submitted' | 'quarantined' | { retry: string };
 
 /** Whole sources of small mails, one FETCH for the group (collected before any other command). */
 async function prefetchSources(client: ImapFlow, uids: readonly number[]): Promise<Map<number, Buffer>> {
@@ -180,10 +186,12 @@ async function handleMail(client: ImapFlow, context: DrainContext, mail: MailAt,
   const { mailbox, logger } = context;
   const log = logger.child({ mailbox: mailbox.name, uid: mail.uid });
   if (mail.size > context.maxMessageBytes) {
-    // Refused before downloading: only the header is read, to tell the sender.
+    // Refused before downloading: only the header is read, to tell the sender. Told first:
+    // once the mail has left INBOX no drain sees it again, so a notice that failed to queue
+    // after the move would be lost. A repeat is harmless (the notice's job id is the mail's).
     const header = await headerSummary(client, mail.uid);
-    await quarantine(client, context, mail, 'oversize', `${mail.size} bytes, more than ${context.maxMessageBytes}`, header);
     await tellOversize(context, mail, header);
+    await quarantine(client, context, mail, 'oversize', `${mail.size} bytes, more than ${context.maxMessageBytes}`, header);
     return 'quarantined';
   }
   const content = prefetched ? Readable.from([prefetched]) : (await client.download(String(mail.uid), undefined, { uid: true })).content;
@@ -195,7 +203,12 @@ async function handleMail(client: ImapFlow, context: DrainContext, mail: MailAt,
   try {
     parsed = await parseMail(content, { attachments: context.attachments, maxBytes: context.maxMessageBytes });
   } catch (error) {
-    if (!(error instanceof MailParseError)) throw error;
+    if (!(error instanceof MailParseError)) {
+      // The attachment store (a full disk, too many open files) or the IMAP download failed,
+      // not the mail: quarantined it would never be filed. It stays for the next drain.
+      log.warn({ err: error }, 'mail not read (attachment store or IMAP download failed): it stays in INBOX for the next drain');
+      return { retry: `mail UID ${mail.uid} not read: ${(error as Error).message}` };
+    }
     log.warn({ reason: error.reason, err: error }, 'mail quarantined');
     // Who sent it and which mail it is, from the IMAP ENVELOPE that Dovecot parsed leniently
     // (our parser gave up on the mail): an engineer must be able to call the sender back.
@@ -229,7 +242,7 @@ async function handleMail(client: ImapFlow, context: DrainContext, mail: MailAt,
     }
     if (isIntakeError(error) && error.retryable) {
       log.warn({ err: error }, 'intake unavailable: mail stays in INBOX for the next drain');
-      return 'retry';
+      return { retry: `mail UID ${mail.uid} not filed: ${error.message}` };
     }
     throw error;
   }
@@ -262,11 +275,11 @@ async function tellOversize(context: DrainContext, mail: MailAt, header: Awaited
   const log = context.logger.child({ mailbox: context.mailbox.name, uid: mail.uid });
   const guard = loopGuardReason(header.lookup, header.from, context.ownAddresses);
   if (!header.from || guard) {
-    log.warn({ reason: guard ?? 'no sender' }, 'oversize mail quarantined; sender not told');
+    log.warn({ reason: guard ?? 'no sender' }, 'oversize mail: sender not told');
     return;
   }
   if (!context.notifier) {
-    log.warn('oversize mail quarantined; no notifier wired, sender not told');
+    log.warn('oversize mail: no notifier wired, sender not told');
     return;
   }
   const notice = oversizeNotice({ subject: header.subject, maxBytes: context.maxMessageBytes, size: mail.size, mailboxAddress: context.mailbox.address });

@@ -61,6 +61,12 @@ export class MailboxWatcher {
   private connected = false;
   private attempt = 0;
   private leaseTimer: NodeJS.Timeout | undefined;
+  /**
+   * The lease check in flight. stop() waits for it: an acquire sent before stop() may take the
+   * lease after stop() looked, and left unreleased it would keep every other process off the
+   * mailbox for a whole TTL.
+   */
+  private leaseTick: Promise<void> = Promise.resolve();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   /** Single flight: one drain at a time; an `exists` during a drain asks for one more. */
@@ -85,7 +91,7 @@ export class MailboxWatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    void this.tickLease();
+    this.leaseTick = this.tickLease();
     this.drainTimer = setInterval(() => this.requestDrain('interval'), this.options.drainIntervalMs);
   }
 
@@ -110,6 +116,7 @@ export class MailboxWatcher {
     await this.draining?.catch(() => undefined);
     if (client) await client.logout().catch(() => client.close());
     this.connected = false;
+    await this.leaseTick;
     if (this.leaseHeld) await this.lease.release().catch(() => undefined);
     this.leaseHeld = false;
   }
@@ -133,6 +140,11 @@ export class MailboxWatcher {
     if (!this.running) return;
     try {
       const held = this.leaseHeld ? await this.lease.renew() : await this.lease.acquire();
+      if (!this.running) {
+        // Stopped meanwhile: stop() waits for this check and releases what it took.
+        this.leaseHeld = held;
+        return;
+      }
       if (held && !this.leaseHeld) {
         this.leaseHeld = true;
         this.logger.info('lease taken: watching this mailbox');
@@ -146,7 +158,11 @@ export class MailboxWatcher {
       // Redis down: keep what we have; the lease check runs again shortly.
       this.logger.warn({ err: error }, 'lease check failed');
     }
-    if (this.running) this.leaseTimer = setTimeout(() => void this.tickLease(), Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
+    if (this.running) {
+      this.leaseTimer = setTimeout(() => {
+        this.leaseTick = this.tickLease();
+      }, Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
+    }
   }
 
   private async connect(): Promise<void> {
@@ -221,13 +237,18 @@ export class MailboxWatcher {
   }
 
   private requestDrain(why: string): void {
-    if (!this.connected || !this.client) return;
+    if (!this.running || !this.connected || !this.client) return;
     if (this.draining) {
       this.drainAgain = true;
       return;
     }
     this.draining = this.drainLoop(this.client, why).finally(() => {
       this.draining = undefined;
+      // Asked for while the drain ran on a connection that has since been replaced (the new
+      // connection's own drain, an `exists` on it): drainLoop() stopped with the old client and
+      // left it undone. Run it on the current one, which also starts IDLE there; otherwise the
+      // new connection neither drains nor idles until the interval drain.
+      if (this.drainAgain) this.requestDrain('again');
     });
   }
 
@@ -245,7 +266,9 @@ export class MailboxWatcher {
           },
         }, this.uidNextAtOpen);
         this.lastDrainAt = Date.now();
-        if (!result.interrupted) this.error = undefined;
+        // A mail left for the next drain (intake or attachment store down) is an error to show.
+        if (result.retryBecause) this.error = result.retryBecause;
+        else if (!result.interrupted) this.error = undefined;
         if (result.submitted + result.quarantined + result.leftOld > 0) this.logger.info({ why, ...result }, 'drained');
       } catch (error) {
         this.error = (error as Error).message;

@@ -33,7 +33,11 @@ export interface ParsedMail {
   size: number;
 }
 
-/** Why a mail could not be read; the caller quarantines it with this reason. */
+/**
+ * Why a mail could not be read; the caller quarantines it with this reason. Only the mail's
+ * own faults are one: a failing source (the IMAP download) or attachment store (a full disk)
+ * is thrown as it is, and the mail is read again later.
+ */
 export class MailParseError extends Error {
   override readonly name = 'MailParseError';
   constructor(
@@ -103,9 +107,20 @@ export async function parseMail(source: Readable, options: { attachments: Attach
   });
 
   const labeller = new UnlabelledCharsetLabeller();
+  // Which stream failed first. pipeline() destroys every other one with the same error, so the
+  // error alone cannot tell a broken download from a broken mail; but those emit it a tick
+  // after the one it came from, so the first of these listeners to hear it names that one.
+  let failedFirst: 'source' | 'mail' | undefined;
+  source.on('error', () => {
+    failedFirst ??= 'source';
+  });
+  for (const stage of [counter, labeller, parser]) {
+    stage.on('error', () => {
+      failedFirst ??= 'mail';
+    });
+  }
   try {
     await pipeline(source, counter, labeller, parser);
-    await Promise.all(saving);
   } catch (error) {
     // A parser that fails mid-attachment (more than mailsplit's 1,000 MIME parts, say) never
     // ends that attachment's content: its save would wait forever, and the drain with it.
@@ -113,9 +128,17 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     await Promise.allSettled(saving);
     source.destroy();
     if (error instanceof MailParseError) throw error;
-    if (error instanceof IntakeError && error.code === 'PAYLOAD_TOO_LARGE') throw new MailParseError('attachment-too-large', error.message, { cause: error });
+    // The download failed or ended early (a premature close says no error): not the mail's fault.
+    if (failedFirst !== 'mail') throw error;
     throw new MailParseError('unparseable', `The mail could not be parsed: ${(error as Error).message}`, { cause: error });
   }
+  // The whole mail was parsed, so a failed save is the store's doing (mailsplit's decoders do
+  // not fail on bad input): a disk error is thrown as it is, only an oversize attachment is
+  // the mail's fault.
+  const failedSaves = (await Promise.allSettled(saving)).flatMap((settled) => (settled.status === 'rejected' ? [settled.reason as unknown] : []));
+  const tooLarge = failedSaves.find((error) => error instanceof IntakeError && error.code === 'PAYLOAD_TOO_LARGE') as IntakeError | undefined;
+  if (tooLarge) throw new MailParseError('attachment-too-large', tooLarge.message, { cause: tooLarge });
+  if (failedSaves.length > 0) throw failedSaves[0];
 
   let plainText = (!labeller.sawPlainText && typeof text?.html === 'string' ? htmlToPlainText(text.html) : (text?.text ?? '')).replace(/\u00a0/g, ' ');
   const contentType = (headers.get('content-type') as { value?: string } | undefined)?.value ?? '';

@@ -6,6 +6,7 @@
  */
 import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
+import { moveMails } from './move-mail.js';
 
 export type QuarantineReason = 'oversize' | 'unparseable' | 'no-sender' | 'attachment-too-large' | 'invalid-draft';
 
@@ -28,13 +29,14 @@ export function quarantineKey(prefix: string): string {
 
 /**
  * Records the reason, flags the mail and moves it. Recording comes first: if Redis is down the
- * move is not made and the next drain tries again.
+ * move is not made and the next drain tries again. A move that fails throws (MailMoveError):
+ * the mail stays in INBOX, the next drain quarantines it again and records it a second time.
  */
 export async function quarantineMail(client: ImapFlow, redis: Redis, prefix: string, folder: string, entry: QuarantineEntry): Promise<void> {
   await redis.rpush(quarantineKey(prefix), JSON.stringify(entry));
   // Keywords are atoms: no spaces or brackets.
   await client.messageFlagsAdd(String(entry.uid), [`HezoQuarantine-${entry.reason}`], { uid: true }).catch(() => false);
-  await client.messageMove(String(entry.uid), folder, { uid: true });
+  await moveMails(client, [entry.uid], folder);
 }
 
 /** Quarantined mails recorded so far (newest last). */

@@ -1,10 +1,12 @@
 /**
- * The ops page over HTTP on real servers: sign-in with CSRF and lock-out, session cookie
- * flags, the strict CSP, the JSON behind the page, attachment downloads, the queue board
- * behind the sign-in, `/metrics` content, and masked logs.
+ * The ops page over HTTP on real servers: sign-in with CSRF and lock-out (also for sign-ins
+ * sent at once), session cookie flags, the strict CSP, the JSON behind the page, attachment
+ * downloads (and cancelled ones), the queue board behind the sign-in, `/metrics` content, and
+ * masked logs.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -13,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IntakeDraft, ServiceRequest } from '../../src/domain/request.js';
 import { createLogger } from '../../src/logger.js';
 import { demoCredentials, engineerAccounts } from '../../src/ops/ops-page/index.js';
-import { sessionCookie } from '../../src/ops/ops-page/sign-in.js';
+import { noAccountHash, sessionCookie } from '../../src/ops/ops-page/sign-in.js';
 import { startOpsApp, testEngineer, type OpsApp } from '../support/ops-app.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -32,8 +34,15 @@ beforeAll(async () => {
   ops = await startOpsApp({
     logger: createLogger('info', sink),
     overrides: {
-      ops: { engineers: { ...testEngineer('ewa', PASSWORD), ...testEngineer('anna.nowak@example.pl', PASSWORD) }, sessionTtlSeconds: 3600, lockoutAttempts: 3, lockoutSeconds: 600, cookieSecure: false },
-      attachments: { dir: attachmentsDir, maxBytes: 1_000_000 },
+      ops: {
+        // piotr's hash is slow (cost 10) so that sign-ins sent at once overlap in the comparison.
+        engineers: { ...testEngineer('ewa', PASSWORD), ...testEngineer('anna.nowak@example.pl', PASSWORD), ...testEngineer('piotr', PASSWORD, 'en', 10) },
+        sessionTtlSeconds: 3600,
+        lockoutAttempts: 3,
+        lockoutSeconds: 600,
+        cookieSecure: false,
+      },
+      attachments: { dir: attachmentsDir, maxBytes: 32_000_000 },
     },
   });
 });
@@ -87,6 +96,20 @@ function draft(overrides: Partial<IntakeDraft> = {}): IntakeDraft {
     language: 'pl',
     ...overrides,
   };
+}
+
+/** Descriptors of this process (the gateway runs in it) open on files under `dir`. */
+function openFilesUnder(dir: string): number {
+  const prefix = `${realpathSync(dir)}${path.sep}`;
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(prefix)) count += 1;
+    } catch {
+      // Closed between readdir and readlink.
+    }
+  }
+  return count;
 }
 
 async function stamped(number: string): Promise<ServiceRequest> {
@@ -144,6 +167,45 @@ describe('sign-in', () => {
     const refused = await lockedClient.signIn('anna.nowak@example.pl', PASSWORD);
     expect(refused.status).toBe(429);
     expect(await refused.text()).toContain('Account locked');
+  });
+
+  it('clears the count when the right password comes within the limit', async () => {
+    const client = new Client();
+    const statuses: number[] = [];
+    for (const password of ['wrong', 'wrong', PASSWORD, 'wrong', 'wrong', PASSWORD]) statuses.push((await client.signIn('ewa', password)).status);
+    expect(statuses).toEqual([401, 401, 303, 401, 401, 303]);
+  });
+
+  it('checks no more than 3 passwords when 12 wrong sign-ins arrive at once, and stays locked', async () => {
+    const clients = Array.from({ length: 12 }, () => new Client());
+    const tokens = await Promise.all(clients.map((client) => client.signInForm()));
+    const statuses = await Promise.all(clients.map(async (client, i) => (await client.signIn('piotr', `wrong ${i}`, tokens[i])).status));
+    expect(statuses.sort((a, b) => a - b)).toEqual([401, 401, ...Array<number>(10).fill(429)]);
+    const failed = logLines.filter((line) => line.includes('ops sign-in failed') && line.includes('"login":"piotr"'));
+    expect(failed).toHaveLength(3);
+
+    const refused = await new Client().signIn('piotr', PASSWORD);
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('Account locked');
+  });
+
+  it('answers a session cookie that does not decode as no session (401), not 500', async () => {
+    const cookie = 'hezo_ops=%E0%A4%A';
+    const json = await fetch(`${ops.url}/ops/api/requests`, { headers: { cookie, accept: 'application/json' } });
+    expect(json.status).toBe(401);
+    expect(((await json.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+    const page = await fetch(`${ops.url}/ops`, { redirect: 'manual', headers: { cookie, accept: 'text/html' } });
+    expect(page.headers.get('location')).toBe('/ops/sign-in');
+    expect((await fetch(`${ops.url}/ops/sign-in`, { headers: { cookie } })).status).toBe(200);
+  });
+
+  it('compares unknown logins against a dummy hash of the configured accounts\' highest cost', async () => {
+    const dummy = noAccountHash({ ...testEngineer('a', PASSWORD, 'en', 6), ...testEngineer('b', PASSWORD, 'en', 5) });
+    expect(bcrypt.getRounds(dummy)).toBe(6);
+    expect(await bcrypt.compare(PASSWORD, dummy)).toBe(false);
+    // The demo account of the embedded default is made with cost 10.
+    const demoAccounts = engineerAccounts({ ops: { engineers: {}, sessionTtlSeconds: 60, lockoutAttempts: 3, lockoutSeconds: 60, cookieSecure: false } });
+    expect(bcrypt.getRounds(noAccountHash(demoAccounts))).toBe(10);
   });
 
   it('masks the e-mail address of a failed login in the log line', () => {
@@ -205,6 +267,45 @@ describe('the page data, actions and downloads', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await response.text()).toBe('<script>alert(1)</script>');
     expect((await client.fetch(`/ops/requests/${requestNumber}/attachments/7`)).status).toBe(404);
+  });
+
+  it('closes the attachment file when downloads are cancelled, and still serves it whole', async () => {
+    const size = 16 * 1024 * 1024;
+    const attachment = await ops.test.gateway.attachments.save(Readable.from([Buffer.alloc(size, 'x')]), { name: 'dump.bin', type: 'application/octet-stream' });
+    const { requestNumber } = await ops.test.gateway.intake.submit(draft({ attachments: [attachment] }));
+    await stamped(requestNumber);
+    const url = `${ops.url}/ops/requests/${requestNumber}/attachments/0`;
+    // Three downloads that read nothing: the server has sent the headers and holds the file open.
+    const downloads = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<http.IncomingMessage>((resolve, reject) => {
+            http.get(url, { headers: { cookie: client.cookie } }, resolve).on('error', reject);
+          }),
+      ),
+    );
+    expect(downloads.map((download) => download.statusCode)).toEqual([200, 200, 200]);
+    expect(openFilesUnder(attachmentsDir)).toBe(3);
+
+    for (const download of downloads) download.destroy();
+    await vi.waitFor(() => expect(openFilesUnder(attachmentsDir)).toBe(0), { timeout: 5_000, interval: 50 });
+    // Cancelling is routine, not logged as a failed download.
+    expect(logLines.filter((line) => line.includes('attachment download failed') && line.includes(requestNumber))).toEqual([]);
+    const whole = await client.fetch(`/ops/requests/${requestNumber}/attachments/0`);
+    expect((await whole.arrayBuffer()).byteLength).toBe(size);
+  });
+
+  it('breaks off a download whose file cannot be read, logs it, and keeps serving', async () => {
+    const attachment = await ops.test.gateway.attachments.save(Readable.from([Buffer.from(`unreadable ${randomUUID()}`)]), { name: 'gone.log', type: 'text/plain' });
+    const { requestNumber } = await ops.test.gateway.intake.submit(draft({ attachments: [attachment] }));
+    await stamped(requestNumber);
+    // A directory where the file was: it still "exists" and opens, but every read fails (EISDIR).
+    const file = ops.test.gateway.attachments.pathOf(attachment.storageKey);
+    rmSync(file);
+    mkdirSync(file);
+    await expect(client.fetch(`/ops/requests/${requestNumber}/attachments/0`).then((response) => response.text())).rejects.toThrow();
+    await vi.waitFor(() => expect(logLines.some((line) => line.includes('attachment download failed') && line.includes(requestNumber))).toBe(true));
+    expect((await client.fetch(`/ops/api/requests/${requestNumber}`)).status).toBe(200);
   });
 
   it('lists open requests with their countdown and shows one with its history and actions', async () => {

@@ -27,9 +27,12 @@ export interface OpsApp {
   stop(): Promise<void>;
 }
 
-/** An engineer account for tests, with a real bcrypt hash (cost 4: fast, same code path). */
-export function testEngineer(login: string, password: string, language: 'pl' | 'en' = 'en'): Record<string, { passwordHash: string; name: string; language: 'pl' | 'en' }> {
-  return { [login]: { passwordHash: bcrypt.hashSync(password, 4), name: `Engineer ${login}`, language } };
+/**
+ * An engineer account for tests, with a real bcrypt hash (cost 4 by default: fast, same code
+ * path; a higher cost where a test needs the comparison to take a while).
+ */
+export function testEngineer(login: string, password: string, language: 'pl' | 'en' = 'en', cost = 4): Record<string, { passwordHash: string; name: string; language: 'pl' | 'en' }> {
+  return { [login]: { passwordHash: bcrypt.hashSync(password, cost), name: `Engineer ${login}`, language } };
 }
 
 export async function startOpsApp(options: { overrides?: Record<string, unknown>; logger?: Logger; startAtMs?: number } = {}): Promise<OpsApp> {

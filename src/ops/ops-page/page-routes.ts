@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -111,9 +112,14 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
     res.attachment(attachment.name);
     res.set('Content-Type', downloadType(attachment.type));
     res.set('Content-Length', String(attachment.size));
-    const stream = deps.attachments.open(attachment.storageKey);
-    stream.on('error', (error) => res.destroy(error));
-    stream.pipe(res);
+    // pipeline(), not pipe(): pipe() stops when the client goes away but leaves the file open,
+    // one descriptor per cancelled download. pipeline() destroys both sides on either's end.
+    pipeline(deps.attachments.open(attachment.storageKey), res, (error) => {
+      // A cancelled download is routine; a file that cannot be read is worth a look.
+      if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+        deps.logger.warn({ requestNumber: number, storageKey: attachment.storageKey, err: error }, 'attachment download failed');
+      }
+    });
   });
 
   router.get('/ops/api/events', async (req, res) => {

@@ -52,33 +52,41 @@ export class SessionStore {
     await this.redis.del(this.key(id));
   }
 
-  /** Seconds left of an account's lock-out, 0 when it may try to sign in. */
-  async lockedForSeconds(login: string): Promise<number> {
-    const key = this.failuresKey(login);
-    const failures = Number((await this.redis.get(key)) ?? 0);
-    if (failures < this.options.lockoutAttempts) return 0;
-    return Math.max(1, await this.redis.ttl(key));
+  /**
+   * Counts a sign-in attempt BEFORE its password is checked. Checking for a lock-out first and
+   * counting the failure after the (slow) bcrypt comparison let attempts sent at once all pass
+   * the check before any of them was counted; one INCR gives each attempt its own number
+   * instead. The window starts at the first attempt; a successful sign-in clears it, so the
+   * count is the failures in a row plus this attempt. `lockedForSeconds` is 0 while the
+   * attempt may still be checked.
+   */
+  async countAttempt(login: string): Promise<{ attempt: number; lockedForSeconds: number }> {
+    const key = this.attemptsKey(login);
+    const [[, attempt], , [, ttl]] = (await this.redis.multi().incr(key).expire(key, this.options.lockoutSeconds, 'NX').ttl(key).exec()) as [[unknown, number], unknown, [unknown, number]];
+    return { attempt, lockedForSeconds: attempt > this.options.lockoutAttempts ? Math.max(1, ttl) : 0 };
   }
 
-  /** Counts a failed sign-in; the window starts at the first failure and ends with the lock-out. */
-  async recordFailure(login: string): Promise<number> {
-    const key = this.failuresKey(login);
-    const [[, count]] = (await this.redis.multi().incr(key).expire(key, this.options.lockoutSeconds, 'NX').exec()) as [[unknown, number]];
-    if (count >= this.options.lockoutAttempts) await this.redis.expire(key, this.options.lockoutSeconds);
-    return count;
+  /**
+   * A checked attempt failed: when it was the last one allowed, the lock-out starts now and
+   * lasts `lockoutSeconds`. Returns the seconds locked, 0 when attempts are left.
+   */
+  async attemptFailed(login: string, attempt: number): Promise<number> {
+    if (attempt < this.options.lockoutAttempts) return 0;
+    await this.redis.expire(this.attemptsKey(login), this.options.lockoutSeconds);
+    return this.options.lockoutSeconds;
   }
 
-  async clearFailures(login: string): Promise<void> {
-    await this.redis.del(this.failuresKey(login));
+  async clearAttempts(login: string): Promise<void> {
+    await this.redis.del(this.attemptsKey(login));
   }
 
   private key(id: string): string {
     return `${this.options.prefix}:ops:session:${sha256(id)}`;
   }
 
-  private failuresKey(login: string): string {
+  private attemptsKey(login: string): string {
     // Unknown logins are counted too, so the answer never tells which logins exist.
-    return `${this.options.prefix}:ops:signin-failures:${sha256(login.toLowerCase())}`;
+    return `${this.options.prefix}:ops:signin-attempts:${sha256(login.toLowerCase())}`;
   }
 }
 

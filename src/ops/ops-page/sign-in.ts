@@ -48,8 +48,17 @@ export function sessionCookie(settings: Pick<Settings, 'ops' | 'http'>): { name:
   return { name: secure ? '__Host-hezo_ops' : 'hezo_ops', secure };
 }
 
-/** A bcrypt hash that matches nothing, compared against for unknown logins (same timing). */
-const NO_ACCOUNT_HASH = bcrypt.hashSync(randomBytes(16).toString('hex'), 10);
+/**
+ * A bcrypt hash that matches nothing, compared against for unknown logins. It has the highest
+ * cost among the accounts' hashes: each step of cost doubles the time, so a cheaper dummy
+ * answers unknown logins several times faster than known ones and tells which logins exist.
+ * Made once, when the routes are built (a cost-12 hash takes a quarter of a second).
+ */
+export function noAccountHash(accounts: Readonly<Record<string, EngineerAccount>>): string {
+  // Settings only let bcrypt hashes through (`$2b$12$…`); 4 is bcrypt's lowest cost.
+  const cost = Math.max(4, ...Object.values(accounts).map((account) => bcrypt.getRounds(account.passwordHash)));
+  return bcrypt.hashSync(randomBytes(16).toString('hex'), cost);
+}
 
 export interface SignInDeps {
   sessions: SessionStore;
@@ -110,6 +119,7 @@ export function signInRoutes(deps: SignInDeps): Router {
   const router = Router();
   const cookie = sessionCookie(deps.settings);
   const accounts = engineerAccounts(deps.settings);
+  const unknownLoginHash = noAccountHash(accounts);
   const setCookie = (res: Response, session: OpsSession, maxAgeSeconds: number): void => {
     res.cookie(cookie.name, session.id, { httpOnly: true, sameSite: 'strict', secure: cookie.secure, path: '/', maxAge: maxAgeSeconds * 1000 });
   };
@@ -133,23 +143,24 @@ export function signInRoutes(deps: SignInDeps): Router {
     const previous = sessionOf(res);
     if (previous) await deps.sessions.destroy(previous.id);
 
-    const lockedFor = await deps.sessions.lockedForSeconds(login);
-    if (lockedFor > 0) {
-      deps.logger.warn({ login, lockedForSeconds: lockedFor }, 'ops sign-in refused: account locked');
-      await form(res, 429, language, lockedMessage(language, lockedFor), login);
+    // Counted before the password is checked: attempts sent at once each get their own number,
+    // so no more than `lockoutAttempts` of them are ever compared.
+    const { attempt, lockedForSeconds } = await deps.sessions.countAttempt(login);
+    if (lockedForSeconds > 0) {
+      deps.logger.warn({ login, lockedForSeconds }, 'ops sign-in refused: account locked');
+      await form(res, 429, language, lockedMessage(language, lockedForSeconds), login);
       return;
     }
     const account = Object.hasOwn(accounts, login) ? accounts[login] : undefined;
-    const ok = await bcrypt.compare(password, account?.passwordHash ?? NO_ACCOUNT_HASH);
+    const ok = await bcrypt.compare(password, account?.passwordHash ?? unknownLoginHash);
     if (!account || !ok) {
-      const failures = await deps.sessions.recordFailure(login);
-      deps.logger.warn({ login, failures }, 'ops sign-in failed');
-      const nowLocked = await deps.sessions.lockedForSeconds(login);
+      deps.logger.warn({ login, failures: attempt }, 'ops sign-in failed');
+      const nowLocked = await deps.sessions.attemptFailed(login, attempt);
       if (nowLocked > 0) await form(res, 429, language, lockedMessage(language, nowLocked), login);
       else await form(res, 401, language, language === 'pl' ? 'Nieprawidłowy login lub hasło.' : 'Wrong login or password.', login);
       return;
     }
-    await deps.sessions.clearFailures(login);
+    await deps.sessions.clearAttempts(login);
     const session = await deps.sessions.create({ login, name: account.name, language: account.language });
     setCookie(res, session, deps.settings.ops.sessionTtlSeconds);
     deps.logger.info({ login }, 'ops sign-in');
@@ -177,7 +188,16 @@ function readCookie(req: Request, name: string): string | undefined {
   const header = req.get('cookie') ?? '';
   for (const part of header.split(';')) {
     const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
+    if (index > 0 && part.slice(0, index).trim() === name) return decodeCookieValue(part.slice(index + 1).trim());
   }
   return undefined;
+}
+
+/** A cookie value that does not decode (`%E0%A4%A`) is no session, not a server error. */
+function decodeCookieValue(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,23 +1,30 @@
 /**
  * A local, durable spool of call drafts that could not be submitted because Redis was down.
  * The caller has already been told "your request is being registered": this is the promise
- * kept. Each draft is one JSON file (written to a temp name, fsynced, renamed — a crash never
- * leaves half a file), retried in the background until submit() takes it, then deleted.
- * submit() is idempotent by source key (`call:<CallSid>`), so a retry after a crash between
- * submit and delete files nothing twice.
+ * kept. Each draft is one JSON file, retried in the background until Redis takes it, then
+ * deleted. Drafts are filed through CallFiler, idempotent by source key (`call:<CallSid>`), so
+ * a retry after a crash between submit and delete files nothing twice.
+ *
+ * Several webhooks of one call may spool it at once (the last step and the status callback, a
+ * retried step), from several web processes sharing the folder. Each save writes a temp file of
+ * its own and fsyncs it — a crash never leaves half a file — then links it into place: the first
+ * draft of a call is kept and later ones are dropped, as submit() keeps the first. A draft that
+ * carries a recording is kept under a name of its own, so that a draft without it (the status
+ * callback's) cannot keep it out; CallFiler attaches it to the call's request when drained.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { IntakeDraft } from '../../domain/request.js';
 import { isIntakeError } from '../../errors.js';
-import type { Intake } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
+import { recordingOf, type CallFiler } from './call-filer.js';
 
 export interface PhoneSpoolOptions {
   dir: string;
-  intake: Intake;
+  /** Files a drained draft as the routes would have (one request per call, its recording kept). */
+  filer: CallFiler;
   logger: Logger;
   /** How often the spool is retried while it holds drafts. */
   retryMs: number;
@@ -31,20 +38,37 @@ export class PhoneSpool {
     mkdirSync(options.dir, { recursive: true });
   }
 
-  /** Keeps a draft on disk until Redis takes it. */
-  async save(draft: IntakeDraft): Promise<void> {
-    const name = createHash('sha256').update(draft.sourceKey).digest('hex').slice(0, 32);
-    const file = path.join(this.options.dir, `${name}.json`);
-    const temp = `${file}.tmp`;
-    const handle = await open(temp, 'w');
+  /**
+   * Keeps a draft on disk until Redis takes it. Resolves false when a draft of the call already
+   * waits under the same name: that one is kept (first wins) and this one is dropped.
+   */
+  async save(draft: IntakeDraft): Promise<boolean> {
+    const name = recordingOf(draft) ? `${draft.sourceKey}:recording` : draft.sourceKey;
+    const file = path.join(this.options.dir, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
+    // Never shared: two saves writing one temp would interleave their bytes.
+    const temp = `${file}.${randomUUID()}.tmp`;
     try {
-      await handle.writeFile(JSON.stringify(draft));
-      await handle.sync();
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(JSON.stringify(draft));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      try {
+        // link, not rename: rename would replace a draft already spooled (a finished call by its
+        // late status callback), and a drain filing it would then delete the replacement unread.
+        await link(temp, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        this.options.logger.info({ sourceKey: draft.sourceKey }, 'call draft already spooled; the first one is kept');
+        return false;
+      }
     } finally {
-      await handle.close();
+      await unlink(temp).catch(() => undefined);
     }
-    await rename(temp, file);
     this.options.logger.warn({ sourceKey: draft.sourceKey }, 'call draft spooled to disk until Redis is back');
+    return true;
   }
 
   /** How many drafts wait. */
@@ -101,7 +125,7 @@ export class PhoneSpool {
         continue;
       }
       try {
-        const result = await this.options.intake.submit(draft);
+        const result = await this.options.filer.file(draft);
         await unlink(file).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw error;
         });

@@ -10,9 +10,10 @@
  * | `POST /fallback`, `/fallback/recorded` | the number's fallback URL, when the main webhook failed |
  *
  * Each loads the call's session, lets the pure flow decide, saves, and answers TwiML. Filing
- * goes through submit(); when Redis is down the draft is spooled to disk and the caller is told
- * the request is being registered. Any fault answers the fallback TwiML rather than an error
- * page, which Twilio would read to the caller as "an application error has occurred".
+ * goes through submit() (by way of CallFiler, since several webhooks of one call may file it);
+ * when Redis is down the draft is spooled to disk and the caller is told the request is being
+ * registered. Any fault answers the fallback TwiML rather than an error page, which Twilio
+ * would read to the caller as "an application error has occurred".
  *
  * The one exception is a webhook that names no call: a missing, repeated or malformed CallSid
  * (or CallStatus on the status callback) is answered 400 INPUT_INVALID before any state is
@@ -27,9 +28,10 @@ import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { IntakeDraft } from '../../domain/request.js';
 import { isIntakeError } from '../../errors.js';
-import type { Intake } from '../../intake/submit.js';
+import type { Intake, SubmitResult } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
+import { CallFiler } from './call-filer.js';
 import { closingReply, draftForCall, registeringReply, type Unfinished } from './call-closing.js';
 import { advance, startCall, type CallInput, type CallSession, type Filing, type Line, type Reply } from './call-flow.js';
 import { CallSessions } from './call-session.js';
@@ -73,9 +75,10 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   const now = deps.now ?? Date.now;
   const { settings, logger } = deps;
   const sessions = new CallSessions({ redis: deps.redis, prefix: settings.intake.prefix, ttlSeconds: settings.phone.sessionTtlSeconds, logger, now });
+  const filer = new CallFiler({ intake: deps.intake, prefix: settings.intake.prefix });
   const spool = new PhoneSpool({
     dir: deps.spoolDir ?? path.join(path.dirname(settings.attachments.dir), 'phone-spool'),
-    intake: deps.intake,
+    filer,
     logger,
     retryMs: deps.spoolRetryMs ?? 2_000,
   });
@@ -121,35 +124,34 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   const begin = (req: Request, callSid: string, line: Line): { session: CallSession; reply: Reply } =>
     startCall({ callSid, line, from: callerIdOf(req, 'From'), to: callerIdOf(req, 'To'), startedAt: new Date(now()).toISOString() });
 
-  const submitOrSpool = async (draft: IntakeDraft): Promise<void> => {
+  /** Files a call's draft; undefined when Redis is down and the draft was spooled instead. */
+  const fileOrSpool = async (draft: IntakeDraft): Promise<SubmitResult | undefined> => {
     try {
-      await deps.intake.submit(draft);
+      return await filer.file(draft);
     } catch (error) {
       if (!isIntakeError(error) || !error.retryable) throw error;
+      // A draft of the call already spooled by a racing webhook counts too: that one is filed.
       await spool.save(draft);
+      return undefined;
     }
   };
 
   /** Files the call: submit, or spool when Redis is down. Returns the closing reply. */
   const file = async (session: CallSession, filing: Filing | Unfinished, prefix: string[]): Promise<Reply> => {
-    const draft = draftForCall(session, filing);
-    try {
-      const result = await deps.intake.submit(draft);
-      session.finished = 'filed';
-      session.requestNumber = result.requestNumber;
-      logger.info({ callSid: session.callSid, requestNumber: result.requestNumber, filing: typeof filing === 'object' ? filing.reason : filing }, 'call filed');
-      if (typeof filing === 'object') return { say: [] };
-      const closing = closingReply(session, filing, result, { registry: deps.registry(), calendar: deps.calendar, now: now(), smsConfirmation }, prefix);
-      session.closing = closing.say;
-      return closing;
-    } catch (error) {
-      if (!isIntakeError(error) || !error.retryable) throw error;
-      await spool.save(draft);
+    const result = await fileOrSpool(draftForCall(session, filing));
+    if (!result) {
       session.finished = 'spooled';
       const registering = registeringReply(session, smsConfirmation, prefix);
       session.closing = registering.say;
       return registering;
     }
+    session.finished = 'filed';
+    session.requestNumber = result.requestNumber;
+    logger.info({ callSid: session.callSid, requestNumber: result.requestNumber, filing: typeof filing === 'object' ? filing.reason : filing }, 'call filed');
+    if (typeof filing === 'object') return { say: [] };
+    const closing = closingReply(session, filing, result, { registry: deps.registry(), calendar: deps.calendar, now: now(), smsConfirmation }, prefix);
+    session.closing = closing.say;
+    return closing;
   };
 
   for (const line of ['hotline', 'escalation'] as const) {
@@ -202,11 +204,14 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   const recorded = async (req: Request, res: Response, current: CallSession): Promise<void> => {
     if (current.finished) {
       const recordingUrl = recordingUrlOf(req);
-      if (current.requestNumber && recordingUrl) {
-        // The status callback outran the <Record> action and filed the call without the message:
-        // the message is attached to that request rather than lost.
-        const draft = draftForCall({ ...current, recordingUrl }, 'recording');
-        await submitOrSpool({ ...draft, sourceKey: `${draft.sourceKey}:recording`, references: [current.requestNumber] });
+      if (recordingUrl && recordingUrl !== current.recordingUrl) {
+        // The status callback outran the <Record> action and filed (or spooled) the call without
+        // the message. Filed as the call's draft, it is attached to that request (CallFiler) — or,
+        // while the call's spooled draft still waits for Redis, filed as it — rather than lost.
+        const session = { ...current, recordingUrl };
+        await fileOrSpool(draftForCall(session, 'recording'));
+        // A retried <Record> action then finds its recording kept.
+        await sessions.save(session);
       }
       send(res, renderGoodbye(current.language, settings.phone));
       return;

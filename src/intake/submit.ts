@@ -37,8 +37,12 @@ export interface SubmitGuard {
   /** The Redis key of the binding (under the deployment prefix). */
   key: string;
   value: string;
-  /** How long the binding is remembered. */
-  ttlMs: number;
+  /**
+   * How long the binding is remembered; without one (or 0) it never expires. A binding that
+   * expires before the source record it guards lets another value through to that record's
+   * number (the portal's guard has none for that reason).
+   */
+  ttlMs?: number;
 }
 
 export interface SubmitOptions {
@@ -61,16 +65,20 @@ export interface IntakeServiceOptions {
  * Allocation in one atomic script, so that concurrent submits of one source key (the same
  * mail seen by two processes, a replayed webhook) get one number and never two.
  * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, year, kind, own Message-ID,
- * source key, guard value, guard ttl ms, refs (`n:` number, `m:` Message-ID). The guard is
- * checked first, so a conflicting repeat is refused even when its source is known. Keys built
- * from the prefix inside the script tie it to one Redis node: Sentinel is fine, Cluster would
- * need hash tags (DESIGN.md: Sentinel/Cluster is the path).
+ * source key, guard value, guard ttl ms (0: no expiry), refs (`n:` number, `m:` Message-ID).
+ * The guard is checked first, so a conflicting repeat is refused even when its source is
+ * known. Keys built from the prefix inside the script tie it to one Redis node: Sentinel is
+ * fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
  */
 const ALLOCATE = `
 if KEYS[3] ~= '' then
   local bound = redis.call('GET', KEYS[3])
   if not bound then
-    redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
+    if tonumber(ARGV[7]) > 0 then
+      redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
+    else
+      redis.call('SET', KEYS[3], ARGV[6])
+    end
   elseif bound ~= ARGV[6] then
     return {'conflict'}
   end

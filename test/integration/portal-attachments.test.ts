@@ -1,10 +1,12 @@
 /**
  * Device-log uploads through the portal API on the real app, gateway and Redis: stored with
  * checksums and sniffed types, recorded on the request by the dispatcher, and refused when
- * too big, too many, not multipart, executable, or aimed at another client's request.
+ * too big, too many, not multipart, executable, or aimed at another client's request; a
+ * malformed body is the sender's 400, a failing store our 500.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -16,6 +18,7 @@ import { buildApp } from '../../src/app.js';
 import { hashApiKey } from '../../src/channels/portal/api-keys.js';
 import { portalOpenApiDocument } from '../../src/channels/portal/openapi.js';
 import { portalRoutes } from '../../src/channels/portal/routes.js';
+import { AttachmentStore } from '../../src/intake/attachment-store.js';
 import { Readiness } from '../../src/ops/health.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
@@ -145,6 +148,19 @@ describe('POST /requests/{number}/attachments', () => {
     expect((await test.gateway.store.get(number))?.attachments).toEqual([]);
   });
 
+  it('refuses executable extensions hidden behind trailing dots or spaces, which the stored name loses (415)', async () => {
+    const number = await fileRequest();
+    // Stored as `fix-robot.bat` etc.: what Windows would run once the file is saved.
+    for (const filename of ['fix-robot.bat.', 'fix-robot.bat ', 'collect.PS1. .', 'setup.exe...']) {
+      const response = await upload(number).attach('files', Buffer.from('echo hello'), { filename });
+      conforms(response);
+      expect(response.status, JSON.stringify(filename)).toBe(415);
+      expect(response.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+    expect(leftovers()).toEqual([]);
+    expect((await test.gateway.store.get(number))?.attachments).toEqual([]);
+  });
+
   it('refuses a file over the size limit and more files than allowed (413)', async () => {
     const number = await fileRequest();
     const oversize = await upload(number).attach('files', Buffer.alloc(MAX_BYTES + 1, 0x61), { filename: 'big.log' });
@@ -174,5 +190,48 @@ describe('POST /requests/{number}/attachments', () => {
     const unauthenticated = await request(app).post(`/api/v1/portal/requests/${number}/attachments`).attach('files', Buffer.from('log'), { filename: 'a.log' });
     conforms(unauthenticated);
     expect(unauthenticated.status).toBe(401);
+  });
+});
+
+describe('malformed multipart bodies', () => {
+  const part = '--B\r\nContent-Disposition: form-data; name="files"; filename="robot.log"\r\nContent-Type: text/plain\r\n\r\n';
+  function raw(number: string, contentType: string, body: string) {
+    return upload(number).set('Content-Type', contentType).send(body);
+  }
+
+  it.each([
+    ['multipart/form-data without a boundary', 'multipart/form-data', `${part}robot error 0x42\r\n--B--\r\n`],
+    ['a form that never ends', 'multipart/form-data; boundary=B', `${part}robot error 0x42\r\n`],
+    ['a form broken off inside a file', 'multipart/form-data; boundary=B', `${part}robot error 0x42`],
+    ['a part without headers', 'multipart/form-data; boundary=B', '--B\r\nrobot error 0x42\r\n--B--\r\n'],
+  ])('answers %s with 400 and attaches nothing', async (_name, contentType, body) => {
+    const number = await fileRequest();
+    const response = await raw(number, contentType, body);
+    conforms(response);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('INPUT_INVALID');
+    expect(response.body.error.message).toContain('multipart/form-data');
+    // multer answers as soon as busboy fails the part, while the store may still be removing
+    // the partial file it was writing: it goes, but not necessarily before the answer.
+    await vi.waitFor(() => expect(leftovers()).toEqual([]), { timeout: 10_000 });
+    expect((await test.gateway.store.get(number))?.attachments).toEqual([]);
+  });
+
+  it('keeps a failure of the store itself a 500 of ours, not the sender’s 400', async () => {
+    const number = await fileRequest();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hezo-broken-store-'));
+    try {
+      const { gateway } = test;
+      const broken = new AttachmentStore(dir, MAX_BYTES);
+      // A real disk failure: the store's temp folder is gone, so writing the upload fails (ENOENT).
+      rmSync(path.join(dir, 'tmp'), { recursive: true });
+      const routes = portalRoutes({ intake: gateway.intake, store: gateway.store, attachments: broken, redis: gateway.redis, settings: gateway.settings, logger: gateway.logger });
+      const brokenApp = buildApp({ readiness: new Readiness(), logger: gateway.logger, routes: [{ path: '/api/v1/portal', router: routes.api }] });
+      const response = await request(brokenApp).post(`/api/v1/portal/requests/${number}/attachments`).set(auth()).attach('files', Buffer.from('robot error 0x42'), { filename: 'robot.log' });
+      expect(response.status).toBe(500);
+      expect(response.body.error.code).toBe('INTERNAL');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -43,6 +43,19 @@ describe('executables', () => {
     expect(executableReason('robot.log', Buffer.from('2026-11-26 error 0x42'))).toBeNull();
     expect(executableReason('logs.zip', Buffer.from('PK\x03\x04'))).toBeNull();
   });
+
+  it('are told by the name the file is stored under, not only the name as sent', () => {
+    const text = Buffer.from('echo hello');
+    // Stored (and saved by Windows) as `fix-robot.bat`, `collect.ps1`.
+    expect(executableReason('fix-robot.bat.', text)).toContain('.bat');
+    expect(executableReason('fix-robot.bat \t', text)).toContain('.bat');
+    expect(executableReason('collect.PS1. .', text)).toContain('.ps1');
+    // Names are cut to 200 characters when stored: the cut can end on an extension.
+    expect(executableReason(`${'a'.repeat(196)}.exe.log`, text)).toContain('.exe');
+    expect(executableReason(`${'a'.repeat(195)}.bat.zzz`, text)).toContain('.bat');
+    expect(executableReason('robot.log.', text)).toBeNull();
+    expect(executableReason('batch.log', text)).toBeNull();
+  });
 });
 
 describe('sentAt bounds', () => {

@@ -8,12 +8,16 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Express } from 'express';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { DEMO_PORTAL_KEY, hashApiKey } from '../../src/channels/portal/api-keys.js';
 import { portalOpenApiDocument } from '../../src/channels/portal/openapi.js';
-import { portalRoutes } from '../../src/channels/portal/routes.js';
+import { idempotencyGuard } from '../../src/channels/portal/idempotency.js';
+import { portalRoutes, type PortalDeps } from '../../src/channels/portal/routes.js';
+import { RequestStore } from '../../src/dispatcher/request-store.js';
+import { intakeKeys } from '../../src/intake/queues.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { Readiness } from '../../src/ops/health.js';
 import type { Settings } from '../../src/settings.js';
@@ -27,10 +31,10 @@ let test: TestGateway;
 let app: Express;
 let settings: Readonly<Settings>;
 
-function appWith(portal: Partial<Settings['portal']> = {}): Express {
+function appWith(portal: Partial<Settings['portal']> = {}, deps: Partial<PortalDeps> = {}): Express {
   const { gateway } = test;
   const adjusted = { ...gateway.settings, portal: { ...gateway.settings.portal, ...portal } };
-  const routers = portalRoutes({ intake: gateway.intake, store: gateway.store, attachments: gateway.attachments, redis: gateway.redis, settings: adjusted, logger: gateway.logger });
+  const routers = portalRoutes({ intake: gateway.intake, store: gateway.store, attachments: gateway.attachments, redis: gateway.redis, settings: adjusted, logger: gateway.logger, ...deps });
   const { api, page } = routers;
   return buildApp({ readiness: new Readiness(), logger: gateway.logger, routes: [{ path: '/api/v1/portal', router: api }, { path: '/portal', router: page }] });
 }
@@ -229,6 +233,30 @@ describe('POST /requests', () => {
     expect(other.body.requestNumber).not.toBe(first.body.requestNumber);
   });
 
+  it('keeps a key bound to its first body for good: the binding has no expiry, a replay any time later is the same request, another body is 422', async () => {
+    const key = randomUUID();
+    const payload = body({ subject: 'Bound for good' });
+    const first = await file(payload, 'alpha', key);
+    expect(first.status).toBe(202);
+    const number = first.body.requestNumber as string;
+    await stamped(number);
+    // The source record mapping the key to its number never expires; nor may the binding.
+    const { key: bindingKey } = idempotencyGuard(settings.intake.prefix, 'alpha', key, payload);
+    expect(await test.gateway.redis.get(bindingKey)).toEqual(expect.any(String));
+    expect(await test.gateway.redis.pttl(bindingKey)).toBe(-1);
+    expect(await test.gateway.redis.pttl(intakeKeys(settings.intake.prefix).source(`portal:alpha:${key}`))).toBe(-1);
+
+    // Later (the request stamped and its status moved on): the binding still decides.
+    const newBody = await file(body({ subject: 'A new fault a day later' }), 'alpha', key);
+    expect(newBody.status).toBe(422);
+    expect(newBody.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const replay = await file(payload, 'alpha', key);
+    expect(replay.status).toBe(202);
+    expect(replay.body).toMatchObject({ requestNumber: number, status: 'accepted' });
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(await test.gateway.redis.pttl(bindingKey)).toBe(-1);
+  });
+
   it('files one request for one key sent by ten concurrent calls, and refuses a racing other body', async () => {
     const key = randomUUID();
     const answers = await Promise.all(Array.from({ length: 10 }, () => file(body({ subject: 'Race' }), 'alpha', key)));
@@ -331,6 +359,33 @@ describe('escalations', () => {
     expect(status.body.history.map((e: { type: string }) => e.type)).toContain('escalation');
     const foreign = await file(payload, 'beta');
     expect(foreign.status).toBe(400);
+  });
+
+  it('answers 202 queued, not 503, when an escalation is filed but its status cannot be read', async () => {
+    const filed = await file(body());
+    const number = filed.body.requestNumber as string;
+    await stamped(number);
+    // The request store on a Redis connection of its own that is closed: submit() and the
+    // ownership check still reach Redis, reading the status afterwards fails for real.
+    const closed = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    closed.disconnect();
+    const unreadable = new RequestStore(closed, settings.intake.prefix);
+    await expect(unreadable.get(number)).rejects.toThrow();
+    const cutOff = appWith({}, { store: unreadable });
+
+    const key = randomUUID();
+    const payload = { kind: 'escalation', escalates: number, reporter: { name: 'Anna Nowak', email: 'anna.nowak@example.pl' }, description: 'Nadal nic.', language: 'pl' };
+    const escalation = await request(cutOff).post('/api/v1/portal/requests').set(auth()).set('Idempotency-Key', key).send(payload);
+    conforms('post', '/requests', escalation);
+    expect(escalation.status).toBe(202);
+    expect(escalation.body).toMatchObject({ requestNumber: number, status: 'queued' });
+    // It was filed: a 503 here would have had the portal file it a second time.
+    await vi.waitFor(async () => expect((await test.gateway.store.get(number))?.escalated).toBe(true), { timeout: 10_000 });
+    const replay = await request(cutOff).post('/api/v1/portal/requests').set(auth()).set('Idempotency-Key', key).send(payload);
+    conforms('post', '/requests', replay);
+    expect(replay.status).toBe(202);
+    expect(replay.body).toMatchObject({ requestNumber: number, status: 'queued' });
+    expect(replay.headers['idempotent-replayed']).toBe('true');
   });
 });
 

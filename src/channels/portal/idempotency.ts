@@ -6,6 +6,11 @@
  * the allocation of the number (submit()'s guard), so two processes racing one key agree on
  * the body, and a conflicting repeat files nothing.
  *
+ * The binding does not expire: the source record that maps the key to its number never does,
+ * and a binding gone before it would let another body under the old key through to the old
+ * number — answered as a replay while the new request was dropped. So a key stays bound to
+ * its first body at any age: a new request needs a new key.
+ *
  * No answer is stored: the number comes from submit() every time. Storing one would cost a
  * round trip on every request for the sake of the rare repeat; and a repeat that goes through
  * submit() again also queues a request whose first attempt was numbered but cut off (Redis
@@ -13,9 +18,6 @@
  */
 import { hash } from 'node:crypto';
 import type { SubmitGuard } from '../../intake/submit.js';
-
-/** How long a key is remembered; a portal retrying after a day makes a new request. */
-export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 /**
  * What a portal may send as `Idempotency-Key`: printable ASCII, up to 200 characters, not
@@ -40,7 +42,8 @@ export interface FiledAnswer {
  */
 export function idempotencyGuard(prefix: string, client: string, key: string, body: unknown): SubmitGuard {
   // v2: a plain string (the body hash); v1 records were hashes with the answer beside it.
-  return { key: `${prefix}:portal:idem2:${client}:${key}`, value: bodyHash(body), ttlMs: IDEMPOTENCY_TTL_MS };
+  // No ttlMs: the binding lasts as long as the source record it guards (see above).
+  return { key: `${prefix}:portal:idem2:${client}:${key}`, value: bodyHash(body) };
 }
 
 /**

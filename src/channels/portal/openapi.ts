@@ -160,7 +160,7 @@ export function portalOpenApiDocument(publicUrl: string): JsonSchema {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
-              description: 'A unique key per submission (e.g. a UUID), remembered for 24 hours. Strongly recommended: it makes retries safe. Keys starting with `attach:` are reserved.',
+              description: 'A unique key per submission (e.g. a UUID). Strongly recommended: it makes retries safe. A key stays bound to the body it was first sent with, at any age: never reuse one for a new request. Keys starting with `attach:` are reserved.',
               schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
             },
           ],

@@ -93,7 +93,7 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
       const result = await deps.intake.submit(portalDraft(request, client, sourceKey, nowMs), guard ? { guard } : {});
       const answer: FiledAnswer = {
         requestNumber: result.requestNumber,
-        status: result.duplicate || result.mode === 'attach' ? await currentStatus(result.requestNumber, 'queued') : 'queued',
+        status: result.duplicate || result.mode === 'attach' ? await statusOfFiled(result.requestNumber) : 'queued',
         statusUrl: `${publicApi}/requests/${result.requestNumber}`,
       };
       if (result.duplicate && key !== undefined) res.set('Idempotent-Replayed', 'true');
@@ -152,8 +152,18 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
     return number;
   }
 
-  async function currentStatus(number: string, fallback: string): Promise<string> {
-    return (await redisCall(deps.store.get(number)))?.status ?? fallback;
+  /**
+   * The status of a request submit() has just filed (an escalation's target, a replay's
+   * request), or `queued` when it cannot be read. Never a 503: that answer says nothing was
+   * filed, and a portal retrying without an Idempotency-Key would file the escalation twice.
+   */
+  async function statusOfFiled(number: string): Promise<string> {
+    try {
+      return (await deps.store.get(number))?.status ?? 'queued';
+    } catch (error) {
+      deps.logger.warn({ err: error, requestNumber: number }, 'portal request filed, but its status could not be read; answered queued');
+      return 'queued';
+    }
   }
 
   return { api, page: portalFormPage({ demoKey: demoPortalKey(portal.apiKeys), apiPath: PORTAL_API_PATH }) };

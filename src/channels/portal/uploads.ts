@@ -8,7 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Request } from 'express';
 import { fileTypeFromBuffer } from 'file-type';
 import multer, { type StorageEngine } from 'multer';
-import { IntakeError } from '../../errors.js';
+import { IntakeError, isIntakeError } from '../../errors.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import { safeContentType, sanitizeFileName } from '../../intake/attachment-store.js';
 
@@ -28,10 +28,16 @@ const EXECUTABLE_MIME_TYPES = new Set([
   'application/java-vm',
 ]);
 
-/** Why a file is an executable (to tell the sender), or null. Pure: name and first bytes. */
+/**
+ * Why a file is an executable (to tell the sender), or null. Pure: name and first bytes.
+ * The extension is judged on the name as sent and on the name the file is stored and offered
+ * under: sanitizeFileName() drops trailing dots and spaces (`fix.bat.` → `fix.bat`) and cuts
+ * long names, so a name harmless as sent can become a program's once stored. Trailing dots and
+ * spaces are ignored in both, as Windows ignores them when it saves the download.
+ */
 export function executableReason(name: string, head: Uint8Array, sniffedMime?: string): string | null {
-  const lower = name.toLowerCase();
-  const extension = EXECUTABLE_EXTENSIONS.find((ext) => lower.endsWith(ext));
+  const names = [name, sanitizeFileName(name)].map((candidate) => candidate.toLowerCase().replace(/[.\s]+$/, ''));
+  const extension = EXECUTABLE_EXTENSIONS.find((ext) => names.some((candidate) => candidate.endsWith(ext)));
   if (extension) return `files ending in ${extension} are not accepted`;
   const at = (i: number): number => head[i] ?? -1;
   if (at(0) === 0x4d && at(1) === 0x5a) return 'it is a Windows program (MZ/PE header)';
@@ -93,12 +99,33 @@ class ContentCheck extends Transform {
   }
 }
 
+/**
+ * A failure of the AttachmentStore itself while storing an upload (a full disk, a folder that
+ * cannot be written), as the storage engine hands it to multer. multer passes on the errors of
+ * parsing the body (busboy's) and of the storage engine alike; this wrapper is how
+ * uploadError() tells ours from the sender's, so that a broken disk stays a 500 of ours and is
+ * not answered as a malformed upload.
+ */
+class StoreFailure extends Error {
+  override readonly name = 'StoreFailure';
+
+  constructor(readonly failure: unknown) {
+    super('the attachment store failed', { cause: failure });
+  }
+}
+
 /** A multer storage engine writing into the AttachmentStore; `path` of the result is the storage key. */
 export function attachmentStorage(store: AttachmentStore): StorageEngine {
   return {
     _handleFile(_req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
       const check = new ContentCheck(file.originalname);
-      file.stream.on('error', (error) => check.destroy(error));
+      // busboy fails the part's stream when the body breaks off or is malformed; the store's
+      // failure that follows is then the sender's fault, not the store's.
+      let partFailed = false;
+      file.stream.on('error', (error) => {
+        partFailed = true;
+        check.destroy(error);
+      });
       file.stream.pipe(check);
       store.save(check, { name: file.originalname, type: file.mimetype }).then(
         (attachment) =>
@@ -112,7 +139,8 @@ export function attachmentStorage(store: AttachmentStore): StorageEngine {
         (error: unknown) => {
           // Drain the rest so busboy can finish the request and the error reaches the client.
           file.stream.resume();
-          callback(error);
+          // IntakeErrors (too large, an executable) already say whose fault they are.
+          callback(partFailed || isIntakeError(error) ? error : new StoreFailure(error));
         },
       );
     },
@@ -139,9 +167,22 @@ export function uploadMiddleware(store: AttachmentStore, limits: { maxFiles: num
   }).array('files', limits.maxFiles);
 }
 
-/** multer's errors as IntakeErrors with the right status. */
+/**
+ * What multer failed with, as an IntakeError with the right status: the store's own failures
+ * as they are (500), its refusals and multer's limits as 4xx, and everything else — busboy
+ * parsing the body (no boundary, a malformed or unterminated form) or the request breaking
+ * off — as a malformed upload (400). multer raises nothing else.
+ */
 export function uploadError(error: unknown, limits: { maxFiles: number; maxBytes: number }): unknown {
-  if (!(error instanceof multer.MulterError)) return error;
+  if (error instanceof StoreFailure) return error.failure;
+  if (isIntakeError(error)) return error;
+  if (!(error instanceof multer.MulterError)) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new IntakeError('INPUT_INVALID', `The upload is not valid multipart/form-data (${reason}); nothing was attached. Send the files again in parts named "files".`, {
+      details: [{ path: '(body)', message: reason }],
+      cause: error,
+    });
+  }
   if (error.code === 'LIMIT_FILE_SIZE') return new IntakeError('PAYLOAD_TOO_LARGE', `A file is larger than ${limits.maxBytes} bytes; nothing was attached.`);
   if (error.code === 'LIMIT_FILE_COUNT' || error.code === 'LIMIT_UNEXPECTED_FILE') {
     return error.code === 'LIMIT_FILE_COUNT' || error.field === 'files'

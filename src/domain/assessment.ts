@@ -226,18 +226,20 @@ export function attachToRequest(
   if (draft.attachments.length > 0) next.attachments = [...next.attachments, ...draft.attachments];
 
   if (next.status === 'needs-info' && (draft.serialNumber || draft.contractNumber)) {
-    // The missing data arrived: judge the merged facts as of the reply.
-    const sentAtMs = Date.parse(draft.sentAt);
+    // The missing data arrived: the merged facts are judged against a contract valid on the day
+    // the request was sent (DESIGN.md section 2) — a customer who reported in time is not told
+    // their contract expired because the serial came after its last day — while the clock
+    // starts with the reply (section 3).
     const facts: ReportFacts = {
       serialNumber: draft.serialNumber ?? next.serialNumber,
       contractNumber: draft.contractNumber ?? next.contractNumber,
       reporter: { email: next.reporter.email ?? draft.reporter.email, phone: next.reporter.phone ?? draft.reporter.phone },
-      sentAtMs,
+      sentAtMs: Date.parse(next.sentAt),
     };
     if (facts.serialNumber) next.serialNumber = facts.serialNumber;
     if (facts.contractNumber) next.contractNumber = facts.contractNumber;
     const assessment = assess(facts, registry);
-    next = applyAssessment(next, assessment, sentAtMs, calendar);
+    next = applyAssessment(next, assessment, Date.parse(draft.sentAt), calendar);
     events.push({ id: `reassessed:${eventSource}`, at: now, type: 'reassessed', actor: 'system', source: draft.sourceKey, data: { status: next.status, ...(next.reason ? { reason: next.reason } : {}) } });
     if (next.responseDeadline) {
       events.push({ id: `clock:${eventSource}`, at: now, type: 'clock-started', actor: 'system', source: draft.sourceKey, data: { ...next.responseDeadline } });

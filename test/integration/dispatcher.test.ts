@@ -259,6 +259,18 @@ describe('replies and escalations', () => {
     });
   });
 
+  it('judges the contract on the day the request was sent when the missing serial arrives after the contract ended', async () => {
+    // HZ-2024-00042 ended on 2025-09-30: reported on its last day, completed the day after.
+    const reporter = { name: 'Magdalena Lewandowska', email: 'magdalena.lewandowska@example.pl' };
+    const first = await test.gateway.intake.submit(draft({ reporter, contractNumber: 'HZ-2024-00042', serialNumber: undefined, sentAt: '2025-09-30T12:00:00.000Z' }));
+    expect((await stored(first.requestNumber)).status).toBe('needs-info');
+    await test.gateway.intake.submit(draft({ reporter, contractNumber: undefined, serialNumber: 'Q48-21-04410', sentAt: '2025-10-01T08:00:00.000Z', references: [first.requestNumber] }));
+    await vi.waitFor(async () => {
+      const now = await test.gateway.store.get(first.requestNumber);
+      expect(now).toMatchObject({ status: 'accepted', contractNumber: 'HZ-2024-00042', clockStartedAt: '2025-10-01T08:00:00.000Z', responseDeadline: { at: '2025-10-01T09:00:00.000Z' } });
+    });
+  });
+
   it('marks an escalation on its request and alerts the escalation manager at once', async () => {
     const original = await test.gateway.intake.submit(draft());
     await stored(original.requestNumber);

@@ -131,6 +131,8 @@ export class Notifier {
   private readonly channels: NotificationChannel[];
   private readonly routes = new Map<NotificationType, NotificationChannel>();
   private worker: Worker<StoredJob, NotifyOutcome> | undefined;
+  /** Deliveries running now: close() lets them write their sent markers before Redis goes. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: NotifierOptions) {
     this.settings = options.settings;
@@ -167,7 +169,7 @@ export class Notifier {
   startWorker(): void {
     if (this.worker) return;
     const { backoffMs, maxBackoffMs } = this.settings.notify;
-    this.worker = new Worker<StoredJob, NotifyOutcome>(NOTIFY_QUEUE, (job) => this.deliver(job), {
+    this.worker = new Worker<StoredJob, NotifyOutcome>(NOTIFY_QUEUE, (job) => this.tracked(this.deliver(job)), {
       connection: { url: this.url },
       prefix: this.settings.intake.prefix,
       concurrency: 8,
@@ -188,11 +190,20 @@ export class Notifier {
     });
   }
 
-  /** Stops the worker (waiting for sends in flight), the queue, the channels and Redis. */
+  /**
+   * Stops the worker, the queue, the channels and Redis. A send still in flight after the
+   * worker's 5 s (an SMTP relay may take 30 s to answer) is waited for — its channel's own
+   * timeout bounds it: with Redis closed under it, a message the provider took would get no sent
+   * marker, and the job, marked failed, would send it again after the restart.
+   */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await boundedClose(() => worker.close(), 5_000, () => this.logger.warn('notify worker did not close within 5 s'));
+    if (this.inFlight.size > 0) {
+      this.logger.warn({ sends: this.inFlight.size }, 'waiting for notifications in flight before closing');
+      await Promise.allSettled([...this.inFlight]);
+    }
     await boundedClose(() => this.queue.close(), 5_000, () => undefined);
     await Promise.all(this.channels.map((channel) => channel.close()));
     await this.redis.quit().catch(() => this.redis.disconnect());
@@ -222,10 +233,19 @@ export class Notifier {
     const result = await channel.send(notification, { jobId });
     if (result.status === 'rejected') throw new UnrecoverableError(`${channel.name} refused the message: ${result.reason}`);
     // Right after the provider took it: a crash between here and completion re-runs the job,
-    // which then stops at the marker instead of sending twice.
-    await this.redis.set(sentKey, JSON.stringify({ at: new Date().toISOString(), providerId: result.providerId ?? null }), 'EX', SENT_MARKER_SECONDS);
+    // which then stops at the marker instead of sending twice. A marker that cannot be written
+    // does not fail the job: the message is out, and a failed job would be sent again.
+    await this.redis.set(sentKey, JSON.stringify({ at: new Date().toISOString(), providerId: result.providerId ?? null }), 'EX', SENT_MARKER_SECONDS).catch((error: unknown) => {
+      log.error({ err: error }, 'notification sent, but its sent marker could not be written: a crash before the job completes would send it again');
+    });
     log.info({ providerId: result.providerId }, 'notification sent');
     return { outcome: 'sent', channel: channel.name, ...(result.providerId ? { providerId: result.providerId } : {}) };
+  }
+
+  private tracked<T>(delivery: Promise<T>): Promise<T> {
+    this.inFlight.add(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery)).catch(() => undefined);
+    return delivery;
   }
 
   private async mayAcknowledge(to: string, jobId: string): Promise<boolean> {

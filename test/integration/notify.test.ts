@@ -124,6 +124,28 @@ describe('notifier', () => {
     expect(mailsTo(to)).toHaveLength(1);
   });
 
+  it('lets a send still in flight at close() mark itself sent, so a restarted notifier does not send it again', async () => {
+    const settings = testSettings();
+    const first = new Notifier({ connection: { url: redis.url }, settings, logger });
+    first.startWorker();
+    const jobs = new Queue(NOTIFY_QUEUE, { connection: { url: redis.url }, prefix: settings.intake.prefix });
+    open.push(jobs);
+    const to = 'slow-relay@klient-9.pl';
+    // The relay takes longer to accept than close() gives the worker (5 s).
+    smtp.acceptDelayMs = 6_000;
+    try {
+      await first.enqueue('ack-mail:HZ-2026-000109', ackMail('HZ-2026-000109', to));
+      await vi.waitFor(async () => expect(await jobs.getJobState(queueJobId('ack-mail:HZ-2026-000109'))).toBe('active'), WAIT);
+      await first.close();
+    } finally {
+      smtp.acceptDelayMs = 0;
+    }
+    expect(mailsTo(to)).toHaveLength(1);
+    startNotifier(settings);
+    expect((await finished(jobs, 'ack-mail:HZ-2026-000109')).outcome).toMatch(/^(sent|already-sent)$/);
+    expect(mailsTo(to)).toHaveLength(1);
+  });
+
   it('fails a mail the server refuses for good (550) without retrying it', async () => {
     const { notifier, jobs } = startNotifier(testSettings());
     const to = 'nobody@klient-4.pl';

@@ -30,6 +30,8 @@ export interface TestSmtpServer {
   running: boolean;
   /** Recipients answered `550 5.1.1` at RCPT TO (lowercased), to prove a permanent refusal is not retried. */
   rejectedRecipients: Set<string>;
+  /** How long the server takes to accept a message once its data is in (a slow relay). */
+  acceptDelayMs: number;
   /** Stops listening and drops open sessions; the port stays reserved for `start()`. */
   stop(): Promise<void>;
   /** Listens again on the same port. */
@@ -59,8 +61,10 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         stream.on('end', () => {
           const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : null;
           const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-          messages.push(parseMessage(Buffer.concat(chunks).toString('utf8'), { from, to }));
-          callback();
+          setTimeout(() => {
+            messages.push(parseMessage(Buffer.concat(chunks).toString('utf8'), { from, to }));
+            callback();
+          }, api.acceptDelayMs);
         });
       },
     });
@@ -77,11 +81,12 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   };
 
   await listen();
-  return {
+  const api: TestSmtpServer = {
     port,
     host: '127.0.0.1',
     messages,
     rejectedRecipients,
+    acceptDelayMs: 0,
     get running() {
       return server !== undefined;
     },
@@ -94,6 +99,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       if (!server) await listen();
     },
   };
+  return api;
 }
 
 /** Splits a raw RFC 5322 message into decoded headers and a decoded text body. */

@@ -229,6 +229,15 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
       const ops = createOps({ store, timers, alerts, calendar, attachments, redis, redisUrl, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      // Closed once, by whichever cleanup runs first: this one when the start fails before the
+      // server listens (its queues and subscriber would reconnect for ever), else the one below.
+      let opsClosed = false;
+      const closeOps = async (): Promise<void> => {
+        if (opsClosed) return;
+        opsClosed = true;
+        await ops.close();
+      };
+      cleanups.push(closeOps);
       await ops.start();
       const watchers = mail;
       if (watchers) {
@@ -261,7 +270,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       const server = await listen(app, settings.http.port, settings.http.host);
       cleanups.push(() => closeServer(server));
       // Runs before the server closes (cleanups run in reverse): open SSE streams would hold it.
-      cleanups.push(() => ops.close());
+      cleanups.push(closeOps);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : settings.http.port;
       url = `http://${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${port}`;

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -67,5 +69,23 @@ describe('the HTTP server', () => {
       { timeout: 15_000, interval: 200 },
     );
     await vi.waitFor(async () => expect(await test.gateway.store.get(filed.requestNumber)).not.toBeNull(), { timeout: 30_000, interval: 100 });
+  });
+
+  it('fails to start on a taken HTTP port and leaves no Redis connection behind', async () => {
+    const own = await startPrivateRedis();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const probe = new Redis(own.url);
+    try {
+      await expect(startTestGateway({ http: { host: '127.0.0.1', port } }, { REDIS_URL: own.url })).rejects.toThrow(/EADDRINUSE/);
+      // Only the probe itself is left: the ops page's queues and subscriber were closed too.
+      await vi.waitFor(async () => expect(((await probe.client('LIST')) as string).trim().split('\n')).toHaveLength(1), { timeout: 10_000, interval: 100 });
+    } finally {
+      probe.disconnect();
+      blocker.close();
+      await own.cleanup();
+    }
   });
 });

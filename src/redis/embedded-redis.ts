@@ -119,7 +119,9 @@ export class EmbeddedRedis {
       if (!this.running) {
         throw new IntakeError('REDIS_UNAVAILABLE', `redis-server exited at start: ${stderr.trim() || tailLog(this.dir)}`);
       }
-      if (await ping(this.port)) return;
+      // Our server, not just a server: another one already on the port would answer too,
+      // while ours fails to bind and exits.
+      if ((await serverPid(this.port)) === child.pid) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     await this.kill();
@@ -165,18 +167,25 @@ function waitForExit(pid: number, timeoutMs: number): void {
   }
 }
 
-async function ping(port: number): Promise<boolean> {
+/** The process id of the Redis server answering on `port` (INFO server), or undefined. */
+async function serverPid(port: number): Promise<number | undefined> {
   const net = await import('node:net');
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
-    const done = (ok: boolean): void => {
+    let answer = '';
+    const done = (pid: number | undefined): void => {
       socket.destroy();
-      resolve(ok);
+      resolve(pid);
     };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.setTimeout(500, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (data: Buffer) => {
+      answer += data.toString();
+      if (answer.startsWith('-')) done(undefined);
+      const found = /process_id:(\d+)\r\n/.exec(answer);
+      if (found) done(Number(found[1]));
+    });
   });
 }
 

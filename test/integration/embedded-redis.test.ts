@@ -61,6 +61,14 @@ describe('the private redis-server', () => {
     expect(existsSync(path.join(dir, 'embedded-redis.json'))).toBe(true);
   });
 
+  it('refuses to start on a port another Redis holds, instead of taking that server for its own', async () => {
+    const other = await EmbeddedRedis.start({ dir: tempDir() });
+    servers.push(other);
+    const error = await EmbeddedRedis.start({ dir: tempDir(), port: other.port }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntakeError);
+    expect((error as IntakeError).message).toMatch(/exited at start/);
+  });
+
   it('says exactly what to install when redis-server is missing', async () => {
     const error = await EmbeddedRedis.start({ dir: tempDir(), executable: 'redis-server-not-installed' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntakeError);

@@ -94,6 +94,15 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { port: { type: 'string' }, roles: { type: 'string' } }, false);
   const env = { ...process.env, ...(values.port ? { PORT: values.port } : {}) };
   const { parseRoles, startGateway } = await import('./main.js');
+  // Listened for from the start: a signal while the gateway starts would otherwise end Node at
+  // once and leave the embedded redis-server it had spawned running. It stops once started.
+  let stopSignal: NodeJS.Signals | undefined;
+  let signalled: (signal: NodeJS.Signals) => void = (signal) => {
+    stopSignal = signal;
+  };
+  const onSignal = (signal: NodeJS.Signals): void => signalled(signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const gateway = await startGateway({ env, roles: parseRoles(values.roles) });
   const where = gateway.url ? `listening on ${gateway.url} (public URL ${gateway.settings.http.publicUrl})` : 'running';
   io.stdout.write(`hezo-intake ${where}, roles: ${gateway.roles.join(', ')}; Ctrl-C stops it.\n`);
@@ -110,14 +119,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   for (const [name, token] of Object.entries(gateway.generatedTokens)) {
     io.stdout.write(`No engineer API token is configured; for this run, "${name}" is: ${token}\n`);
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      gateway.logger.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  const signal = stopSignal ?? (await new Promise<NodeJS.Signals>((resolve) => (signalled = resolve)));
+  gateway.logger.info({ signal }, 'stopping');
   await gateway.stop();
   return EXIT.ok;
 }

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
 
 interface Run {
@@ -101,6 +101,34 @@ describe('hezo-intake deadline', () => {
     });
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ deadline: '2026-11-30T08:30:00.000Z' });
+  });
+});
+
+describe('hezo-intake serve', () => {
+  it('stops the redis-server it started when a SIGTERM comes while it is still starting', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'serve-'));
+    const config = path.join(dir, 'local.json');
+    writeFileSync(config, JSON.stringify({ http: { host: '127.0.0.1', port: 0 }, attachments: { dir: path.join(dir, 'attachments') }, log: { level: 'silent' } }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve'], {
+      env: { ...process.env, REDIS_URL: '', HEZO_CONFIG: config, HEZO_REDIS_DIR: path.join(dir, 'redis') },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // The moment the private redis-server has been spawned, before the gateway is up.
+    const record = path.join(dir, 'redis', 'embedded-redis.json');
+    await vi.waitFor(() => expect(existsSync(record)).toBe(true), { timeout: 20_000, interval: 5 });
+    const { pid } = JSON.parse(readFileSync(record, 'utf8')) as { pid: number };
+    child.kill('SIGTERM');
+    expect(await exited).toBe(EXIT.ok);
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await vi.waitFor(() => expect(alive()).toBe(false), { timeout: 10_000, interval: 50 });
   });
 });
 

@@ -31,6 +31,14 @@ export function applyAction(
       details: [{ path: 'status', message: request.status }],
     });
   }
+  // When it happened may be logged after the fact, but not before the request existed, and a
+  // first response not before its clock started: either would make a late response "met".
+  const notBefore = input.action === 'contacted' && request.clockStartedAt ? request.clockStartedAt : request.sentAt;
+  if (input.atMs < Date.parse(notBefore)) {
+    throw new IntakeError('INPUT_INVALID', `"at" (${new Date(input.atMs).toISOString()}) is before ${notBefore === request.sentAt ? 'the request was sent' : 'its clock started'} (${notBefore}).`, {
+      details: [{ path: 'at', message: `not before ${notBefore}` }],
+    });
+  }
   const at = new Date(input.atMs).toISOString();
   const next: ServiceRequest = { ...request, status: statusAfter(input.action), appliedSources: [...request.appliedSources, input.id] };
   const data: Record<string, unknown> = { from: request.status, to: next.status, ...(input.note ? { note: input.note } : {}) };

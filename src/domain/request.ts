@@ -96,7 +96,12 @@ export type Acceptability = 'accepted' | 'needs-info' | 'unauthorized-reporter' 
 
 /** Engineer actions (DESIGN.md section 1) and which statuses each may follow. */
 export const ACTIONS = {
-  contacted: ['accepted', 'needs-info', 'unauthorized-reporter', 'contract-expired'],
+  // Only an accepted request has a first response to record. Before that (data missing, a
+  // reporter to confirm, an expired contract) a call to the customer is a note: recorded as
+  // "contacted" it ended those states — a reply with the serial was no longer assessed, the
+  // reporter could no longer be confirmed, and "verified" started a delivery clock without a
+  // valid contract.
+  contacted: ['accepted'],
   'reporter-confirmed': ['unauthorized-reporter'],
   verified: ['contacted'],
   shipped: ['verified'],

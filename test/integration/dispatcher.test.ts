@@ -442,6 +442,28 @@ describe('engineer actions', () => {
     expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({ at: 'soon' })).status).toBe(400);
   });
 
+  it('records "contacted" only on an accepted request, and no action dated before the request or its clock', async () => {
+    // A call to a customer whose serial is missing is a note: as "contacted" it would end the
+    // needs-info state, and the reply carrying the serial would no longer start the clock.
+    const missing = await test.gateway.intake.submit(draft({ serialNumber: undefined }));
+    expect((await stored(missing.requestNumber)).status).toBe('needs-info');
+    const early = await api().post(`/api/v1/requests/${missing.requestNumber}/contacted`).set(auth).send({});
+    expect(early.status).toBe(409);
+    expect(early.body.error.message).toContain('it is needs-info');
+
+    const sentAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
+    const { requestNumber } = await test.gateway.intake.submit(draft({ sentAt }));
+    await stored(requestNumber);
+    const backdated = await api()
+      .post(`/api/v1/requests/${requestNumber}/contacted`)
+      .set(auth)
+      .send({ at: new Date(Date.parse(sentAt) - 86_400_000).toISOString() });
+    expect(backdated.status).toBe(400);
+    expect(backdated.body.error.details).toEqual([{ path: 'at', message: expect.stringContaining(sentAt) }]);
+    const late = await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({});
+    expect(late.body.request.firstResponse).toMatchObject({ met: false });
+  });
+
   it('starts the clock of an unconfirmed reporter when an engineer confirms them', async () => {
     const { requestNumber } = await test.gateway.intake.submit(draft({ reporter: { email: 'nowy.pracownik@example.pl' } }));
     expect((await stored(requestNumber)).status).toBe('unauthorized-reporter');

@@ -43,8 +43,6 @@ export interface Metrics {
   close(): Promise<void>;
 }
 
-/** How long a "counted" marker is kept; longer than any request stays in flight unstamped. */
-const MARKER_TTL_SECONDS = 30 * 86_400;
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
 
 export function createMetrics(deps: MetricsDeps): Metrics {
@@ -110,9 +108,13 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     },
   });
 
-  /** True the first time anyone in the deployment claims this event. */
+  /**
+   * True the first time anyone in the deployment claims this event. The marker is kept as long
+   * as the request is (a few bytes beside it): with an expiry, any change after it — a note,
+   * a return reminder on a request open for weeks — counted the request a second time.
+   */
   const firstClaim = async (what: string, number: string): Promise<boolean> =>
-    (await deps.redis.set(`${deps.prefix}:ops:metrics:${what}:${number}`, '1', 'EX', MARKER_TTL_SECONDS, 'NX')) === 'OK';
+    (await deps.redis.set(`${deps.prefix}:ops:metrics:${what}:${number}`, '1', 'NX')) === 'OK';
 
   const onChange = async (number: string): Promise<void> => {
     const request = await deps.store.get(number);

@@ -348,6 +348,15 @@ describe('/metrics', () => {
     );
   });
 
+  it('keeps a request\'s "counted" markers for good (with an expiry, any change after it counted the request again)', async () => {
+    const { requestNumber } = await ops.test.gateway.intake.submit(draft({ channel: 'portal', sourceKey: `portal:${randomUUID()}` }));
+    await stamped(requestNumber);
+    const { redis, settings } = ops.test.gateway;
+    const marker = `${settings.intake.prefix}:ops:metrics:filed:${requestNumber}`;
+    await vi.waitFor(async () => expect(await redis.exists(marker)).toBe(1), { timeout: 10_000, interval: 50 });
+    expect(await redis.pttl(marker)).toBe(-1);
+  });
+
   it('reports mailbox watchers through the callback the mail channel provides', async () => {
     ops.ops.metrics.setMailboxStates(() => [{ mailbox: 'pomoc', state: 'idle', connected: true }, { mailbox: 'escalation', state: 'reconnecting', connected: false }]);
     const text = await (await fetch(`${ops.url}/metrics`)).text();

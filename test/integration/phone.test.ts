@@ -17,10 +17,13 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { signedPost, TwilioCall } from '../support/twilio-call.js';
 import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';
+import { startWebhook, type TestWebhook } from '../support/webhook.js';
 
 const PUBLIC_URL = 'https://intake.example.pl';
 let redis: PrivateRedis;
 let twilioApi: TwilioApiStandIn;
+/** The engineers' alert webhook: where an escalation alert shows. */
+let alertHook: TestWebhook;
 let test: TestGateway;
 let phone: PhoneChannel;
 let app: Express;
@@ -28,13 +31,14 @@ let app: Express;
 let clock: number | undefined;
 
 beforeAll(async () => {
-  [redis, twilioApi] = await Promise.all([startPrivateRedis(), startTwilioApi()]);
+  [redis, twilioApi, alertHook] = await Promise.all([startPrivateRedis(), startTwilioApi(), startWebhook()]);
   test = await startTestGateway(
     {
       http: { host: '127.0.0.1', port: 0, publicUrl: PUBLIC_URL },
       intake: { prefix: 'hezo-phone' },
       twilio: { accountSid: twilioApi.accountSid, authToken: twilioApi.authToken, smsFrom: '+48122525600', apiBaseUrl: twilioApi.url },
       notify: { attempts: 5, backoffMs: 100, maxBackoffMs: 500, ackPerSenderPerHour: 1000 },
+      alerts: { webhookUrl: alertHook.url },
     },
     { REDIS_URL: redis.url },
   );
@@ -56,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await phone?.close();
   await test?.stop();
-  await Promise.all([redis?.cleanup(), twilioApi?.close()]);
+  await Promise.all([redis?.cleanup(), twilioApi?.close(), alertHook?.close()]);
 });
 
 const call = (from: string, line: 'hotline' | 'escalation' = 'hotline') => new TwilioCall(app, { authToken: twilioApi.authToken, publicUrl: PUBLIC_URL, from, line });
@@ -68,6 +72,23 @@ async function storedFor(callSid: string): Promise<ServiceRequest> {
       if (!found) throw new Error(`no request for ${callSid} yet`);
       return found;
     },
+    { timeout: 10_000, interval: 50 },
+  );
+}
+
+/** A request filed on the hotline by a representative recognised by caller ID (1, then 1). */
+async function filedByCallerId(from: string): Promise<ServiceRequest> {
+  const first = await call(from).start();
+  await first.silence();
+  await first.press('1');
+  await first.press('1');
+  return storedFor(first.callSid);
+}
+
+/** Waits for the escalation alert on `requestNumber` to reach the alert webhook. */
+async function escalationAlerted(requestNumber: string): Promise<void> {
+  await vi.waitFor(
+    () => expect(alertHook.delivered().some((c) => (c.body as { event?: string; requestNumber?: string }).event === 'escalation' && (c.body as { requestNumber?: string }).requestNumber === requestNumber)).toBe(true),
     { timeout: 10_000, interval: 50 },
   );
 }
@@ -87,7 +108,7 @@ describe('hotline', () => {
     expect(c.said).toContain('Wpisz na klawiaturze cyfry numeru umowy');
     expect(c.gather?.attributes.finishOnKey).toBe('#');
     await c.press('202600123');
-    expect(c.said).toContain('ostatnie cyfry numeru seryjnego');
+    expect(c.said).toContain('Umowa H Z, 2 0 2 6, 0 0 1 2 3, Wawel Data Center sp. z o.o. Wpisz ostatnie cyfry numeru seryjnego');
     expect(c.gather?.attributes).toMatchObject({ input: 'dtmf speech', language: 'pl-PL' });
     expect(c.gather?.children[0]?.attributes).toMatchObject({ voice: 'Polly.Ewa', language: 'pl-PL' });
     await c.press('240517');
@@ -132,6 +153,7 @@ describe('hotline', () => {
     expect(c.said).toContain('Enter the digits of your service contract number');
     expect(c.gather?.children[0]?.attributes).toMatchObject({ voice: 'Polly.Joanna', language: 'en-US' });
     await c.press('202600123');
+    expect(c.said).toContain('Contract H Z, 2 0 2 6, 0 0 1 2 3, Wawel Data Center sp. z o.o.');
     expect(c.gather?.attributes.language).toBe('en-US');
     await c.speak('Q80-23-11842');
     expect(c.said).toContain('Qualstar Q80, serial number Q 8 0, 2 3, 1 1 8 4 2.');
@@ -295,11 +317,7 @@ describe('calls that end early', () => {
 describe('escalation line', () => {
   it('attaches an escalation to the request named by keypad and says the manager was alerted', async () => {
     clock = undefined;
-    const first = await call('+48 601 200 300').start();
-    await first.silence();
-    await first.press('1');
-    await first.press('1');
-    const original = await storedFor(first.callSid);
+    const original = await filedByCallerId('+48 601 200 300');
 
     const c = await call('+48 601 200 300', 'escalation').start();
     expect(c.said).toContain('linia eskalacji');
@@ -312,6 +330,69 @@ describe('escalation line', () => {
     expect(c.said).toContain(`Eskalacja zgłoszenia ${spelled(original.number)} została przyjęta.`);
     expect(c.said).toContain('Kierownik eskalacji został powiadomiony.');
     await vi.waitFor(async () => expect((await test.gateway.store.get(original.number))?.escalated).toBe(true), { timeout: 10_000 });
+    await escalationAlerted(original.number);
+  });
+
+  it('files a caller who fails three times and leaves a message as a new escalation and alerts the manager', async () => {
+    clock = undefined;
+    const c = await call('+48 500 000 502', 'escalation').start();
+    await c.silence();
+    for (const digits of ['2099000001', '2099000002', '2099000003']) await c.press(digits);
+    expect(c.verbs.map((v) => v.name)).toContain('Record');
+    await c.record('https://api.twilio.com/2010-04-01/Accounts/ACtest/Recordings/REescalation1');
+    const stored = await storedFor(c.callSid);
+    expect(stored).toMatchObject({ kind: 'escalation', escalated: true, raw: { location: 'https://api.twilio.com/2010-04-01/Accounts/ACtest/Recordings/REescalation1' } });
+    expect(c.said).toContain(`Eskalacja została zarejestrowana pod numerem ${spelled(stored.number)}.`);
+    expect(c.said).toContain('Kierownik eskalacji został powiadomiony.');
+    expect(c.said).not.toContain('brakujące dane');
+    await escalationAlerted(stored.number);
+  });
+
+  it('escalates the request whose number was read back when the caller hangs up before confirming', async () => {
+    clock = undefined;
+    const original = await filedByCallerId('+48 601 200 300');
+    expect(original.escalated).toBe(false);
+
+    const c = await call('+48 601 200 300', 'escalation').start();
+    await c.silence();
+    await c.press(original.number.replace(/\D/g, ''));
+    expect(c.said).toContain(`Zgłoszenie ${spelled(original.number)}. Naciśnij 1`);
+    expect(await c.hangUp()).toBe(204);
+    await vi.waitFor(async () => expect((await test.gateway.store.get(original.number))?.escalated).toBe(true), { timeout: 10_000 });
+    await escalationAlerted(original.number);
+    expect((await test.gateway.store.listOpen()).some((r) => r.sourceKey === `call:${c.callSid}`)).toBe(false);
+  });
+
+  it('attaches a message recorded after the hang-up escalated the call as a reply, not a second escalation', async () => {
+    clock = undefined;
+    const c = await call('+48 500 000 504', 'escalation').start();
+    await c.silence();
+    for (const digits of ['1', '2', '3']) await c.press(digits);
+    expect(c.verbs.map((v) => v.name)).toContain('Record');
+    expect(await c.hangUp('completed')).toBe(204);
+    const stored = await storedFor(c.callSid);
+    expect(stored).toMatchObject({ kind: 'escalation', escalated: true });
+    await escalationAlerted(stored.number);
+    await c.record('https://api.twilio.com/2010-04-01/Accounts/ACtest/Recordings/RE-late-escalation');
+    const late = await vi.waitFor(
+      async () => {
+        const event = (await test.gateway.store.history(stored.number)).find((e) => e.source === `call:${c.callSid}:recording`);
+        expect(event?.data?.description).toContain('RE-late-escalation');
+        return event;
+      },
+      { timeout: 10_000 },
+    );
+    // As an escalation it would alert the manager a second time for the same call.
+    expect(late?.type).toBe('reply');
+  });
+
+  it('files a caller who hangs up before giving a number as a new escalation', async () => {
+    clock = undefined;
+    const c = await call('+48 500 000 503', 'escalation').start();
+    expect(await c.hangUp()).toBe(204);
+    const stored = await storedFor(c.callSid);
+    expect(stored).toMatchObject({ kind: 'escalation', escalated: true, reporter: { phone: '+48 500 000 503' } });
+    await escalationAlerted(stored.number);
   });
 
   it('files a new escalation when the caller has no request number ("0")', async () => {
@@ -323,6 +404,7 @@ describe('escalation line', () => {
     expect(stored).toMatchObject({ kind: 'escalation', escalated: true });
     expect(c.said).toContain(`Eskalacja została zarejestrowana pod numerem ${spelled(stored.number)}.`);
     expect(c.said).toContain('Kierownik eskalacji został powiadomiony.');
+    await escalationAlerted(stored.number);
   });
 });
 

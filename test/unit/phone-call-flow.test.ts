@@ -55,6 +55,7 @@ describe('call flow', () => {
   it('matches typed contract digits, ignoring the letters and dashes of stored numbers', () => {
     const t = walk(begin('+48500000001'), { timedOut: true }, { digits: '202500017' });
     expect(t.session).toMatchObject({ step: 'device-confirm', contractNumber: 'HZ-2025-00017' });
+    expect(said(t)).toContain('Umowa H Z, 2 0 2 5, 0 0 0 1 7, Spółdzielnia Mleczarska Mazowsze-Wschód.');
     const filed = walk(t.session, { digits: '1' });
     expect(filed.file).toBe('complete');
     expect(filed.session.serialNumber).toBe('Q80-25-00412');
@@ -72,6 +73,19 @@ describe('call flow', () => {
     const done = walk(t3.session, { recordingUrl: 'https://example.test/RE1' });
     expect(done.file).toBe('recording');
     expect(draftForCall(done.session, 'recording').raw).toMatchObject({ location: 'https://example.test/RE1', payload: { recordingUrl: 'https://example.test/RE1' } });
+  });
+
+  it('reads a typed contract number back with its customer before asking for the device, in either language', () => {
+    const pl = walk(begin('+48500000001'), { timedOut: true }, { digits: '202600123' });
+    expect(pl.file ? [] : pl.reply.say).toEqual([
+      'Umowa H Z, 2 0 2 6, 0 0 1 2 3, Wawel Data Center sp. z o.o.',
+      'Wpisz ostatnie cyfry numeru seryjnego uszkodzonego urządzenia i zakończ krzyżykiem, albo powiedz numer seryjny.',
+    ]);
+    const en = walk(begin('+48500000001'), { digits: '9' }, { digits: '202600123' });
+    expect(said(en)).toContain('Contract H Z, 2 0 2 6, 0 0 1 2 3, Wawel Data Center sp. z o.o. Enter the last digits');
+    // Offered by caller ID, the number and customer were just said: "1" goes straight on.
+    const offered = walk(begin('+48 600 100 200'), { timedOut: true }, { digits: '1' });
+    expect(said(offered)).not.toContain('Umowa');
   });
 
   it('reads the serial back digit by digit and files only a confirmed one', () => {
@@ -114,6 +128,27 @@ describe('call flow', () => {
     expect(draftForCall(filed.session, 'escalation')).toMatchObject({ kind: 'escalation', references: ['HZ-2026-000123'] });
     expect(walk(asked.session, { digits: '0' }).file).toBe('escalation');
   });
+
+  it('files an escalation-line caller who fails three times and leaves a message as a new escalation', () => {
+    const asked = walk(begin('+48500000001', 'escalation'), { timedOut: true });
+    const unknown = { ...context, escalationRequestKnown: false };
+    let t: Transition = asked;
+    for (const digits of ['2099000001', '2099000002', '2099000003']) t = advance(t.session, { digits }, unknown);
+    expect(t.session.step).toBe('record');
+    const done = walk(t.session, { recordingUrl: 'https://example.test/RE2' });
+    expect(done.file).toBe('recording');
+    expect(draftForCall(done.session, 'recording')).toMatchObject({ kind: 'escalation', references: [], subject: 'Eskalacja telefoniczna' });
+  });
+
+  it('files an escalation-line hang-up as an escalation of the number read back, even unconfirmed', () => {
+    const readBack = walk(begin('+48600100200', 'escalation'), { timedOut: true }, { digits: '2026000123' });
+    expect(readBack.session.step).toBe('escalation-confirm');
+    const draft = draftForCall(readBack.session, { reason: 'hang-up', callStatus: 'completed' });
+    expect(draft).toMatchObject({ kind: 'escalation', references: ['HZ-2026-000123'] });
+    expect(draft.description).toContain('niepotwierdzony: HZ-2026-000123');
+    const early = draftForCall(begin('+48600100200', 'escalation'), { reason: 'hang-up', callStatus: 'completed' });
+    expect(early).toMatchObject({ kind: 'escalation', references: [] });
+  });
 });
 
 describe('closing words', () => {
@@ -127,6 +162,17 @@ describe('closing words', () => {
     expect(text).toContain('zacznie biec w poniedziałek 30 listopada o 09:00');
     expect(text).not.toContain('SMS');
     expect(reply.hangup).toBe(true);
+  });
+
+  it('tells an escalation-line caller who left a message the escalation number and that the manager was alerted', () => {
+    const recorded = { ...begin('+48500000001', 'escalation'), step: 'done' as const, recordingUrl: 'https://example.test/RE3' };
+    const result = { requestNumber: 'HZ-2026-000043', mode: 'new' as const };
+    const text = closingReply(recorded, 'recording', result, { registry, calendar, now: Date.parse(STARTED), smsConfirmation: false }, ['Dziękujemy, wiadomość została nagrana.']).say.join(' ');
+    expect(text).toContain('Eskalacja została zarejestrowana pod numerem H Z, 2 0 2 6, 0 0 0 0 4 3.');
+    expect(text).toContain('Kierownik eskalacji został powiadomiony.');
+    expect(text).not.toContain('Oddzwonimy, aby uzupełnić brakujące dane.');
+    const en = closingReply({ ...recorded, language: 'en' }, 'recording', { ...result, mode: 'attach' }, { registry, calendar, now: Date.parse(STARTED), smsConfirmation: false });
+    expect(en.say).toContain('The escalation manager has been alerted.');
   });
 
   it('spells numbers one character at a time, groups by pauses', () => {

@@ -20,7 +20,14 @@ export type Unfinished = { reason: 'hang-up'; callStatus: string };
 /** The draft a call files: source key `call:<CallSid>`, sent at call start, the caller's number as reporter. */
 export function draftForCall(session: CallSession, filing: Filing | Unfinished): IntakeDraft {
   const pl = session.language === 'pl';
-  const escalation = filing === 'escalation';
+  // A call to the escalation line is an escalation however it ends (DESIGN.md section 1): a
+  // caller who failed three times and left a message, or hung up, called to escalate all the
+  // same, and the escalation manager is alerted at once only for an escalation.
+  const escalation = filing === 'escalation' || session.line === 'escalation';
+  // The request number typed and read back, but never confirmed with 1 (the call ended first):
+  // still the best reference there is. submit() attaches to it only if it exists, else files a
+  // new escalation; the description tells the manager it was not confirmed.
+  const unconfirmedNumber = escalation && filing !== 'escalation' && session.escalationNumber !== undefined;
   const lines: string[] = [];
   if (filing === 'recording') {
     lines.push(pl ? 'Dzwoniący nagrał wiadomość po nieudanych próbach podania danych; oddzwonić.' : 'The caller left a recorded message after failed attempts; call back.');
@@ -36,6 +43,9 @@ export function draftForCall(session: CallSession, filing: Filing | Unfinished):
     lines.push(`${pl ? 'Niepotwierdzone urządzenie' : 'Unconfirmed device'}: ${session.candidateSerial}`);
   }
   if (escalation && !session.escalationNumber) lines.push(pl ? 'Dzwoniący nie podał numeru zgłoszenia.' : 'The caller gave no request number.');
+  if (unconfirmedNumber) {
+    lines.push(`${pl ? 'Numer zgłoszenia wpisany, niepotwierdzony' : 'Request number typed, not confirmed'}: ${session.escalationNumber}`);
+  }
 
   const draft: IntakeDraft = {
     channel: 'phone',
@@ -90,7 +100,9 @@ export function closingReply(
   const t = promptsFor(session.language);
   const say = [...prefix];
   const sms = context.smsConfirmation ? [t.smsFollows] : [];
-  if (filing === 'escalation') {
+  // As draftForCall: an escalation-line call that ended in a recorded message was filed as an
+  // escalation, so the caller hears where it went and that the manager was alerted.
+  if (filing === 'escalation' || session.line === 'escalation') {
     say.push(t.escalationFiled(result.requestNumber, result.mode === 'attach'));
     if (result.mode === 'new') say.push(t.requestNumber(result.requestNumber));
     say.push(t.managerAlerted, t.goodbye);

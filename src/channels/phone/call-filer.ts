@@ -63,5 +63,7 @@ export function recordingOf(draft: IntakeDraft): string | undefined {
 
 /** A call's recording as an attachment to the request the call was filed as. */
 function recordingAttachment(draft: IntakeDraft, requestNumber: string): IntakeDraft {
-  return { ...draft, sourceKey: `${draft.sourceKey}:recording`, references: [requestNumber] };
+  // Attached as a reply even on the escalation line: the call's first filing escalated that
+  // request and alerted the manager already; as an escalation the message would alert again.
+  return { ...draft, kind: 'service', sourceKey: `${draft.sourceKey}:recording`, references: [requestNumber] };
 }

@@ -129,7 +129,7 @@ export function advance(current: CallSession, input: CallInput, context: FlowCon
     case 'contract-offer': {
       if (key === '1' && session.offeredContract) {
         const contract = context.registry.findContract(session.offeredContract);
-        if (contract) return contractChosen(session, contract, context);
+        if (contract) return contractChosen(session, contract);
       }
       if (key === '2') return ask(session, 'contract', [t.askContract]);
       return failure(session, input, t.pressOneOrTwo, context);
@@ -139,7 +139,10 @@ export function advance(current: CallSession, input: CallInput, context: FlowCon
       if (digits === '') return failure(session, input, t.noInput, context);
       const contract = context.registry.findContractByDigits(digits);
       if (!contract) return failure(session, input, t.contractNotFound(digits), context);
-      return contractChosen(session, contract, context);
+      // Typed digits are read back as the stored number with its customer (DESIGN.md section 1),
+      // so a caller who mistyped into another customer's contract hears it; the caller-ID offer
+      // has already said both.
+      return contractChosen(session, contract, [t.readBackContract(contract.number, contract.customer)]);
     }
 
     case 'device-confirm': {
@@ -236,7 +239,8 @@ export function recogniseCaller(session: Pick<CallSession, 'from' | 'startedAt'>
   return best ? { name: best.representative.name, contract: best.contract } : undefined;
 }
 
-function contractChosen(session: CallSession, contract: Contract, _context: FlowContext): Transition {
+/** The contract is known: say `readBack` and any validity notice, then ask for the device. */
+function contractChosen(session: CallSession, contract: Contract, readBack: string[] = []): Transition {
   const t = promptsFor(session.language);
   session.contractNumber = contract.number;
   session.offeredContract = undefined;
@@ -244,8 +248,8 @@ function contractChosen(session: CallSession, contract: Contract, _context: Flow
   // An expired contract is still filed (a human answers it), so the device is still asked for.
   const notice = status === 'expired' ? [t.contractExpired(contract.validTo)] : status === 'not-yet-valid' ? [t.contractNotYetValid(contract.validFrom)] : [];
   const only = contract.devices.length === 1 ? contract.devices[0] : undefined;
-  if (only) return ask(session, 'device-confirm', [...notice, t.confirmOnlyDevice(only.model, only.serial)]);
-  return ask(session, 'serial', [...notice, t.askSerial]);
+  if (only) return ask(session, 'device-confirm', [...readBack, ...notice, t.confirmOnlyDevice(only.model, only.serial)]);
+  return ask(session, 'serial', [...readBack, ...notice, t.askSerial]);
 }
 
 function contractOf(session: CallSession, context: FlowContext): Contract | undefined {

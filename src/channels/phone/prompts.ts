@@ -17,6 +17,11 @@ export function spellOut(text: string): string {
     .join(', ');
 }
 
+/** Ends `text` with one full stop: a customer's name often ends in one already ("sp. z o.o."). */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /** The texts of one language. */
 export interface Prompts {
   greeting(line: 'hotline' | 'escalation'): string;
@@ -25,6 +30,7 @@ export interface Prompts {
   offerContract(number: string, customer: string): string;
   askContract: string;
   contractNotFound(digits: string): string;
+  readBackContract(number: string, customer: string): string;
   contractExpired(validTo: string): string;
   contractNotYetValid(validFrom: string): string;
   confirmOnlyDevice(model: string, serial: string): string;
@@ -65,6 +71,7 @@ const POLISH: Prompts = {
     `Czy zgłoszenie dotyczy umowy ${spellOut(number)}, ${customer}? Naciśnij 1, aby potwierdzić, lub 2, aby podać inny numer umowy.`,
   askContract: 'Wpisz na klawiaturze cyfry numeru umowy serwisowej, bez liter, i zakończ krzyżykiem.',
   contractNotFound: (digits) => `Nie znaleźliśmy umowy o numerze ${spellOut(digits)}.`,
+  readBackContract: (number, customer) => sentence(`Umowa ${spellOut(number)}, ${customer}`),
   contractExpired: (validTo) =>
     `Ta umowa wygasła ${validTo}. Zgłoszenie przekażemy pracownikowi serwisu. Przedłużenie umowy po terminie może wiązać się z opłatą reaktywacyjną.`,
   contractNotYetValid: (validFrom) => `Ta umowa obowiązuje dopiero od ${validFrom}. Zgłoszenie przekażemy pracownikowi serwisu.`,
@@ -114,6 +121,7 @@ const ENGLISH: Prompts = {
     `Is this about contract ${spellOut(number)}, ${customer}? Press 1 to confirm, or 2 to enter another contract number.`,
   askContract: 'Enter the digits of your service contract number, without letters, followed by the hash key.',
   contractNotFound: (digits) => `We found no contract numbered ${spellOut(digits)}.`,
+  readBackContract: (number, customer) => sentence(`Contract ${spellOut(number)}, ${customer}`),
   contractExpired: (validTo) =>
     `This contract expired on ${validTo}. We will pass your report to our service staff. Renewal after the deadline may carry a reactivation fee.`,
   contractNotYetValid: (validFrom) => `This contract is valid only from ${validFrom}. We will pass your report to our service staff.`,

@@ -4,9 +4,11 @@
  * Processed. Threading, escalation, loop protection and quarantine on the same bench.
  */
 import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listQuarantine } from '../../src/channels/mail/quarantine.js';
 import { AttachmentStore } from '../../src/intake/attachment-store.js';
+import { createLogger } from '../../src/logger.js';
 import { buildMail, startMailBench, type MailBench } from '../support/mail-gateway.js';
 
 let bench: MailBench;
@@ -78,6 +80,26 @@ describe('mailboxes on a real Dovecot', () => {
     expect(await bench.numberFor(mail.messageId)).toBe(first.number);
     const open = await bench.test.gateway.store.listOpen();
     expect(open.filter((request) => request.sourceKey === first.sourceKey)).toHaveLength(1);
+  });
+
+  it('files a mail whose serial is written with spaces as an accepted request for that device', async () => {
+    const [pomoc] = bench.mailboxes('spaced-serial');
+    await bench.supervise([pomoc!]);
+    const mail = buildMail({ subject: 'Awaria napędu', body: 'Dzień dobry,\nNumer umowy: HZ-2026-00123\nS/N: Q48 24 07315 uszkodzony napęd, błąd zapisu.' });
+    await bench.dovecot.append('pomoc-spaced-serial', mail.raw);
+    const request = await bench.requestFor(mail.messageId);
+    expect(request).toMatchObject({ status: 'accepted', contractNumber: 'HZ-2026-00123', serialNumber: 'Q48 24 07315', device: { serial: 'Q48-24-07315', model: 'Qualstar Q48' } });
+  });
+
+  it('asks the contract registry, when given one, where a serial written with spaces ends', async () => {
+    const [pomoc] = bench.mailboxes('registry-serial');
+    const { registry } = bench.test.gateway;
+    await bench.supervise([pomoc!], {}, { registry: () => registry.current });
+    // "2" could be the serial's last group; only the registry can tell that it is not.
+    const mail = buildMail({ subject: 'Awaria', body: 'nr seryjny: Q80 23 11842 2 napędy nie odpowiadają\nUmowa HZ-2026-00123' });
+    await bench.dovecot.append('pomoc-registry-serial', mail.raw);
+    const request = await bench.requestFor(mail.messageId);
+    expect(request).toMatchObject({ status: 'accepted', serialNumber: 'Q80 23 11842', device: { serial: 'Q80-23-11842' } });
   });
 
   it('threads replies by the request tag in the subject and by In-Reply-To, and a reply supplies the missing serial', async () => {
@@ -188,5 +210,35 @@ describe('mailboxes on a real Dovecot', () => {
     });
     expect(notice.subject).toContain('Message too large');
     expect(notice.header('auto-submitted')).toBe('auto-replied');
+  });
+
+  it('quarantines an oversize mail found on the first connection without telling its sender, and tells the sender of one that arrives later', async () => {
+    const [pomoc] = bench.mailboxes('import-oversize');
+    const normal = buildMail({ subject: 'Awaria', body: REPORT, from: 'Ela <ela.import@example.pl>' });
+    const oversize = buildMail({ subject: 'Logi', body: 'x'.repeat(30_000), from: 'Kuba <kuba.import@example.pl>' });
+    await bench.dovecot.append('pomoc-import-oversize', normal.raw);
+    await bench.dovecot.append('pomoc-import-oversize', oversize.raw);
+    const logLines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    await bench.supervise([pomoc!], { maxMessageBytes: 20_000 }, { logger: createLogger('info', sink) });
+
+    expect((await bench.requestFor(normal.messageId)).raw.payload).toMatchObject({ firstImport: true });
+    await eventually(async () => expect(await bench.dovecot.uids('pomoc-import-oversize', 'Quarantine')).toHaveLength(1));
+    const entries = (await listQuarantine(bench.test.gateway.redis, bench.test.gateway.settings.intake.prefix)).filter((entry) => entry.mailbox === 'pomoc-import-oversize');
+    expect(entries).toEqual([expect.objectContaining({ reason: 'oversize', from: 'kuba.import@example.pl', messageId: oversize.messageId })]);
+
+    // A control: an oversize mail after the import is answered. Its notice was queued after any
+    // the imported one could have had, so once it is here, the other would be too.
+    const later = buildMail({ subject: 'Logi', body: 'x'.repeat(30_000), from: 'Kuba Drugi <kuba.later@example.pl>' });
+    await bench.dovecot.append('pomoc-import-oversize', later.raw);
+    await eventually(() => expect(ackTo('kuba.later@example.pl')).toHaveLength(1));
+    expect(ackTo('kuba.import@example.pl')).toEqual([]);
+    expect(ackTo('ela.import@example.pl')).toEqual([]);
+    expect(logLines.some((line) => line.includes('sender not told (imported on the first connection)'))).toBe(true);
   });
 });

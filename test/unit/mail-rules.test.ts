@@ -2,15 +2,19 @@
  * The mail channel's pure rules: loop guard, threading references, quote stripping, number
  * extraction and normalization, charset guessing, and the HTML-to-text used for HTML-only mail.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { compilePatterns, detectLanguage, extractNumbers, normalizeContract, stripQuotedAndSignature } from '../../src/channels/mail/extract.js';
+import { compilePatterns, detectLanguage, extractNumbers, knownToRegistry, normalizeContract, stripQuotedAndSignature, type KnownSerial } from '../../src/channels/mail/extract.js';
 import { htmlToPlainText } from '../../src/channels/mail/html-text.js';
 import { bareAddress, LOOP_GUARD_HEADERS, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
 import { mailSourceKey } from '../../src/channels/mail/mail-draft.js';
 import { mailReferences, messageIds, requestTags } from '../../src/channels/mail/threading.js';
 import { guessCharset, UnlabelledCharsetLabeller } from '../../src/channels/mail/unlabelled-charset.js';
+import { readRegistryFile } from '../../src/registry/registry-file.js';
+import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
 
 const own = ['pomoc@myhezo.pl', 'escalation@myhezo.pl'];
 const headers = (values: Record<string, string>) => (name: string) => values[name.toLowerCase()];
@@ -119,6 +123,51 @@ describe('numbers', () => {
     expect(detectLanguage('Hello, the drive does not work')).toBe('en');
     expect(detectLanguage('Napęd nie działa')).toBe('pl');
     expect(detectLanguage('Q80-23-11842')).toBe('pl');
+  });
+});
+
+describe('serials written with spaces (the default patterns)', () => {
+  const defaults = JSON.parse(readFileSync(path.join(DEFAULT_CONFIG_DIR, 'default.json'), 'utf8')) as { mailboxes: { serialPatterns: string[]; contractPatterns: string[] } };
+  const patterns = compilePatterns(defaults.mailboxes.serialPatterns, defaults.mailboxes.contractPatterns);
+  const demo = readRegistryFile(path.join(DEFAULT_CONFIG_DIR, 'contracts.json'));
+  const known = knownToRegistry(() => demo);
+  const serial = (text: string, knownSerial?: KnownSerial) => extractNumbers('', text, patterns, knownSerial).serialNumber;
+
+  it.each([
+    ['S/N: Q48 24 07315', 'Q48 24 07315'],
+    ['nr seryjny: XLS812 240517', 'XLS812 240517'],
+    ['Serial number: Q80 23 11842', 'Q80 23 11842'],
+    ['numer seryjny q80 25 00412.', 'Q80 25 00412'],
+  ])('reads %j whole, with or without the registry', (text, expected) => {
+    expect(serial(text)).toBe(expected);
+    expect(serial(text, known)).toBe(expected);
+    // The registry (as the dispatcher asks it) finds the device by it.
+    expect(demo.findDeviceAnywhere(expected)).toHaveLength(1);
+  });
+
+  it('ends a spaced serial before the words after it, at the end of the line and before a contract number', () => {
+    expect(serial('S/N: Q48 24 07315 uszkodzony od wczoraj')).toBe('Q48 24 07315');
+    expect(serial('S/N: Q48 24 07315\n2 szt. uszkodzone')).toBe('Q48 24 07315');
+    expect(extractNumbers('Awaria S/N Q80 23 11842 HZ-2026-00123', '', patterns)).toEqual({ serialNumber: 'Q80 23 11842', contractNumber: 'HZ-2026-00123' });
+    expect(extractNumbers('', 'S/N: XLS812 240517, umowa HZ 2026 00123', patterns)).toEqual({ serialNumber: 'XLS812 240517', contractNumber: 'HZ-2026-00123' });
+  });
+
+  it('takes the longest run of groups the registry knows', () => {
+    expect(serial('S/N Q48 24 07315 2 szt.', known)).toBe('Q48 24 07315');
+    expect(serial('S/N Q80 23 11842 10:30 awaria', known)).toBe('Q80 23 11842');
+    expect(serial('S/N Q48-24 07315', known)).toBe('Q48-24 07315');
+    expect(serial('S/N XLS812-240517 2 szt.', known)).toBe('XLS812-240517');
+  });
+
+  it('without a known serial, keeps a dashed serial to its first space and joins the groups of an undashed one', () => {
+    expect(serial('S/N XLS812-240517 2 szt.')).toBe('XLS812-240517');
+    expect(serial('S/N XLS812-240517 2 szt.', known)).toBe('XLS812-240517');
+    expect(serial('S/N Q99 88 77777 uszkodzony', known)).toBe('Q99 88 77777');
+  });
+
+  it('still skips a label without a number and a word between the label and the number', () => {
+    expect(serial('S/N: brak 2 szt.')).toBeUndefined();
+    expect(serial('Numer seryjny to Q48-24-07315 (napęd nr 2).')).toBe('Q48-24-07315');
   });
 });
 

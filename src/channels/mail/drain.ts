@@ -17,7 +17,7 @@ import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/submit.js';
 import type { Notifier } from '../../notify/notifier.js';
 import { isIntakeError } from '../../errors.js';
-import type { NumberPatterns } from './extract.js';
+import type { KnownSerial, NumberPatterns } from './extract.js';
 import { buildMailDraft } from './mail-draft.js';
 import { oversizeNotice } from './oversize-notice.js';
 import { MailParseError, parseMail } from './parse-mail.js';
@@ -52,6 +52,8 @@ export interface DrainContext {
   maxMessageBytes: number;
   importMaxAgeDays: number;
   patterns: NumberPatterns;
+  /** Whether the contract registry lists a serial (see MailContext.knownSerial). */
+  knownSerial?: KnownSerial | undefined;
   ownAddresses: readonly string[];
   notifier?: Pick<Notifier, 'enqueue'> | undefined;
   /** False once the watcher lost its lease or is stopping: the drain stops between mails. */
@@ -230,6 +232,7 @@ async function handleMail(client: ImapFlow, context: DrainContext, mail: MailAt,
     internalDate: mail.internalDate,
     firstImport: mail.firstImport,
     patterns: context.patterns,
+    knownSerial: context.knownSerial,
     ownAddresses: context.ownAddresses,
   });
   try {
@@ -270,9 +273,16 @@ async function quarantine(
   await quarantineMail(client, context.redis, context.prefix, context.mailbox.quarantineFolder, entry);
 }
 
-/** Tells the sender of an oversize mail, unless that would answer a machine or ourselves. */
+/** Tells the sender of an oversize mail, unless it came with the first import or that would answer a machine or ourselves. */
 async function tellOversize(context: DrainContext, mail: MailAt, header: Awaited<ReturnType<typeof headerSummary>>): Promise<void> {
   const log = context.logger.child({ mailbox: context.mailbox.name, uid: mail.uid });
+  if (mail.firstImport) {
+    // Mail already in INBOX when the mailbox was first connected is imported without
+    // auto-replies (DESIGN.md section 5): it may be days old and already dealt with by whoever
+    // read the mailbox before us. The quarantine entry is what an engineer follows up instead.
+    log.warn({ reason: 'first import' }, 'oversize mail: sender not told (imported on the first connection)');
+    return;
+  }
   const guard = loopGuardReason(header.lookup, header.from, context.ownAddresses);
   if (!header.from || guard) {
     log.warn({ reason: guard ?? 'no sender' }, 'oversize mail: sender not told');

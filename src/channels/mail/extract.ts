@@ -4,6 +4,7 @@
  * are not the ones this mail reports), and the serial and contract numbers found in the
  * subject and that text with the patterns from settings. Pure functions over strings.
  */
+import type { ContractRegistry } from '../../domain/contracts.js';
 import { REQUEST_NUMBER_IN_TEXT } from '../../domain/request.js';
 
 /** Where a reply's quoted history begins: Gmail, Outlook (Polish and English), Apple, Thunderbird. */
@@ -133,19 +134,49 @@ export interface ExtractedNumbers {
   contractNumber?: string;
 }
 
+/** Whether the contract registry lists a serial (compared as the registry does: case, spaces and dashes ignored). */
+export type KnownSerial = (serial: string) => boolean;
+
+/** KnownSerial asking the registry as it is at each call (it reloads), on any contract. */
+export function knownToRegistry(registry: () => ContractRegistry): KnownSerial {
+  return (serial) => registry().findDeviceAnywhere(serial).length > 0;
+}
+
 /**
  * Serial and contract numbers from the subject, then from the body (already stripped of quoted
  * history). Request numbers (HZ-2026-000123) are taken out first so that a reply's tag is never
- * read as a contract, and candidates without a digit ("S/N: brak") are skipped.
+ * read as a contract, and candidates without a digit ("S/N: brak") are skipped. `knownSerial`
+ * tells where a serial written with spaces ends (see `serialIn`).
  */
-export function extractNumbers(subject: string, body: string, patterns: NumberPatterns): ExtractedNumbers {
+export function extractNumbers(subject: string, body: string, patterns: NumberPatterns, knownSerial?: KnownSerial): ExtractedNumbers {
   const texts = [subject, body].map((text) => collapseWhitespace(text.replace(REQUEST_NUMBER_IN_TEXT, ' ')));
   const contractNumber = firstMatch(texts, patterns.contract, normalizeContract);
   const serialNumber = firstMatch(texts, patterns.serial, (candidate) => {
-    const serial = normalizeSerial(candidate);
-    return /^HZ\d{9}$/.test(serial.replace(/-/g, '')) ? undefined : serial;
+    const serial = serialIn(candidate, knownSerial);
+    return /^HZ\d{9}$/.test(serial.replace(/[-\s]/g, '')) ? undefined : serial;
   });
   return { ...(serialNumber ? { serialNumber } : {}), ...(contractNumber ? { contractNumber } : {}) };
+}
+
+/**
+ * The serial in a pattern's capture. People copy a serial off the label with spaces where the
+ * label has them ("Q48 24 07315", "XLS812 240517"), so the default pattern also takes the
+ * groups with a digit that follow on the same line — which may be something else: "S/N
+ * XLS812-240517 2 szt.". Which groups are the serial: the longest run from the first that the
+ * registry knows; failing that (an unknown serial, or no registry), the writer's separators —
+ * a first group with a dash inside is a whole serial (who writes dashes ends it with a space),
+ * else all the groups are one serial. Spaces are kept, one between groups; every lookup ignores them.
+ */
+function serialIn(capture: string, knownSerial: KnownSerial | undefined): string {
+  const groups = capture.trim().split(/\s+/);
+  // A contract number straight after the serial ("S/N Q48 24 07315 HZ-2026-00123") is not part of it.
+  const contract = groups.findIndex((group, at) => at > 0 && /^HZ[-\d]/i.test(group));
+  if (contract > 0) groups.length = contract;
+  const longestFirst = groups.map((_, at) => normalizeSerial(groups.slice(0, groups.length - at).join(' ')));
+  const known = knownSerial ? longestFirst.find((serial) => knownSerial(serial)) : undefined;
+  if (known) return known;
+  const first = groups[0] ?? '';
+  return /[A-Z0-9]-[A-Z0-9]/i.test(first) ? normalizeSerial(first) : (longestFirst[0] ?? '');
 }
 
 /**

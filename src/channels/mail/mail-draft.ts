@@ -5,7 +5,7 @@
  */
 import type { IntakeDraft } from '../../domain/request.js';
 import { normalizeMessageId } from '../../intake/submit.js';
-import { detectLanguage, extractNumbers, stripQuotedAndSignature, type NumberPatterns } from './extract.js';
+import { detectLanguage, extractNumbers, stripQuotedAndSignature, type KnownSerial, type NumberPatterns } from './extract.js';
 import { loopGuardReason } from './loop-guard.js';
 import type { ParsedMail } from './parse-mail.js';
 import { mailReferences } from './threading.js';
@@ -23,6 +23,8 @@ export interface MailContext {
   /** Imported on the mailbox's first connection: no acknowledgment. */
   firstImport: boolean;
   patterns: NumberPatterns;
+  /** The registry's view of a serial: where one written with spaces ends. Without it, that is guessed from the text alone. */
+  knownSerial?: KnownSerial | undefined;
   /** settings.mail.from and every mailbox address, lowercased. */
   ownAddresses: readonly string[];
 }
@@ -42,7 +44,7 @@ export function mailSourceKey(mail: Pick<ParsedMail, 'messageId' | 'sourceSha256
 /** Builds the draft; the caller has already checked that the mail has a sender. */
 export function buildMailDraft(mail: ParsedMail, context: MailContext): MailDraft {
   const body = stripQuotedAndSignature(mail.text);
-  const numbers = extractNumbers(mail.subject, body, context.patterns);
+  const numbers = extractNumbers(mail.subject, body, context.patterns, context.knownSerial);
   const loopGuard = loopGuardReason(mail.header, mail.from?.address, context.ownAddresses);
   const references = mailReferences({ subject: mail.subject, body, kind: context.mailbox.kind, inReplyTo: mail.inReplyTo, references: mail.references });
   const draft: IntakeDraft = {

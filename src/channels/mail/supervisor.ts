@@ -6,12 +6,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
+import type { ContractRegistry } from '../../domain/contracts.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/submit.js';
 import type { Notifier } from '../../notify/notifier.js';
 import type { CheckResult } from '../../ops/health.js';
 import type { Settings } from '../../settings.js';
-import { compilePatterns } from './extract.js';
+import { compilePatterns, knownToRegistry } from './extract.js';
 import { bareAddress } from './loop-guard.js';
 import { MailboxWatcher, type MailboxStatus } from './mailbox-watcher.js';
 
@@ -29,6 +30,11 @@ export interface MailboxSupervisorDeps {
   onUnreachable?: (mailbox: string, sinceMs: number) => void;
   /** Sends the oversize notice to a sender (an `ack-mail` job); without it the sender is not told. */
   notifier?: Pick<Notifier, 'enqueue'>;
+  /**
+   * The contract registry as it is now (it reloads). Extraction asks it where a serial written
+   * with spaces ends ("S/N Q48 24 07315 2 szt."); without it, that is guessed from the text.
+   */
+  registry?: () => ContractRegistry;
 }
 
 export class MailboxSupervisor {
@@ -42,6 +48,7 @@ export class MailboxSupervisor {
     const prefix = settings.intake.prefix;
     const patterns = compilePatterns(config.serialPatterns, config.contractPatterns);
     const ownAddresses = [bareAddress(settings.mail.from), ...config.list.map((mailbox) => mailbox.address.toLowerCase())];
+    const knownSerial = deps.registry ? knownToRegistry(deps.registry) : undefined;
     this.watchers = config.list.map(
       (mailbox) =>
         new MailboxWatcher({
@@ -59,6 +66,7 @@ export class MailboxSupervisor {
             maxMessageBytes: config.maxMessageBytes,
             importMaxAgeDays: config.importMaxAgeDays,
             patterns,
+            knownSerial,
             ownAddresses,
             notifier: deps.notifier,
           },

@@ -200,12 +200,12 @@ describe('sign-in', () => {
   });
 
   it('compares unknown logins against a dummy hash of the configured accounts\' highest cost', async () => {
-    const dummy = noAccountHash({ ...testEngineer('a', PASSWORD, 'en', 6), ...testEngineer('b', PASSWORD, 'en', 5) });
+    const dummy = await noAccountHash({ ...testEngineer('a', PASSWORD, 'en', 6), ...testEngineer('b', PASSWORD, 'en', 5) });
     expect(bcrypt.getRounds(dummy)).toBe(6);
     expect(await bcrypt.compare(PASSWORD, dummy)).toBe(false);
     // The demo account of the embedded default is made with cost 10.
     const demoAccounts = engineerAccounts({ ops: { engineers: {}, sessionTtlSeconds: 60, lockoutAttempts: 3, lockoutSeconds: 60, cookieSecure: false } });
-    expect(bcrypt.getRounds(noAccountHash(demoAccounts))).toBe(10);
+    expect(bcrypt.getRounds(await noAccountHash(demoAccounts))).toBe(10);
   });
 
   it('masks the e-mail address of a failed login in the log line', () => {

@@ -17,13 +17,19 @@ import { isPhoneNumber } from './webhook-fields.js';
 /** Why a call that did not finish the flow is filed anyway. */
 export type Unfinished = { reason: 'hang-up'; callStatus: string };
 
+/**
+ * A call to the escalation line is an escalation however it ends (DESIGN.md section 1): a
+ * caller who failed three times and left a message, or hung up, called to escalate all the
+ * same, and the escalation manager is alerted at once only for an escalation.
+ */
+function escalates(session: Pick<CallSession, 'line'>, filing: Filing | Unfinished): boolean {
+  return filing === 'escalation' || session.line === 'escalation';
+}
+
 /** The draft a call files: source key `call:<CallSid>`, sent at call start, the caller's number as reporter. */
 export function draftForCall(session: CallSession, filing: Filing | Unfinished): IntakeDraft {
   const pl = session.language === 'pl';
-  // A call to the escalation line is an escalation however it ends (DESIGN.md section 1): a
-  // caller who failed three times and left a message, or hung up, called to escalate all the
-  // same, and the escalation manager is alerted at once only for an escalation.
-  const escalation = filing === 'escalation' || session.line === 'escalation';
+  const escalation = escalates(session, filing);
   // The request number typed and read back, but never confirmed with 1 (the call ended first):
   // still the best reference there is. submit() attaches to it only if it exists, else files a
   // new escalation; the description tells the manager it was not confirmed.
@@ -100,9 +106,9 @@ export function closingReply(
   const t = promptsFor(session.language);
   const say = [...prefix];
   const sms = context.smsConfirmation ? [t.smsFollows] : [];
-  // As draftForCall: an escalation-line call that ended in a recorded message was filed as an
-  // escalation, so the caller hears where it went and that the manager was alerted.
-  if (filing === 'escalation' || session.line === 'escalation') {
+  // An escalation-line call that ended in a recorded message was filed as an escalation too, so
+  // the caller hears where it went and that the manager was alerted.
+  if (escalates(session, filing)) {
     say.push(t.escalationFiled(result.requestNumber, result.mode === 'attach'));
     if (result.mode === 'new') say.push(t.requestNumber(result.requestNumber));
     say.push(t.managerAlerted, t.goodbye);

@@ -52,12 +52,12 @@ export function sessionCookie(settings: Pick<Settings, 'ops' | 'http'>): { name:
  * A bcrypt hash that matches nothing, compared against for unknown logins. It has the highest
  * cost among the accounts' hashes: each step of cost doubles the time, so a cheaper dummy
  * answers unknown logins several times faster than known ones and tells which logins exist.
- * Made once, when the routes are built (a cost-12 hash takes a quarter of a second).
+ * Made asynchronously (a cost-12 hash takes a quarter of a second of CPU).
  */
-export function noAccountHash(accounts: Readonly<Record<string, EngineerAccount>>): string {
+export async function noAccountHash(accounts: Readonly<Record<string, EngineerAccount>>): Promise<string> {
   // Settings only let bcrypt hashes through (`$2b$12$…`); 4 is bcrypt's lowest cost.
   const cost = Math.max(4, ...Object.values(accounts).map((account) => bcrypt.getRounds(account.passwordHash)));
-  return bcrypt.hashSync(randomBytes(16).toString('hex'), cost);
+  return bcrypt.hash(randomBytes(16).toString('hex'), cost);
 }
 
 export interface SignInDeps {
@@ -119,7 +119,8 @@ export function signInRoutes(deps: SignInDeps): Router {
   const router = Router();
   const cookie = sessionCookie(deps.settings);
   const accounts = engineerAccounts(deps.settings);
-  const unknownLoginHash = noAccountHash(accounts);
+  // Made at the first unknown login, not at start: most processes never see one.
+  let unknownLoginHash: Promise<string> | undefined;
   const setCookie = (res: Response, session: OpsSession, maxAgeSeconds: number): void => {
     res.cookie(cookie.name, session.id, { httpOnly: true, sameSite: 'strict', secure: cookie.secure, path: '/', maxAge: maxAgeSeconds * 1000 });
   };
@@ -152,7 +153,7 @@ export function signInRoutes(deps: SignInDeps): Router {
       return;
     }
     const account = Object.hasOwn(accounts, login) ? accounts[login] : undefined;
-    const ok = await bcrypt.compare(password, account?.passwordHash ?? unknownLoginHash);
+    const ok = await bcrypt.compare(password, account?.passwordHash ?? (await (unknownLoginHash ??= noAccountHash(accounts))));
     if (!account || !ok) {
       deps.logger.warn({ login, failures: attempt }, 'ops sign-in failed');
       const nowLocked = await deps.sessions.attemptFailed(login, attempt);

@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { findNodeAtLocation, getNodePath, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { getNodePath, type Node } from 'jsonc-parser';
 import { ContractRegistry, formatPath, validateRegistryData, type RegistryProblem } from '../domain/contracts.js';
 import { IntakeError, type IntakeErrorDetail } from '../errors.js';
+import { locateJson, offsetOf } from '../json-text.js';
 
 /** The bytes of a registry file, decoded, with a fingerprint to tell whether it changed. */
 export interface RegistrySource {
@@ -50,12 +51,10 @@ export function readRegistrySourceSync(file: string): RegistrySource {
  * and column; otherwise every schema and rule problem with its JSON path and line.
  */
 export function parseRegistryText(text: string, file: string): ContractRegistry {
-  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const lines = new LineIndex(source);
-  const errors: ParseError[] = [];
-  const root = parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-
-  if (errors.length > 0 || root === undefined) throw invalid(file, syntaxDetails(errors, lines, file));
+  const { text: source, lines, root, syntaxProblems } = locateJson(text);
+  if (syntaxProblems.length > 0 || root === undefined) {
+    throw invalid(file, syntaxProblems.map(({ line, message }) => ({ path: '$', file, line, message })));
+  }
   let json: unknown;
   try {
     // The tolerant parser only maps paths to lines; what gets loaded is what strict JSON.parse reads.
@@ -116,42 +115,6 @@ function invalid(file: string, details: IntakeErrorDetail[], cause?: unknown): I
   return new IntakeError('REGISTRY_INVALID', message, { details, cause });
 }
 
-const SYNTAX_WORDS: Record<string, string> = {
-  InvalidSymbol: 'unexpected character (strings and keys need double quotes; no NaN or undefined)',
-  InvalidNumberFormat: 'malformed number',
-  PropertyNameExpected: 'expected a key in double quotes (is there a comma too many?)',
-  ValueExpected: 'expected a value (is there a comma too many, or is the file empty?)',
-  ColonExpected: 'expected a colon after the key',
-  CommaExpected: 'expected a comma between items',
-  CloseBraceExpected: 'expected } to close the object',
-  CloseBracketExpected: 'expected ] to close the list',
-  EndOfFileExpected: 'expected the end of the file after the top-level object',
-  InvalidCommentToken: 'comments are not allowed in JSON',
-  UnexpectedEndOfComment: 'comments are not allowed in JSON',
-  UnexpectedEndOfString: 'unterminated string',
-  UnexpectedEndOfNumber: 'malformed number',
-  InvalidUnicode: 'malformed \\u escape',
-  InvalidEscapeCharacter: 'unknown escape after a backslash',
-  InvalidCharacter: 'control character inside a string (escape it, e.g. \\n)',
-};
-
-function syntaxDetails(errors: readonly ParseError[], lines: LineIndex, file: string): IntakeErrorDetail[] {
-  if (errors.length === 0) return [{ path: '$', file, line: 1, message: 'JSON syntax error: the file holds no JSON value' }];
-  const details: IntakeErrorDetail[] = [];
-  let lastLine = 0;
-  for (const error of errors) {
-    const { line, column } = lines.positionOf(error.offset);
-    // After one mistake the tolerant parser often reports knock-on errors at the same spot;
-    // one per line keeps independent mistakes and drops the echoes.
-    if (line === lastLine) continue;
-    lastLine = line;
-    const code = printParseErrorCode(error.error);
-    const words = SYNTAX_WORDS[code] ?? code;
-    details.push({ path: '$', file, line, message: `JSON syntax error at line ${line}, column ${column}: ${words}` });
-  }
-  return details;
-}
-
 /** A problem that may already know where it is (a repeated key cannot be found again by path). */
 type LocatedProblem = RegistryProblem & { readonly offset?: number };
 
@@ -175,37 +138,4 @@ function findDuplicateKeys(node: Node): LocatedProblem[] {
   }
   for (const child of node.children ?? []) problems.push(...findDuplicateKeys(child));
   return problems;
-}
-
-/** Offset of the value at `path`, or of its nearest existing ancestor (a missing field points at its object). */
-function offsetOf(root: Node, path: readonly (string | number)[]): number {
-  for (let length = path.length; length >= 0; length -= 1) {
-    const node = findNodeAtLocation(root, path.slice(0, length));
-    if (node !== undefined) return node.offset;
-  }
-  return root.offset;
-}
-
-/** Offset → 1-based line and column, by binary search over line starts. */
-class LineIndex {
-  readonly #starts: number[] = [0];
-
-  constructor(text: string) {
-    for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) === 10) this.#starts.push(i + 1);
-  }
-
-  lineOf(offset: number): number {
-    return this.positionOf(offset).line;
-  }
-
-  positionOf(offset: number): { line: number; column: number } {
-    let low = 0;
-    let high = this.#starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if ((this.#starts[middle] ?? 0) <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: offset - (this.#starts[low] ?? 0) + 1 };
-  }
 }

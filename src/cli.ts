@@ -8,7 +8,7 @@ import { ServiceCalendar, type ServiceWindow } from './domain/calendar.js';
 import { explainResponseDeadline, formatWarsaw, parseInstant } from './domain/deadlines.js';
 import { IntakeError, isIntakeError } from './errors.js';
 import { readRegistryFile } from './registry/registry-file.js';
-import { formatSettingsError, loadCalendarExtras, loadSettings } from './settings.js';
+import { formatSettingsError, loadCalendarExtras, loadSettings, type SettingOverride } from './settings.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, settings: 78 } as const;
 
@@ -92,7 +92,8 @@ function parse<T extends ParseArgsConfig['options']>(args: string[], options: T,
 
 async function serve(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { port: { type: 'string' }, roles: { type: 'string' } }, false);
-  const env = { ...process.env, ...(values.port ? { PORT: values.port } : {}) };
+  // A layer of its own, so that a wrong value is reported against --port, not PORT.
+  const overrides: SettingOverride[] = values.port === undefined ? [] : [{ path: 'http.port', value: values.port, type: 'number', source: '--port' }];
   const { parseRoles, startGateway } = await import('./main.js');
   // Listened for from the start: a signal while the gateway starts would otherwise end Node at
   // once and leave the embedded redis-server it had spawned running. It stops once started.
@@ -103,7 +104,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => signalled(signal);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const gateway = await startGateway({ env, roles: parseRoles(values.roles) });
+  const gateway = await startGateway({ overrides, roles: parseRoles(values.roles) });
   const where = gateway.url ? `listening on ${gateway.url} (public URL ${gateway.settings.http.publicUrl})` : 'running';
   io.stdout.write(`hezo-intake ${where}, roles: ${gateway.roles.join(', ')}; Ctrl-C stops it.\n`);
   if (gateway.url && Object.keys(gateway.settings.ops.engineers).length === 0) {

@@ -1,14 +1,16 @@
 /**
  * Settings: `config/default.json`, then an optional `config/local.json` (or the file named by
- * HEZO_CONFIG), then environment variables — validated once with zod and frozen. A wrong
- * setting stops the start with a message naming the file (or variable), the field and what is
- * expected; never a stack trace. Units are in the field names (`timeoutMs`, `port`).
+ * HEZO_CONFIG), then environment variables, then command-line flags — validated once with zod
+ * and frozen. A wrong setting stops the start with a message naming the layer that set it (the
+ * file and line, the variable or the flag), the field and what is expected; never a stack
+ * trace. Units are in the field names (`timeoutMs`, `port`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { IntakeError, type IntakeErrorDetail } from './errors.js';
+import { lineAt, locateJson, type LocatedJson } from './json-text.js';
 
 /** The package root: `src/` and `dist/` both sit one level below it. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -241,6 +243,18 @@ export interface LoadSettingsOptions {
   /** Folder holding default.json (and local.json). */
   configDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** The last layer, over the environment: command-line flags such as `serve --port`. */
+  overrides?: readonly SettingOverride[];
+}
+
+/** One setting given on the command line, e.g. `{ path: 'http.port', value: '8081', type: 'number', source: '--port' }`. */
+export interface SettingOverride {
+  path: string;
+  /** As typed; read as `type`. */
+  value: string;
+  type: 'string' | 'number';
+  /** What messages name as the source of the value: the flag. */
+  source: string;
 }
 
 /** Settings plus where they came from; paths in them are absolute. */
@@ -262,9 +276,15 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   const files = [path.join(configDir, 'default.json')];
   const local = env.HEZO_CONFIG ? path.resolve(env.HEZO_CONFIG) : path.join(configDir, 'local.json');
   if (env.HEZO_CONFIG || existsSync(local)) files.push(local);
-  for (const file of files) {
-    const layer = readJsonFile(file);
+  // Each file as parsed for its lines, by the name provenance gives it.
+  const located = new Map<string, LocatedJson>();
+  // default.json as read (merging reuses its objects), to suggest the key a typo meant.
+  let defaults: JsonObject = {};
+  for (const [index, file] of files.entries()) {
+    const { value: layer, located: where } = readJsonFile(file);
+    if (index === 0) defaults = structuredClone(layer);
     mergeInto(merged, layer, '', displayPath(file), provenance);
+    located.set(displayPath(file), where);
     sources.push(file);
   }
 
@@ -285,12 +305,40 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   }
   if (envProblems.length > 0) throw settingsError(envProblems);
 
+  const flagProblems: IntakeErrorDetail[] = [];
+  for (const override of options.overrides ?? []) {
+    let value: Json = override.value;
+    if (override.type === 'number') {
+      // Strictly decimal: Number() would take "" as 0 and "0x1F90" as 8080.
+      value = /^[+-]?\d+(\.\d+)?$/.test(override.value.trim()) ? Number(override.value) : NaN;
+      if (!Number.isFinite(value)) {
+        flagProblems.push({ path: override.path, file: override.source, message: `expected a number, got "${override.value}"` });
+        continue;
+      }
+    }
+    setPath(merged, override.path, value);
+    provenance.set(override.path, override.source);
+  }
+  if (flagProblems.length > 0) throw settingsError(flagProblems);
+
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((issue): IntakeErrorDetail => {
-      const fieldPath = issue.path.map(String).join('.');
-      return { path: fieldPath || '(root)', file: sourceOf(fieldPath, provenance, sources), message: describeIssue(issue) };
+    const details = parsed.error.issues.flatMap((issue): IntakeErrorDetail[] => {
+      // One line per unknown key, each against the file that has it (zod reports them on the parent object).
+      const problems =
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ at: [...issue.path, key], message: unknownSetting(key, knownKeys(defaults, issue.path)) }))
+          : [{ at: issue.path, message: describeIssue(issue) }];
+      return problems.map(({ at, message }) => {
+        const fieldPath = at.map(String).join('.');
+        const source = sourceOf(fieldPath, provenance, sources);
+        const where = located.get(source);
+        const line = where ? lineAt(where, at as (string | number)[]) : undefined;
+        return { path: fieldPath || '(root)', file: source, ...(line ? { line } : {}), message };
+      });
     });
+    // In the order of the files' lines, as whoever fixes them reads.
+    details.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0));
     throw settingsError(details);
   }
 
@@ -307,22 +355,22 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
 
 /** Reads and validates the calendar extras file named in settings. */
 export function loadCalendarExtras(file: string): CalendarExtras {
-  const parsed = calendarExtrasSchema.safeParse(readJsonFile(file));
+  const { value, located } = readJsonFile(file);
+  const parsed = calendarExtrasSchema.safeParse(value);
   if (!parsed.success) {
     throw settingsError(
-      parsed.error.issues.map((issue) => ({
-        path: issue.path.map(String).join('.') || '(root)',
-        file: displayPath(file),
-        message: describeIssue(issue),
-      })),
+      parsed.error.issues.map((issue) => {
+        const line = lineAt(located, issue.path as (string | number)[]);
+        return { path: issue.path.map(String).join('.') || '(root)', file: displayPath(file), ...(line ? { line } : {}), message: describeIssue(issue) };
+      }),
     );
   }
   return deepFreeze(parsed.data);
 }
 
-/** One line per problem: `config/local.json: http.port: expected ...`. */
+/** One line per problem: `config/local.json:3: http.port: expected ...`, `--port: http.port: ...`. */
 export function formatSettingsError(error: IntakeError): string {
-  const lines = error.details.map((d) => `  ${d.file ?? 'settings'}: ${d.path}: ${d.message}`);
+  const lines = error.details.map((d) => `  ${d.file ?? 'settings'}${d.line ? `:${d.line}` : ''}: ${d.path}: ${d.message}`);
   return [error.message, ...lines].join('\n');
 }
 
@@ -330,7 +378,7 @@ function settingsError(details: IntakeErrorDetail[]): IntakeError {
   return new IntakeError('SETTINGS_INVALID', 'The settings are invalid; the gateway did not start. Fix:', { details });
 }
 
-function readJsonFile(file: string): JsonObject {
+function readJsonFile(file: string): { value: JsonObject; located: LocatedJson } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -338,16 +386,21 @@ function readJsonFile(file: string): JsonObject {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
     throw settingsError([{ path: '(file)', file: displayPath(file), message: reason }]);
   }
+  const located = locateJson(text);
+  if (located.syntaxProblems.length > 0) {
+    throw settingsError(located.syntaxProblems.map(({ line, message }) => ({ path: '(file)', file: displayPath(file), line, message })));
+  }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // The tolerant parser only locates; what is loaded is what strict JSON.parse reads.
+    value = JSON.parse(located.text);
   } catch (error) {
     throw settingsError([{ path: '(file)', file: displayPath(file), message: `not valid JSON: ${(error as Error).message}` }]);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw settingsError([{ path: '(root)', file: displayPath(file), message: 'expected a JSON object' }]);
+    throw settingsError([{ path: '(root)', file: displayPath(file), line: 1, message: 'expected a JSON object' }]);
   }
-  return value as JsonObject;
+  return { value: value as JsonObject, located };
 }
 
 function mergeInto(target: JsonObject, layer: JsonObject, prefix: string, source: string, provenance: Map<string, string>): void {
@@ -381,6 +434,35 @@ function sourceOf(fieldPath: string, provenance: Map<string, string>, sources: r
     if (source) return source;
   }
   return sources.map(displayPath).join(' + ');
+}
+
+/** The keys the defaults have at `at` (every setting is in default.json), to suggest the one meant. */
+function knownKeys(defaults: JsonObject, at: readonly PropertyKey[]): string[] {
+  let node: Json | undefined = defaults;
+  for (const key of at) node = isPlainObject(node) ? node[String(key)] : undefined;
+  return isPlainObject(node) ? Object.keys(node) : [];
+}
+
+function unknownSetting(key: string, known: readonly string[]): string {
+  const closest = known
+    .map((candidate) => ({ candidate, distance: editDistance(key.toLowerCase(), candidate.toLowerCase()) }))
+    .filter(({ distance }) => distance <= Math.max(1, Math.floor(key.length / 3)))
+    .sort((a, b) => a.distance - b.distance)[0];
+  return `unknown setting "${key}"${closest ? ` (did you mean "${closest.candidate}"?)` : ''}`;
+}
+
+/** Edit distance counting a swap of neighbours as one edit ("prot" → "port"); setting names are short. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => d[i]?.[j] as number;
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
+    }
+  }
+  return at(a.length, b.length);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -105,6 +105,14 @@ describe('hezo-intake deadline', () => {
 });
 
 describe('hezo-intake serve', () => {
+  it('reports a wrong --port against --port (not PORT) and exits 78 before starting anything', async () => {
+    const result = await run(['serve', '--port', 'abc']);
+    expect(result.code).toBe(EXIT.settings);
+    expect(result.stderr).toContain('\n  --port: http.port: expected a number, got "abc"\n');
+    expect(result.stderr).not.toMatch(/PORT|\n\s+at /);
+    expect((await run(['serve', '--port', '70000'])).stderr).toMatch(/--port: http\.port: .*65535/);
+  });
+
   it('stops the redis-server it started when a SIGTERM comes while it is still starting', async () => {
     const dir = mkdtempSync(path.join(tmp, 'serve-'));
     const config = path.join(dir, 'local.json');

@@ -1,6 +1,7 @@
 /**
  * The `hezo-intake` command line. Each command returns its exit code: 0 done, 1 failed
- * (e.g. an invalid registry), 2 usage (unknown flag, bad instant), 78 bad settings.
+ * (e.g. an invalid registry), 2 usage (unknown flag, bad instant), 69 the HTTP port cannot be
+ * listened on (taken, privileged), 78 bad settings.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -10,7 +11,7 @@ import { IntakeError, isIntakeError } from './errors.js';
 import { readRegistryFile } from './registry/registry-file.js';
 import { formatSettingsError, loadCalendarExtras, loadSettings, type SettingOverride } from './settings.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, settings: 78 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, unavailable: 69, settings: 78 } as const;
 
 const USAGE = `Usage: hezo-intake <command> [options]
 
@@ -67,6 +68,10 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
       }
       if (error.code === 'USAGE' || error.code === 'INSTANT_INVALID' || error.code === 'WINDOW_INVALID') {
         return usageError(io, error.message);
+      }
+      if (error.code === 'PORT_UNAVAILABLE') {
+        io.stderr.write(`hezo-intake: ${error.message}\n`);
+        return EXIT.unavailable;
       }
       io.stderr.write(`hezo-intake: ${error.message}\n`);
       for (const d of error.details) io.stderr.write(`  ${d.file ?? ''}${d.line ? `:${d.line}` : ''}${d.file ? ': ' : ''}${d.path}: ${d.message}\n`);

@@ -29,6 +29,11 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'The command line is wrong: unknown command or flag, missing argument.',
   },
+  PORT_UNAVAILABLE: {
+    status: 500,
+    retryable: false,
+    meaning: 'The HTTP port cannot be listened on: another program holds it, it needs privileges, or http.host is not an address of this machine; `serve` exits 69.',
+  },
   REDIS_MISSING: {
     status: 500,
     retryable: false,

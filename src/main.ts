@@ -290,9 +290,25 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
 
 async function listen(app: ReturnType<typeof buildApp>, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
-    server.once('error', reject);
+    const refused = (error: Error): void => reject(listenError(error, port, host));
+    const server = app.listen(port, host, (error?: Error) => (error ? refused(error) : resolve(server)));
+    server.once('error', refused);
   });
+}
+
+/** What a person can do about a port the gateway cannot listen on, in one line (no stack). */
+function listenError(error: Error, port: number, host: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const choose = 'choose another with --port N (or PORT=N)';
+  const message =
+    code === 'EADDRINUSE'
+      ? `port ${port} on ${host} is in use by another program; ${choose}`
+      : code === 'EACCES'
+        ? `port ${port} on ${host} needs privileges this user does not have (ports below 1024 do); ${choose}`
+        : code === 'EADDRNOTAVAIL'
+          ? `${host} is not an address of this machine, so port ${port} cannot be listened on there; set http.host (or HOST) to one of its addresses, or 127.0.0.1`
+          : undefined;
+  return message ? new IntakeError('PORT_UNAVAILABLE', message, { cause: error }) : error;
 }
 
 async function closeServer(server: Server): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -111,6 +112,31 @@ describe('hezo-intake serve', () => {
     expect(result.stderr).toContain('\n  --port: http.port: expected a number, got "abc"\n');
     expect(result.stderr).not.toMatch(/PORT|\n\s+at /);
     expect((await run(['serve', '--port', '70000'])).stderr).toMatch(/--port: http\.port: .*65535/);
+  });
+
+  it('says in one line that a taken port is taken and how to choose another, and exits 69', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    const dir = mkdtempSync(path.join(tmp, 'taken-'));
+    const config = path.join(dir, 'local.json');
+    writeFileSync(config, JSON.stringify({ http: { host: '127.0.0.1' }, attachments: { dir: path.join(dir, 'attachments') }, log: { level: 'silent' } }));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve', '--port', String(port)], {
+        env: { ...process.env, REDIS_URL: '', HEZO_CONFIG: config, HEZO_REDIS_DIR: path.join(dir, 'redis') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+      expect(stderr).toBe(`hezo-intake: port ${port} on 127.0.0.1 is in use by another program; choose another with --port N (or PORT=N)\n`);
+      expect(stdout).toBe('');
+      expect(code).toBe(EXIT.unavailable);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('stops the redis-server it started when a SIGTERM comes while it is still starting', async () => {

@@ -79,7 +79,10 @@ describe('the HTTP server', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     const probe = new Redis(own.url);
     try {
-      await expect(startTestGateway({ http: { host: '127.0.0.1', port } }, { REDIS_URL: own.url })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startTestGateway({ http: { host: '127.0.0.1', port } }, { REDIS_URL: own.url })).rejects.toMatchObject({
+        code: 'PORT_UNAVAILABLE',
+        message: `port ${port} on 127.0.0.1 is in use by another program; choose another with --port N (or PORT=N)`,
+      });
       // Only the probe itself is left: the ops page's queues and subscriber were closed too.
       await vi.waitFor(async () => expect(((await probe.client('LIST')) as string).trim().split('\n')).toHaveLength(1), { timeout: 10_000, interval: 100 });
     } finally {
@@ -87,5 +90,13 @@ describe('the HTTP server', () => {
       blocker.close();
       await own.cleanup();
     }
+  });
+
+  it('says so when http.host is not an address of this machine', async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never assigned to a machine.
+    await expect(startTestGateway({ http: { host: '192.0.2.1', port: 0 } }, { REDIS_URL: redis.url })).rejects.toMatchObject({
+      code: 'PORT_UNAVAILABLE',
+      message: expect.stringMatching(/^192\.0\.2\.1 is not an address of this machine.*set http\.host \(or HOST\)/),
+    });
   });
 });

@@ -13,25 +13,6 @@ import { formatSettingsError, loadCalendarExtras, loadSettings, type SettingOver
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unavailable: 69, settings: 78 } as const;
 
-const USAGE = `Usage: hezo-intake <command> [options]
-
-Commands:
-  serve [--roles web,dispatcher,timers,notify] [--port N]
-                                start the gateway (a private redis-server when REDIS_URL is unset);
-                                all roles by default
-  deadline [--window 8x5|24x7] <instant>
-                                print the response deadline for a request sent at <instant>
-                                (ISO-8601 with an offset or Z), with its trace; window default 8x5
-  deadline --batch              read JSON lines {"receivedAt": "...", "window": "8x5"|"24x7"} on
-                                stdin, write each line plus "deadline" (UTC) and "trace"
-  contracts check <file>        validate a contract registry file
-  call [--line hotline|escalation] [--from +48...] [--url http://127.0.0.1:8080]
-                                walk the running phone IVR as Twilio would (signed webhooks);
-                                type keypad digits or what you would say, one line per answer
-  help                          this text
-
-Settings come from config/ and the environment; see README.md.`;
-
 /** Output sinks, replaceable in tests. */
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -41,25 +22,161 @@ export interface CliIo {
 
 type CommandHandler = (args: string[], io: CliIo) => Promise<number>;
 
+/** A command of the map: its help lives beside its handler, so a command cannot come without one. */
+export interface Command {
+  /** One line in the list `hezo-intake help` prints. */
+  summary: string;
+  /** What `<command> --help` and `help <command>` print; starts with `Usage: hezo-intake <command>`. */
+  help: string;
+  run: CommandHandler;
+  /** Commands under this one (`contracts check`), each with its own help. */
+  subcommands?: Readonly<Record<string, Command>>;
+}
+
 // Commands listed explicitly in one map (never discovered by path).
-const COMMANDS: Record<string, CommandHandler> = {
-  serve,
-  deadline,
-  contracts,
-  call: async (args, io) => (await import('./channels/phone/simulator.js')).callCommand(args, io),
-  help: async (_args, io) => {
-    io.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  serve: {
+    summary: 'start the gateway (a private redis-server when REDIS_URL is unset)',
+    help: `Usage: hezo-intake serve [--roles web,dispatcher,timers,notify,mail] [--port N]
+
+Starts the gateway: the HTTP server (ops page, engineer API, Twilio webhooks, portal API,
+/healthz, /readyz, /metrics), the dispatcher, the timers, the notifier and the mailbox
+watchers. With REDIS_URL unset it starts a private redis-server with its data in var/redis/
+and stops it on exit. Ctrl-C (SIGINT) or SIGTERM stops the gateway.
+
+Options:
+  --roles LIST  the roles this process runs, comma-separated; default all:
+                web, dispatcher, timers, notify, mail
+  --port N      the HTTP port, over http.port and PORT (0: any free port)
+  -h, --help    this text
+
+Exit codes: 0 stopped, 2 usage, 69 the HTTP port cannot be listened on, 78 invalid settings.`,
+    run: serve,
+  },
+  deadline: {
+    summary: 'print the response deadline for a request sent at an instant, with its trace',
+    help: `Usage: hezo-intake deadline [--window 8x5|24x7] [--json] <instant>
+       hezo-intake deadline --batch
+
+Prints the response deadline for a request sent at <instant> (ISO-8601 with an offset or Z)
+and its trace: the window-minutes that counted and the days that were closed.
+
+Options:
+  -w, --window W  the service window: 8x5 (default; Polish public holidays and the closures in
+                  config/calendar-extras.json are closed) or 24x7
+  --json          one JSON line {sentAt, window, deadline, trace} instead of text
+  --batch         read JSON lines {"receivedAt": "...", "window": "8x5"|"24x7"} on stdin; write
+                  each line plus "deadline" (UTC) and "trace", or plus "error" (the batch goes on)
+  -h, --help      this text
+
+Example:
+  hezo-intake deadline --window 8x5 2026-12-23T16:30:00+01:00`,
+    run: deadline,
+  },
+  contracts: {
+    summary: 'work with the contract registry file (contracts check <file>)',
+    help: `Usage: hezo-intake contracts check <file>
+
+Commands:
+  check <file>  validate a contract registry file
+
+Run "hezo-intake contracts check --help" for more.`,
+    run: async () => {
+      throw new IntakeError('USAGE', 'contracts needs a subcommand: "contracts check <file>"');
+    },
+    subcommands: {
+      check: {
+        summary: 'validate a contract registry file',
+        help: `Usage: hezo-intake contracts check <file>
+
+Validates a contract registry file (the JSON export of the ERP; docs/contract-registry.md) as
+the gateway would load it, and lists every problem with its line and field, so that the
+export can be fixed in one go. Exit 0 when the file is valid, 1 when it is not.
+
+Options:
+  -h, --help  this text`,
+        run: contractsCheck,
+      },
+    },
+  },
+  call: {
+    summary: 'walk the running phone IVR as Twilio would, from the terminal',
+    help: `Usage: hezo-intake call [--line hotline|escalation] [--from +48...] [--url URL]
+
+Walks the running phone IVR as Twilio would: signed webhooks, following <Gather>, <Redirect>,
+<Record> and <Hangup>. It prints what the caller would hear; type keypad digits (then Enter),
+or words where speech is accepted; an empty line is silence; Ctrl-D hangs up.
+
+Options:
+  --line L       hotline (default) or escalation
+  --from NUMBER  the caller's number (default +48600100200)
+  --url URL      where the gateway listens (default http.host:http.port from the settings)
+  -h, --help     this text`,
+    run: async (args, io) => (await import('./channels/phone/simulator.js')).callCommand(args, io),
+  },
+  help: {
+    summary: 'list the commands, or print the help of one (help <command>)',
+    help: `Usage: hezo-intake help [<command> [<subcommand>]]
+
+Lists the commands, or prints the help of one, as "hezo-intake <command> --help" does.`,
+    run: async (args, io) => {
+      if (args.length === 0) {
+        io.stdout.write(`${overview()}\n`);
+        return EXIT.ok;
+      }
+      const found = findCommand(args);
+      if (!found || found.rest.length > 0) throw new IntakeError('USAGE', `no command "${args.join(' ')}"`);
+      io.stdout.write(`${found.command.help}\n`);
+      return EXIT.ok;
+    },
   },
 };
 
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  const list = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}${command.summary}`);
+  return `Usage: hezo-intake <command> [options]
+
+Commands:
+${list.join('\n')}
+
+"hezo-intake <command> --help" (or "hezo-intake help <command>") tells a command's options.
+Settings come from config/, the environment and flags; see README.md.
+Exit codes: 0 done, 1 failed, 2 usage, 69 the HTTP port cannot be listened on, 78 invalid settings.`;
+}
+
+/** The command `args` name (descending into subcommands) and the arguments left for it. */
+function findCommand(args: readonly string[]): { command: Command; path: string[]; rest: string[] } | undefined {
+  const [name, ...rest] = args;
+  let command = name === undefined ? undefined : COMMANDS[name];
+  if (!command) return undefined;
+  const path = [name as string];
+  for (let sub = command.subcommands?.[rest[0] ?? '']; sub; sub = command.subcommands?.[rest[0] ?? '']) {
+    command = sub;
+    path.push(rest.shift() as string);
+  }
+  return { command, path, rest };
+}
+
+/** `--help` or `-h` anywhere before a `--` asks for help instead of running the command. */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
 export async function main(argv: string[], io: CliIo = process): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h') return COMMANDS.help!(rest, io);
-  const handler = COMMANDS[command];
-  if (!handler) return usageError(io, `unknown command "${command}"`);
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+    io.stdout.write(`${overview()}\n`);
+    return EXIT.ok;
+  }
+  const found = findCommand(argv);
+  if (!found) return usageError(io, `unknown command "${argv[0]}"`);
+  if (asksForHelp(found.rest)) {
+    io.stdout.write(`${found.command.help}\n`);
+    return EXIT.ok;
+  }
   try {
-    return await handler(rest, io);
+    return await found.command.run(found.rest, io);
   } catch (error) {
     if (isIntakeError(error)) {
       if (error.code === 'SETTINGS_INVALID') {
@@ -67,7 +184,7 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
         return EXIT.settings;
       }
       if (error.code === 'USAGE' || error.code === 'INSTANT_INVALID' || error.code === 'WINDOW_INVALID') {
-        return usageError(io, error.message);
+        return usageError(io, error.message, found.path);
       }
       if (error.code === 'PORT_UNAVAILABLE') {
         io.stderr.write(`hezo-intake: ${error.message}\n`);
@@ -81,8 +198,9 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
   }
 }
 
-function usageError(io: CliIo, message: string): number {
-  io.stderr.write(`hezo-intake: ${message}\nRun "hezo-intake help" for usage.\n`);
+function usageError(io: CliIo, message: string, path?: readonly string[]): number {
+  const help = path && path[0] !== 'help' ? `hezo-intake ${path.join(' ')} --help` : 'hezo-intake help';
+  io.stderr.write(`hezo-intake: ${message}\nRun "${help}" for usage.\n`);
   return EXIT.usage;
 }
 
@@ -214,10 +332,8 @@ function answerBatchLine(line: string, calendar: ServiceCalendar): Record<string
   }
 }
 
-async function contracts(args: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'check') throw new IntakeError('USAGE', `contracts needs a subcommand: "contracts check <file>"`);
-  const { positionals } = parse(rest, {});
+async function contractsCheck(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parse(args, {});
   if (positionals.length !== 1) throw new IntakeError('USAGE', 'contracts check needs exactly one file');
   const file = positionals[0] as string;
   try {

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { EXIT, main } from '../../src/cli.js';
+import { COMMANDS, EXIT, main, type Command } from '../../src/cli.js';
+import { ROLES } from '../../src/main.js';
 
 interface Run {
   code: number;
@@ -102,6 +103,52 @@ describe('hezo-intake deadline', () => {
     });
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ deadline: '2026-11-30T08:30:00.000Z' });
+  });
+});
+
+/** Every command of the map and every subcommand, as the words that name it. */
+function commandPaths(commands: Readonly<Record<string, Command>> = COMMANDS, prefix: string[] = []): string[][] {
+  return Object.entries(commands).flatMap(([name, command]) => [[...prefix, name], ...commandPaths(command.subcommands ?? {}, [...prefix, name])]);
+}
+
+describe('help', () => {
+  it.each(commandPaths().map((words) => [words.join(' '), words] as const))('"%s" answers --help, -h and help <command> with its own usage', async (name, words) => {
+    for (const args of [[...words, '--help'], [...words, '-h'], ['help', ...words]]) {
+      const result = await run(args);
+      expect(result.code, args.join(' ')).toBe(EXIT.ok);
+      expect(result.stderr).toBe('');
+      expect(result.stdout.startsWith(`Usage: hezo-intake ${name}`), `${args.join(' ')} printed:\n${result.stdout}`).toBe(true);
+    }
+  });
+
+  it('lists every command with what it does, with no command, --help or help', async () => {
+    for (const args of [[], ['--help'], ['-h'], ['help']]) {
+      const result = await run(args);
+      expect(result.code).toBe(EXIT.ok);
+      for (const [name, command] of Object.entries(COMMANDS)) expect(result.stdout).toMatch(new RegExp(`\\n  ${name} +${command.summary.replace(/[()]/g, '\\$&')}\\n`));
+    }
+  });
+
+  it('names every role in the help of serve', async () => {
+    const { stdout } = await run(['serve', '--help']);
+    for (const role of ROLES) expect(stdout).toContain(role);
+  });
+
+  it('answers --help after other flags, and without reading the settings', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve', '--port', '1', '--help'], {
+      env: { ...process.env, HEZO_CONFIG: path.join(tmp, 'no-such-config.json') },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(EXIT.ok);
+    expect(result.stdout).toMatch(/^Usage: hezo-intake serve /);
+  });
+
+  it('exits 2 for help on an unknown command, and points a usage error at its command\'s help', async () => {
+    const unknown = await run(['help', 'frobnicate']);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toContain('no command "frobnicate"');
+    const missing = await run(['contracts', 'check']);
+    expect(missing.stderr).toContain('Run "hezo-intake contracts check --help" for usage.');
   });
 });
 

@@ -101,17 +101,23 @@ Options:
   },
   call: {
     summary: 'walk the running phone IVR as Twilio would, from the terminal',
-    help: `Usage: hezo-intake call [--line hotline|escalation] [--from +48...] [--url URL]
+    help: `Usage: hezo-intake call [--line hotline|escalation] [--from +48...] [--url URL] [--public-url URL]
 
 Walks the running phone IVR as Twilio would: signed webhooks, following <Gather>, <Redirect>,
 <Record> and <Hangup>. It prints what the caller would hear; type keypad digits (then Enter),
 or words where speech is accepted; an empty line is silence; Ctrl-D hangs up.
 
+It signs for the public URL the gateway checks signatures against (it asks the gateway at
+GET /twilio) with the auth token of the settings here (twilio.authToken, TWILIO_AUTH_TOKEN;
+empty on the embedded default), and says which URL it signs for.
+
 Options:
-  --line L       hotline (default) or escalation
-  --from NUMBER  the caller's number (default +48600100200)
-  --url URL      where the gateway listens (default http.host:http.port from the settings)
-  -h, --help     this text`,
+  --line L          hotline (default) or escalation
+  --from NUMBER     the caller's number (default +48600100200)
+  --url URL         where the gateway listens (default http.host:http.port from the settings;
+                    "hezo-intake serve" prints the command with its URL)
+  --public-url URL  sign for this URL instead of the one the gateway says
+  -h, --help        this text`,
     run: async (args, io) => (await import('./channels/phone/simulator.js')).callCommand(args, io),
   },
   help: {
@@ -239,6 +245,11 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     const { demoPortalKey } = await import('./channels/portal/api-keys.js');
     const demoKey = demoPortalKey(gateway.settings.portal.apiKeys);
     if (demoKey) io.stdout.write(`No portal API key is configured; try the portal API at ${gateway.url}/portal (demo key: ${demoKey})\n`);
+  }
+  if (gateway.url) {
+    // Where a terminal on this machine reaches the gateway (0.0.0.0 and :: are not addresses to call).
+    const callUrl = gateway.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+    io.stdout.write(`Try the phone IVR without Twilio, in another terminal: npx hezo-intake call --url ${callUrl}\n`);
   }
   for (const [name, token] of Object.entries(gateway.generatedTokens)) {
     io.stdout.write(`No engineer API token is configured; for this run, "${name}" is: ${token}\n`);

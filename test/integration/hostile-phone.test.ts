@@ -51,8 +51,9 @@ beforeAll(async () => {
   phone = createPhoneChannel({ intake: g.intake, registry: () => g.registry.current, calendar: g.calendar, store: g.store, redis: g.redis, settings: g.settings, logger: g.logger, spoolDir: `${test.root}/phone-spool` });
   phone.start();
   app = buildApp({ readiness: new Readiness(), logger: g.logger, routes: [{ path: '/twilio', router: phone.router }] });
-  const stack = (phone.router as unknown as { stack: Array<{ route?: { path: string } }> }).stack;
-  const paths = stack.flatMap((layer) => (layer.route ? [`/twilio${layer.route.path}`] : []));
+  const stack = (phone.router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack;
+  // Twilio POSTs; GET /twilio is for people and the simulator.
+  const paths = stack.flatMap((layer) => (layer.route?.methods.post ? [`/twilio${layer.route.path}`] : []));
   routes = [...paths, ...paths.filter((p) => p.endsWith('/step')).map((p) => `${p}?noInput=1`)];
 });
 afterAll(async () => {

@@ -8,6 +8,7 @@
  * | `POST /voice/recorded`, `/escalation/recorded` | a <Record> ended (RecordingUrl) |
  * | `POST /status` | the call's status callback (completed, no-answer, busy, failed, canceled) |
  * | `POST /fallback`, `/fallback/recorded` | the number's fallback URL, when the main webhook failed |
+ * | `GET /` | not Twilio: the URLs for the Twilio console and the public URL signatures are checked against |
  *
  * Each loads the call's session, lets the pure flow decide, saves, and answers TwiML. Filing
  * goes through submit() (by way of CallFiler, since several webhooks of one call may file it);
@@ -36,7 +37,7 @@ import { closingReply, draftForCall, registeringReply, type Unfinished } from '.
 import { advance, startCall, type CallInput, type CallSession, type Filing, type Line, type Reply } from './call-flow.js';
 import { CallSessions } from './call-session.js';
 import { PhoneSpool } from './phone-spool.js';
-import { twilioWebhook } from './signature.js';
+import { twilioSetup, twilioWebhook } from './signature.js';
 import { renderFallback, renderGoodbye, renderReply } from './twiml.js';
 import { callDurationMsOf, callerIdOf, callSidOf, callStatusOf, digitsOf, recordingUrlOf, speechOf } from './webhook-fields.js';
 
@@ -84,6 +85,10 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   });
   const smsConfirmation = settings.twilio.accountSid !== '' && settings.twilio.smsFrom !== '';
   const router = Router();
+  // Not a webhook, so before the signature check: see TwilioSetup.
+  router.get('/', (req, res) => {
+    res.json(twilioSetup(settings.http.publicUrl, req.baseUrl));
+  });
   router.use(twilioWebhook({ authToken: settings.twilio.authToken, publicUrl: settings.http.publicUrl, validateSignature: settings.phone.validateSignature }));
 
   const send = (res: Response, twiml: string): void => {

@@ -24,6 +24,23 @@ export function signedUrl(publicUrl: string, originalUrl: string): string {
   return `${publicUrl.replace(/\/+$/, '')}${originalUrl}`;
 }
 
+/**
+ * What `GET /twilio` answers: the URLs to enter in the Twilio console, and the public URL
+ * signatures are checked against. `hezo-intake call` asks for it, since it may run with other
+ * settings than the gateway (PUBLIC_URL set in one terminal only). Every URL in it is public.
+ */
+export interface TwilioSetup {
+  /** settings.http.publicUrl. */
+  publicUrl: string;
+  webhooks: { hotline: string; escalation: string; statusCallback: string; fallback: string };
+}
+
+/** The TwilioSetup of a phone router mounted at `mountPath` (e.g. `/twilio`). */
+export function twilioSetup(publicUrl: string, mountPath: string): TwilioSetup {
+  const at = (route: string): string => signedUrl(publicUrl, `${mountPath}${route}`);
+  return { publicUrl, webhooks: { hotline: at('/voice'), escalation: at('/escalation'), statusCallback: at('/status'), fallback: at('/fallback') } };
+}
+
 /** Content type check, body parsing and signature check, in that order. */
 export function twilioWebhook(options: TwilioWebhookOptions): RequestHandler[] {
   const requireForm: RequestHandler = (req, _res, next) => {

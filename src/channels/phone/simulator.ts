@@ -4,10 +4,12 @@
  * what the caller would hear, and reads keypad digits or typed speech line by line. At the
  * end (or when input ends: the caller hung up) it sends the status callback, as Twilio does.
  *
- * It signs with the same settings the server reads (settings.twilio.authToken and
- * settings.http.publicUrl), so on the embedded default (empty token) it works with no setup.
- * The core, `simulateCall`, takes its input lines and output stream as arguments: tests drive
- * it without a terminal.
+ * It signs for the public URL the gateway checks signatures against, which it asks the gateway
+ * for (`GET /twilio`): the simulator may run with other settings than the gateway (PUBLIC_URL
+ * set in the gateway's terminal only), and signing for the URL it calls would be wrong behind a
+ * proxy. The auth token is a secret the gateway does not tell: it comes from the settings here
+ * (twilio.authToken, empty on the embedded default). The core, `simulateCall`, takes its input
+ * lines and output stream as arguments: tests drive it without a terminal.
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -16,7 +18,7 @@ import twilio from 'twilio';
 import { IntakeError } from '../../errors.js';
 import { loadSettings } from '../../settings.js';
 import type { Line } from './call-flow.js';
-import { signedUrl } from './signature.js';
+import { signedUrl, type TwilioSetup } from './signature.js';
 import { readTwiml, type TwimlVerb } from './twiml-reader.js';
 
 export interface SimulatorOptions {
@@ -70,6 +72,12 @@ export async function simulateCall(options: SimulatorOptions): Promise<Simulated
       body: new URLSearchParams(body).toString(),
     });
     const text = await response.text();
+    if (response.status === 403) {
+      throw new IntakeError(
+        'SIGNATURE_INVALID',
+        `The IVR refused the signature of ${pathAndQuery} (HTTP 403): the gateway checks for its own public URL and twilio.authToken; this call signed for ${options.publicUrl} with the auth token of the settings here (set TWILIO_AUTH_TOKEN as the gateway has it).`,
+      );
+    }
     if (!response.ok) throw new IntakeError('INTERNAL', `The IVR answered ${pathAndQuery} with HTTP ${response.status}: ${text.slice(0, 300)}`);
     return text;
   };
@@ -142,28 +150,37 @@ function resolve(current: string, target: string): string {
   return `${url.pathname}${url.search}`;
 }
 
-/** `hezo-intake call [--line hotline|escalation] [--from +48...] [--url http://127.0.0.1:8080]`. */
+/** `hezo-intake call [--line hotline|escalation] [--from +48...] [--url URL] [--public-url URL]`. */
 export async function callCommand(args: string[], io: { stdout: NodeJS.WritableStream; stdin: NodeJS.ReadableStream }): Promise<number> {
-  let values: { line?: string; from?: string; url?: string };
+  let values: { line?: string; from?: string; url?: string; 'public-url'?: string };
   try {
-    ({ values } = parseArgs({ args, options: { line: { type: 'string' }, from: { type: 'string' }, url: { type: 'string' } }, allowPositionals: false, strict: true }));
+    ({ values } = parseArgs({
+      args,
+      options: { line: { type: 'string' }, from: { type: 'string' }, url: { type: 'string' }, 'public-url': { type: 'string' } },
+      allowPositionals: false,
+      strict: true,
+    }));
   } catch (error) {
     throw new IntakeError('USAGE', (error as Error).message);
   }
   const line = values.line ?? 'hotline';
   if (line !== 'hotline' && line !== 'escalation') throw new IntakeError('USAGE', `--line must be hotline or escalation, not "${line}"`);
   const { settings } = loadSettings();
-  const baseUrl = values.url ?? `http://${settings.http.host === '0.0.0.0' ? '127.0.0.1' : settings.http.host}:${settings.http.port}`;
+  const baseUrl = (values.url ?? `http://${settings.http.host === '0.0.0.0' ? '127.0.0.1' : settings.http.host}:${settings.http.port}`).replace(/\/+$/, '');
+  for (const [flag, url] of [['--url', baseUrl], ['--public-url', values['public-url']]] as const) {
+    if (url !== undefined && !URL.canParse(url)) throw new IntakeError('USAGE', `${flag} must be an absolute URL such as http://127.0.0.1:8080, not "${url}"`);
+  }
   const to = line === 'hotline' ? settings.phone.hotlineNumber : settings.phone.escalationNumber;
   const from = values.from ?? '+48600100200';
-  io.stdout.write(`Calling ${to} from ${from} through ${baseUrl} (signed for ${settings.http.publicUrl}).\n`);
+  const signing = values['public-url'] !== undefined ? { publicUrl: values['public-url'], why: '--public-url' } : await publicUrlOf(baseUrl, settings.http.publicUrl);
+  io.stdout.write(`Calling ${to} from ${from} through ${baseUrl}, signing for ${signing.publicUrl} (${signing.why}).\n`);
 
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   const iterator = lines[Symbol.asyncIterator]();
   try {
     const result = await simulateCall({
       baseUrl,
-      publicUrl: settings.http.publicUrl,
+      publicUrl: signing.publicUrl,
       authToken: settings.twilio.authToken,
       line,
       from,
@@ -180,9 +197,29 @@ export async function callCommand(args: string[], io: { stdout: NodeJS.WritableS
     io.stdout.write(result.requestNumber ? `Request number: ${result.requestNumber}\n` : 'No request number was read out.\n');
     return 0;
   } catch (error) {
-    if (error instanceof TypeError) throw new IntakeError('INTERNAL', `Cannot reach the gateway at ${baseUrl} (${(error.cause as Error | undefined)?.message ?? error.message}); is "hezo-intake serve" running?`);
+    if (error instanceof TypeError) throw unreachable(baseUrl, error);
     throw error;
   } finally {
     lines.close();
   }
+}
+
+/**
+ * The public URL the gateway at `baseUrl` checks signatures against, as it says at GET /twilio;
+ * the one in the settings here when it does not say (a proxy that forwards only POSTs).
+ */
+async function publicUrlOf(baseUrl: string, configured: string): Promise<{ publicUrl: string; why: string }> {
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}/twilio`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw unreachable(baseUrl, error as Error);
+  }
+  const setup = response.ok ? ((await response.json().catch(() => undefined)) as Partial<TwilioSetup> | undefined) : undefined;
+  if (typeof setup?.publicUrl === 'string' && URL.canParse(setup.publicUrl)) return { publicUrl: setup.publicUrl, why: "the gateway's public URL" };
+  return { publicUrl: configured, why: `http.publicUrl of the settings here; the gateway did not say which it checks (HTTP ${response.status} at /twilio)` };
+}
+
+function unreachable(baseUrl: string, error: Error): IntakeError {
+  return new IntakeError('INTERNAL', `Cannot reach the gateway at ${baseUrl} (${(error.cause as Error | undefined)?.message ?? error.message}); is "hezo-intake serve" running?`);
 }

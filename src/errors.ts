@@ -89,6 +89,11 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'A Twilio webhook came without a valid X-Twilio-Signature for the public URL it was sent to; it was ignored.',
   },
+  TWIML_INVALID: {
+    status: 502,
+    retryable: false,
+    meaning: 'The call simulator (`hezo-intake call`) got an answer from the IVR that is not TwiML; check that --url names the gateway.',
+  },
   ILLEGAL_TRANSITION: {
     status: 409,
     retryable: false,
@@ -140,4 +145,74 @@ export interface IntakeErrorDetail {
 
 export function isIntakeError(error: unknown): error is IntakeError {
   return error instanceof IntakeError;
+}
+
+/**
+ * Failures that never reach a caller: each is caught where it is raised and turned into what
+ * the service does about it (a quarantined mail, a retry at the next drain or attempt, a 500
+ * INTERNAL answer), so none needs a code. docs/errors.md lists them under "Internal failures";
+ * test/unit/errors.test.ts fails on an error class, or a raw Error thrown, in neither list.
+ */
+export const INTERNAL_FAILURES = {
+  MailParseError: {
+    raisedIn: 'src/channels/mail/parse-mail.ts',
+    retryable: false,
+    meaning: 'A mail cannot be read (over the size limit, unparseable, an attachment over its limit): the drain quarantines it with this reason. The mail\'s own fault, so reading it again cannot help.',
+  },
+  MailMoveError: {
+    raisedIn: 'src/channels/mail/move-mail.ts',
+    retryable: true,
+    meaning: 'The IMAP server refused a UID MOVE out of INBOX or the connection dropped: the drain stops before its watermark, the mailbox status shows the failure, and the next drain moves the mails.',
+  },
+  StoreFailure: {
+    raisedIn: 'src/channels/portal/uploads.ts',
+    retryable: true,
+    meaning: 'The attachment store failed while storing an upload (a full disk); unwrapped into a 500 INTERNAL answer so that it is not answered as a malformed upload.',
+  },
+  WebhookDeliveryFailure: {
+    raisedIn: 'src/notify/webhook-sender.ts',
+    retryable: true,
+    meaning: 'The alert webhook did not answer in time or answered other than 2xx: the notification queue tries again.',
+  },
+  UnrecoverableError: {
+    raisedIn: 'src/notify/notifier.ts',
+    retryable: false,
+    meaning: 'BullMQ\'s class for a notification no attempt can deliver (no channel for its type, the provider refused it for good): the job fails at once.',
+  },
+  ImpossibleState: {
+    raisedIn: 'src/errors.ts',
+    retryable: false,
+    meaning: 'An assertion of a state our own code rules out (a NaN duration, INBOX not open after opening it): a bug to report, never a caller\'s fault. A web request that meets one is answered 500 INTERNAL.',
+  },
+} as const satisfies Record<string, { raisedIn: string; retryable: boolean; meaning: string }>;
+
+export type InternalFailureName = keyof typeof INTERNAL_FAILURES;
+
+/**
+ * Base of our own internal failures: the name is the entry in INTERNAL_FAILURES, which says
+ * whether trying again can help. (UnrecoverableError is BullMQ's own class.)
+ */
+export abstract class InternalFailure extends Error {
+  readonly retryable: boolean;
+
+  protected constructor(
+    override readonly name: Exclude<InternalFailureName, 'UnrecoverableError'>,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = INTERNAL_FAILURES[name].retryable;
+  }
+}
+
+/** A state our own code rules out was reached: a bug, not something a caller can fix. */
+export class ImpossibleState extends InternalFailure {
+  constructor(what: string) {
+    super('ImpossibleState', what);
+  }
+}
+
+/** Asserts that a state cannot happen; `what` says which, for the bug report. */
+export function impossible(what: string): never {
+  throw new ImpossibleState(what);
 }

@@ -3,6 +3,8 @@
  * whether trying again can help, and a meaning that `test/unit/errors.test.ts` requires to be
  * documented here. Messages are written for the person who has to act on them.
  */
+import { z } from 'zod';
+
 export const ERROR_CODES = {
   SETTINGS_INVALID: {
     status: 500,
@@ -108,6 +110,37 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** One problem of a request or a file, named by where it is. */
+export const errorDetailSchema = z
+  .object({
+    path: z.string().describe('Where the problem is: a field path such as `reporter.email`, or `(body)`, `(root)`.'),
+    message: z.string().describe('What is wrong there.'),
+    file: z.string().optional().describe('The file at fault (settings, contract registry).'),
+    line: z.number().int().optional().describe('The line in that file.'),
+  })
+  .describe('One problem, named by where it is.');
+export type IntakeErrorDetail = z.output<typeof errorDetailSchema>;
+
+function errorAnswerShape(code: z.ZodType<ErrorCode>, retryable: z.ZodType<boolean>) {
+  return z.object({
+    error: z.object({
+      code: code.describe('See docs/errors.md.'),
+      message: z.string().describe('What to do about it, in words for a person.'),
+      retryable: retryable.describe('Whether sending the same request again later can succeed.'),
+      details: z.array(errorDetailSchema).optional().describe('Every field at fault at once (with INPUT_INVALID).'),
+    }),
+  });
+}
+
+/** The body of every error answer, `{"error": {...}}`: app.ts answers with it, the OpenAPI document describes it. */
+export const errorAnswerSchema = errorAnswerShape(z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]), z.boolean());
+export type ErrorAnswer = z.output<typeof errorAnswerSchema>;
+
+/** The error answer with one code, and the `retryable` that code always has. */
+export function errorAnswerSchemaFor(code: ErrorCode): typeof errorAnswerSchema {
+  return errorAnswerShape(z.literal(code), z.literal(ERROR_CODES[code].retryable));
+}
+
 /** An error the gateway expects and knows how to answer. */
 export class IntakeError extends Error {
   readonly code: ErrorCode;
@@ -125,22 +158,14 @@ export class IntakeError extends Error {
     this.details = options.details ?? [];
   }
 
-  toJSON(): { code: ErrorCode; message: string; retryable: boolean; details?: readonly IntakeErrorDetail[] } {
+  toJSON(): ErrorAnswer['error'] {
     return {
       code: this.code,
       message: this.message,
       retryable: this.retryable,
-      ...(this.details.length > 0 ? { details: this.details } : {}),
+      ...(this.details.length > 0 ? { details: [...this.details] } : {}),
     };
   }
-}
-
-export interface IntakeErrorDetail {
-  /** Where the problem is: a field path, optionally with file and line. */
-  path: string;
-  message: string;
-  file?: string;
-  line?: number;
 }
 
 export function isIntakeError(error: unknown): error is IntakeError {

@@ -13,13 +13,15 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { DEMO_PORTAL_KEY, hashApiKey } from '../../src/channels/portal/api-keys.js';
+import { filedAnswerSchema } from '../../src/channels/portal/answers.js';
 import { portalOpenApiDocument } from '../../src/channels/portal/openapi.js';
 import { idempotencyGuard } from '../../src/channels/portal/idempotency.js';
 import { portalRoutes, type PortalDeps } from '../../src/channels/portal/routes.js';
 import { RequestStore } from '../../src/dispatcher/request-store.js';
 import { intakeKeys } from '../../src/intake/queues.js';
 import type { RequestEvent } from '../../src/domain/history.js';
-import type { ServiceRequest } from '../../src/domain/request.js';
+import { REQUEST_STATUSES, type ServiceRequest } from '../../src/domain/request.js';
+import { ERROR_CODES, errorAnswerSchemaFor, type ErrorCode } from '../../src/errors.js';
 import { Readiness } from '../../src/ops/health.js';
 import type { Settings } from '../../src/settings.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -130,6 +132,43 @@ describe('the OpenAPI document', () => {
     expect(page.text).toContain('/requests/{number}/attachments');
     expect(page.text).not.toMatch(/<script/i);
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('documents a real 202 and a real 400 by the zod schemas that type them, and refuses answers off those schemas', async () => {
+    const filed = await file(body());
+    expect(filed.status).toBe(202);
+    expect(filedAnswerSchema.safeParse(filed.body).success).toBe(true);
+    const invalid = await file({ ...body(), reporter: { name: 'A', email: 'not-an-email' } });
+    expect(invalid.status).toBe(400);
+    expect(errorAnswerSchemaFor('INPUT_INVALID').safeParse(invalid.body).success).toBe(true);
+    expect(invalid.body.error.details).toEqual([expect.objectContaining({ path: 'reporter.email' })]);
+
+    // The documented schemas are as strict as the zod ones: what neither route could answer fails.
+    const documented = (path: string) => ajv.getSchema(`portal-openapi#/paths/~1requests/post/responses/${path}/content/application~1json/schema`)!;
+    expect(documented('202')({ ...filed.body, status: 'pending' })).toBe(false);
+    expect(documented('202')({ ...filed.body, client: 'alpha' })).toBe(false);
+    expect(documented('400')({ error: { ...invalid.body.error, code: 'NOT_FOUND' } })).toBe(false);
+    expect(documented('400')({ error: { ...invalid.body.error, retryable: true } })).toBe(false);
+    expect(documented('400')({ error: { ...invalid.body.error, details: [{ field: 'reporter.email' }] } })).toBe(false);
+  });
+
+  it('names for each error answer the code the route answers it with, of that HTTP status, and every request status', () => {
+    const components = (doc.components as { schemas: Record<string, unknown> }).schemas;
+    const schemas = components as Record<string, { properties: { error: { properties: { code: { const: ErrorCode } } } } }>;
+    const answered: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, { content: { 'application/json': { schema: { $ref: string } } } }> }>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400) continue;
+          const code = schemas[response.content['application/json'].schema.$ref.split('/').pop()!]!.properties.error.properties.code.const;
+          expect(ERROR_CODES[code].status, `${method} ${path} ${status} answers ${code}`).toBe(Number(status));
+          answered.push(`${method} ${path} ${status}`);
+        }
+      }
+    }
+    expect(answered).toEqual(expect.arrayContaining(['post /requests 400', 'post /requests 401', 'post /requests 413', 'post /requests 415', 'post /requests 422', 'post /requests 429', 'post /requests 503', 'get /requests/{number} 404']));
+    const statusEnum = (components as Record<string, { properties: { status: { enum: string[] } } }>).RequestStatus!.properties.status.enum;
+    expect(statusEnum).toEqual(['queued', ...REQUEST_STATUSES]);
   });
 });
 

@@ -8,42 +8,7 @@
 import { formatWarsaw } from '../../domain/deadlines.js';
 import type { RequestEvent } from '../../domain/history.js';
 import type { Deadline, ServiceRequest } from '../../domain/request.js';
-
-
-export interface DeadlineView {
-  at: string;
-  /** The same instant on a Warsaw wall clock, e.g. `Mon 2026-11-30 09:30 CET`. */
-  warsaw: string;
-  /** How it was computed, e.g. "sent Fri 16:30 → 30 min Fri + 30 min Mon → due Mon 09:30". */
-  trace: string;
-}
-
-export interface HistoryItemView {
-  at: string;
-  type: string;
-  /** Who acted, in the customer's terms: `you`, `HEZO` or the system. */
-  by: 'you' | 'HEZO' | 'system';
-  data?: Record<string, unknown>;
-}
-
-export interface RequestStatusView {
-  requestNumber: string;
-  /** `queued` until the dispatcher has stamped it (usually well under a second). */
-  status: string;
-  kind?: 'service' | 'escalation';
-  escalated?: boolean;
-  sentAt?: string;
-  contractNumber?: string;
-  serialNumber?: string;
-  device?: { serial: string; model: string };
-  subject?: string;
-  responseDeadline?: DeadlineView;
-  firstResponseAt?: string;
-  deliveryDeadline?: DeadlineView;
-  returnDeadline?: DeadlineView;
-  attachments: Array<{ name: string; type: string; size: number; sha256: string }>;
-  history: HistoryItemView[];
-}
+import type { CustomerEventType, DeadlineView, HistoryItemView, RequestStatusView } from './answers.js';
 
 /** The customer's view of a stored request (or of one still in the queue, when `request` is null). */
 export function customerView(number: string, request: ServiceRequest | null, history: readonly RequestEvent[]): RequestStatusView {
@@ -76,30 +41,31 @@ function deadlineView(deadline: Deadline): DeadlineView {
 
 function historyItem(event: RequestEvent): HistoryItemView | null {
   if (event.internal === true) return null;
-  const data = customerData(event);
-  if (data === null) return null;
+  const shown = customerPart(event);
+  if (shown === null) return null;
   const by = event.actor.startsWith('engineer:') ? 'HEZO' : event.actor === 'system' ? 'system' : 'you';
-  const shown = Object.fromEntries(Object.entries(data).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  return { at: event.at, type: event.type, by, ...(Object.keys(shown).length > 0 ? { data: shown } : {}) };
+  const data = Object.fromEntries(Object.entries(shown.data).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return { at: event.at, type: shown.type, by, ...(Object.keys(data).length > 0 ? { data } : {}) };
 }
 
 /**
- * The fields of an event that are the customer's to see, or null for an event they do not
- * see at all (timer alerts, a reporter's confirmation, types this version does not know).
+ * The type and the fields of an event that are the customer's to see, or null for an event
+ * they do not see at all (timer alerts, a reporter's confirmation, types this version does
+ * not know).
  */
-function customerData(event: RequestEvent): Record<string, string | undefined> | null {
+function customerPart(event: RequestEvent): { type: CustomerEventType; data: Record<string, string | undefined> } | null {
   switch (event.type) {
     case 'filed':
-      return { status: event.data.status, sentAt: event.data.sentAt };
+      return { type: event.type, data: { status: event.data.status, sentAt: event.data.sentAt } };
     case 'clock-started':
-      return { clockStartedAt: event.data.clockStartedAt, responseDeadline: event.data.responseDeadline.at };
+      return { type: event.type, data: { clockStartedAt: event.data.clockStartedAt, responseDeadline: event.data.responseDeadline.at } };
     case 'reassessed':
-      return { status: event.data.status };
+      return { type: event.type, data: { status: event.data.status } };
     case 'reply':
     case 'escalation':
-      return { sentAt: event.data.sentAt, subject: event.data.subject };
+      return { type: event.type, data: { sentAt: event.data.sentAt, subject: event.data.subject } };
     case 'note':
-      return { text: event.data.text };
+      return { type: event.type, data: { text: event.data.text } };
     case 'escalated':
     case 'contacted':
     case 'verified':
@@ -107,7 +73,7 @@ function customerData(event: RequestEvent): Record<string, string | undefined> |
     case 'delivered':
     case 'returned':
     case 'closed':
-      return {};
+      return { type: event.type, data: {} };
     case 'reporter-confirmed':
     case 'response-breached':
       return null;

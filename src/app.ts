@@ -3,7 +3,7 @@
  * supertest and `main.ts` decides where it listens.
  */
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
-import { IntakeError, isIntakeError } from './errors.js';
+import { IntakeError, isIntakeError, type ErrorAnswer } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Readiness } from './ops/health.js';
 
@@ -41,7 +41,9 @@ export function buildApp(deps: AppDeps): Express {
     const intakeError = isIntakeError(error) ? error : toIntakeError(error);
     if (intakeError.status >= 500) deps.logger.error({ err: error }, 'request failed');
     if (intakeError.retryable && intakeError.status === 503) res.set('Retry-After', '5');
-    res.status(intakeError.status).json({ error: intakeError.toJSON() });
+    // The shape the OpenAPI document describes (errorAnswerSchema).
+    const answer: ErrorAnswer = { error: intakeError.toJSON() };
+    res.status(intakeError.status).json(answer);
   };
   app.use(onError);
   return app;

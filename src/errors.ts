@@ -3,6 +3,8 @@
  * whether trying again can help, and a meaning that `test/unit/errors.test.ts` requires to be
  * documented here. Messages are written for the person who has to act on them.
  */
+import { z } from 'zod';
+
 export const ERROR_CODES = {
   SETTINGS_INVALID: {
     status: 500,
@@ -94,6 +96,11 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'A Twilio webhook came without a valid X-Twilio-Signature for the public URL it was sent to; it was ignored.',
   },
+  TWIML_INVALID: {
+    status: 502,
+    retryable: false,
+    meaning: 'The call simulator (`hezo-intake call`) got an answer from the IVR that is not TwiML; check that --url names the gateway.',
+  },
   ILLEGAL_TRANSITION: {
     status: 409,
     retryable: false,
@@ -107,6 +114,37 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { status: number; retryable: boolean; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One problem of a request or a file, named by where it is. */
+export const errorDetailSchema = z
+  .object({
+    path: z.string().describe('Where the problem is: a field path such as `reporter.email`, or `(body)`, `(root)`.'),
+    message: z.string().describe('What is wrong there.'),
+    file: z.string().optional().describe('The file at fault (settings, contract registry).'),
+    line: z.number().int().optional().describe('The line in that file.'),
+  })
+  .describe('One problem, named by where it is.');
+export type IntakeErrorDetail = z.output<typeof errorDetailSchema>;
+
+function errorAnswerShape(code: z.ZodType<ErrorCode>, retryable: z.ZodType<boolean>) {
+  return z.object({
+    error: z.object({
+      code: code.describe('See docs/errors.md.'),
+      message: z.string().describe('What to do about it, in words for a person.'),
+      retryable: retryable.describe('Whether sending the same request again later can succeed.'),
+      details: z.array(errorDetailSchema).optional().describe('Every field at fault at once (with INPUT_INVALID).'),
+    }),
+  });
+}
+
+/** The body of every error answer, `{"error": {...}}`: app.ts answers with it, the OpenAPI document describes it. */
+export const errorAnswerSchema = errorAnswerShape(z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]), z.boolean());
+export type ErrorAnswer = z.output<typeof errorAnswerSchema>;
+
+/** The error answer with one code, and the `retryable` that code always has. */
+export function errorAnswerSchemaFor(code: ErrorCode): typeof errorAnswerSchema {
+  return errorAnswerShape(z.literal(code), z.literal(ERROR_CODES[code].retryable));
+}
 
 /** An error the gateway expects and knows how to answer. */
 export class IntakeError extends Error {
@@ -125,24 +163,86 @@ export class IntakeError extends Error {
     this.details = options.details ?? [];
   }
 
-  toJSON(): { code: ErrorCode; message: string; retryable: boolean; details?: readonly IntakeErrorDetail[] } {
+  toJSON(): ErrorAnswer['error'] {
     return {
       code: this.code,
       message: this.message,
       retryable: this.retryable,
-      ...(this.details.length > 0 ? { details: this.details } : {}),
+      ...(this.details.length > 0 ? { details: [...this.details] } : {}),
     };
   }
 }
 
-export interface IntakeErrorDetail {
-  /** Where the problem is: a field path, optionally with file and line. */
-  path: string;
-  message: string;
-  file?: string;
-  line?: number;
-}
-
 export function isIntakeError(error: unknown): error is IntakeError {
   return error instanceof IntakeError;
+}
+
+/**
+ * Failures that never reach a caller: each is caught where it is raised and turned into what
+ * the service does about it (a quarantined mail, a retry at the next drain or attempt, a 500
+ * INTERNAL answer), so none needs a code. docs/errors.md lists them under "Internal failures";
+ * test/unit/errors.test.ts fails on an error class, or a raw Error thrown, in neither list.
+ */
+export const INTERNAL_FAILURES = {
+  MailParseError: {
+    raisedIn: 'src/channels/mail/parse-mail.ts',
+    retryable: false,
+    meaning: 'A mail cannot be read (over the size limit, unparseable, an attachment over its limit): the drain quarantines it with this reason. The mail\'s own fault, so reading it again cannot help.',
+  },
+  MailMoveError: {
+    raisedIn: 'src/channels/mail/move-mail.ts',
+    retryable: true,
+    meaning: 'The IMAP server refused a UID MOVE out of INBOX or the connection dropped: the drain stops before its watermark, the mailbox status shows the failure, and the next drain moves the mails.',
+  },
+  StoreFailure: {
+    raisedIn: 'src/channels/portal/uploads.ts',
+    retryable: true,
+    meaning: 'The attachment store failed while storing an upload (a full disk); unwrapped into a 500 INTERNAL answer so that it is not answered as a malformed upload.',
+  },
+  WebhookDeliveryFailure: {
+    raisedIn: 'src/notify/webhook-sender.ts',
+    retryable: true,
+    meaning: 'The alert webhook did not answer in time or answered other than 2xx: the notification queue tries again.',
+  },
+  UnrecoverableError: {
+    raisedIn: 'src/notify/notifier.ts',
+    retryable: false,
+    meaning: 'BullMQ\'s class for a notification no attempt can deliver (no channel for its type, the provider refused it for good): the job fails at once.',
+  },
+  ImpossibleState: {
+    raisedIn: 'src/errors.ts',
+    retryable: false,
+    meaning: 'An assertion of a state our own code rules out (a NaN duration, INBOX not open after opening it): a bug to report, never a caller\'s fault. A web request that meets one is answered 500 INTERNAL.',
+  },
+} as const satisfies Record<string, { raisedIn: string; retryable: boolean; meaning: string }>;
+
+export type InternalFailureName = keyof typeof INTERNAL_FAILURES;
+
+/**
+ * Base of our own internal failures: the name is the entry in INTERNAL_FAILURES, which says
+ * whether trying again can help. (UnrecoverableError is BullMQ's own class.)
+ */
+export abstract class InternalFailure extends Error {
+  readonly retryable: boolean;
+
+  protected constructor(
+    override readonly name: Exclude<InternalFailureName, 'UnrecoverableError'>,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = INTERNAL_FAILURES[name].retryable;
+  }
+}
+
+/** A state our own code rules out was reached: a bug, not something a caller can fix. */
+export class ImpossibleState extends InternalFailure {
+  constructor(what: string) {
+    super('ImpossibleState', what);
+  }
+}
+
+/** Asserts that a state cannot happen; `what` says which, for the bug report. */
+export function impossible(what: string): never {
+  throw new ImpossibleState(what);
 }

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import { addNote, applyAction } from '../domain/request-actions.js';
-import { ACTIONS, type Action, type RequestEvent, type ServiceRequest } from '../domain/request.js';
+import type { RequestEvent } from '../domain/history.js';
+import { ACTIONS, type Action, type ServiceRequest } from '../domain/request.js';
 import { IntakeError } from '../errors.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';

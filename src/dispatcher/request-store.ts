@@ -6,7 +6,8 @@
  * not do: WATCH is per connection, and one connection serves many concurrent updates.)
  */
 import type { Redis } from 'ioredis';
-import { OPEN_STATUSES, type RequestEvent, type RequestStatus, type ServiceRequest } from '../domain/request.js';
+import { readStoredHistory, type RequestEvent } from '../domain/history.js';
+import { OPEN_STATUSES, type RequestStatus, type ServiceRequest } from '../domain/request.js';
 import { IntakeError } from '../errors.js';
 import { intakeKeys, type IntakeKeys } from '../intake/queues.js';
 
@@ -79,9 +80,9 @@ export class RequestStore {
     return json ? (JSON.parse(json) as ServiceRequest) : null;
   }
 
+  /** The request's history, oldest first, in today's shape (older stored shapes migrated as read). */
   async history(number: string): Promise<RequestEvent[]> {
-    const items = await this.redis.lrange(this.keys.history(number), 0, -1);
-    return items.map((item) => JSON.parse(item) as RequestEvent);
+    return readStoredHistory(await this.redis.lrange(this.keys.history(number), 0, -1));
   }
 
   /** Records that the job of a source key ran, so a repeated submit() does not queue it again. */

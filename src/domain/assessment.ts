@@ -6,7 +6,8 @@
 import type { ServiceCalendar } from './calendar.js';
 import { contractStatusAt, type Contract, type ContractRegistry, type Device } from './contracts.js';
 import { explainResponseDeadline } from './deadlines.js';
-import type { Acceptability, RequestEvent, ServiceRequest, ValidDraft } from './request.js';
+import type { RequestEvent } from './history.js';
+import type { Acceptability, ServiceRequest, ValidDraft } from './request.js';
 
 export type MissingField = 'serial' | 'contract';
 
@@ -179,8 +180,8 @@ export function stampNewRequest(
       data: { status: request.status, ...(request.reason ? { reason: request.reason } : {}), sentAt: request.sentAt },
     },
   ];
-  if (request.responseDeadline) {
-    events.push({ id: `clock:${draft.sourceKey}`, at: now, type: 'clock-started', actor: 'system', source: draft.sourceKey, data: { ...request.responseDeadline } });
+  if (request.responseDeadline && request.clockStartedAt) {
+    events.push({ id: `clock:${draft.sourceKey}`, at: now, type: 'clock-started', actor: 'system', source: draft.sourceKey, data: { clockStartedAt: request.clockStartedAt, responseDeadline: request.responseDeadline } });
   }
   if (request.escalated) {
     events.push({ id: `escalated:${draft.sourceKey}`, at: now, type: 'escalated', actor: draft.channel, source: draft.sourceKey });
@@ -241,8 +242,8 @@ export function attachToRequest(
     const assessment = assess(facts, registry);
     next = applyAssessment(next, assessment, Date.parse(draft.sentAt), calendar);
     events.push({ id: `reassessed:${eventSource}`, at: now, type: 'reassessed', actor: 'system', source: draft.sourceKey, data: { status: next.status, ...(next.reason ? { reason: next.reason } : {}) } });
-    if (next.responseDeadline) {
-      events.push({ id: `clock:${eventSource}`, at: now, type: 'clock-started', actor: 'system', source: draft.sourceKey, data: { ...next.responseDeadline } });
+    if (next.responseDeadline && next.clockStartedAt) {
+      events.push({ id: `clock:${eventSource}`, at: now, type: 'clock-started', actor: 'system', source: draft.sourceKey, data: { clockStartedAt: next.clockStartedAt, responseDeadline: next.responseDeadline } });
     }
   }
   if (isEscalation) next.escalated = true;

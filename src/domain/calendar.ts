@@ -1,6 +1,6 @@
 import Holidays from 'date-holidays';
 import { DateTime, IANAZone } from 'luxon';
-import { IntakeError } from '../errors.js';
+import { impossible, IntakeError } from '../errors.js';
 
 /** The two request windows a contract can buy (DESIGN.md §3). */
 export type ServiceWindow = '8x5' | '24x7';
@@ -287,8 +287,8 @@ export class ServiceCalendar {
   /** Zero returns the instant itself, a negative duration runs the other way, NaN is a bug. */
   private unusualDuration(ms: number, durationMs: number, negativeRunsAs: 'add' | 'subtract'): number {
     // A bad duration is a bug in our code (durations are constants or validated settings), not
-    // something a caller can fix, hence a RangeError rather than an IntakeError code.
-    if (!Number.isFinite(durationMs)) throw new RangeError(`durationMs must be finite, got ${durationMs}`);
+    // something a caller can fix, hence an assertion rather than an IntakeError code.
+    if (!Number.isFinite(durationMs)) impossible(`durationMs must be finite, got ${durationMs}`);
     if (durationMs === 0) return ms;
     return negativeRunsAs === 'add' ? this.addOpenTime(ms, -durationMs) : this.subtractOpenTime(ms, -durationMs);
   }

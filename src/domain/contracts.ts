@@ -7,6 +7,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { impossible } from '../errors.js';
 import { warsawDateString } from './warsaw-time.js';
 
 /** The two HEZO Assistance packages; only SOS includes on-site service. */
@@ -370,15 +371,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The Warsaw calendar date (`YYYY-MM-DD`) of an instant. */
 export function warsawDateOf(instantMs: number): string {
+  // Callers pass instants they parsed and checked (a request's sentAt): anything else is our bug.
   if (!Number.isFinite(instantMs) || Number.isNaN(new Date(instantMs).getTime())) {
-    throw new RangeError(`${instantMs} is not an instant (milliseconds since 1970)`);
+    impossible(`${instantMs} is not an instant (milliseconds since 1970)`);
   }
   return warsawDateString(instantMs);
 }
 
 /** True when the Warsaw date `YYYY-MM-DD` lies within validFrom..validTo, both inclusive. */
 export function isValidOn(contract: Contract, warsawDate: string): boolean {
-  if (!isCalendarDate(warsawDate)) throw new RangeError(`"${warsawDate}" is not a date YYYY-MM-DD`);
+  // Callers pass a date they computed (warsawDateOf), never one a person typed: a malformed one is our bug.
+  if (!isCalendarDate(warsawDate)) impossible(`"${warsawDate}" is not a date YYYY-MM-DD`);
   // ISO dates of equal length compare correctly as strings.
   return contract.validFrom <= warsawDate && warsawDate <= contract.validTo;
 }
@@ -418,12 +421,15 @@ export class ContractRegistry {
   readonly #byEmail = new Map<string, RepresentativeMatch[]>();
   readonly #byPhone = new Map<string, RepresentativeMatch[]>();
 
-  /** Throws RangeError when the contracts break a rule of `findContractRuleProblems`. */
+  /**
+   * Takes contracts that passed validateRegistryData(), which reports these rules with their
+   * lines (REGISTRY_INVALID); contracts that break one anyway are our bug (ImpossibleState).
+   */
   constructor(contracts: readonly Contract[], options: { exportedAt?: string } = {}) {
     const problems = findContractRuleProblems(contracts);
     if (problems.length > 0) {
       const listed = problems.map((problem) => `${formatPath(problem.path)}: ${problem.message}`).join('; ');
-      throw new RangeError(`contracts break registry rules: ${listed}`);
+      impossible(`contracts break registry rules: ${listed}`);
     }
     this.contracts = Object.freeze(contracts.map(freezeContract));
     this.exportedAt = options.exportedAt;

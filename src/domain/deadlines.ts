@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { warsawClock } from './warsaw-time.js';
-import { IntakeError } from '../errors.js';
+import { impossible, IntakeError } from '../errors.js';
 import { DAY_MS, WARSAW_ZONE, type ClosedDay, type ServiceCalendar, type ServiceWindow } from './calendar.js';
 
 /**
@@ -33,8 +33,8 @@ export function toMillis(instant: InstantInput): number {
 }
 
 function checkDuration(durationMs: number): void {
-  // Same rule as the calendar's: a bad duration is our bug, not the caller's, so a RangeError.
-  if (!Number.isFinite(durationMs)) throw new RangeError(`durationMs must be finite, got ${durationMs}`);
+  // Same rule as the calendar's: a bad duration is our bug, not the caller's.
+  if (!Number.isFinite(durationMs)) impossible(`durationMs must be finite, got ${durationMs}`);
 }
 
 function invalidWindow(window: string): IntakeError {

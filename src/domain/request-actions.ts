@@ -6,7 +6,8 @@
 import { IntakeError } from '../errors.js';
 import type { ServiceCalendar } from './calendar.js';
 import { deliveryDeadline, explainResponseDeadline, returnDeadline } from './deadlines.js';
-import { canApply, statusAfter, type Action, type RequestEvent, type ServiceRequest } from './request.js';
+import type { ActionEvent, ActionTransition, NoteEvent } from './history.js';
+import { canApply, statusAfter, type Action, type ServiceRequest } from './request.js';
 
 export interface ActionInput {
   action: Action;
@@ -24,7 +25,7 @@ export function applyAction(
   request: ServiceRequest,
   input: ActionInput,
   calendar: ServiceCalendar,
-): { request: ServiceRequest; events: RequestEvent[] } | null {
+): { request: ServiceRequest; events: ActionEvent[] } | null {
   if (request.appliedSources.includes(input.id)) return null;
   if (!canApply(input.action, request.status)) {
     throw new IntakeError('ILLEGAL_TRANSITION', `Cannot record "${input.action}" on request ${request.number}: it is ${request.status}.`, {
@@ -41,16 +42,19 @@ export function applyAction(
   }
   const at = new Date(input.atMs).toISOString();
   const next: ServiceRequest = { ...request, status: statusAfter(input.action), appliedSources: [...request.appliedSources, input.id] };
-  const data: Record<string, unknown> = { from: request.status, to: next.status, ...(input.note ? { note: input.note } : {}) };
+  const recorded = { id: input.id, at, actor: input.actor, source: 'api' };
+  const transition: ActionTransition = { from: request.status, to: next.status, ...(input.note ? { note: input.note } : {}) };
+  let event: ActionEvent;
 
   switch (input.action) {
     case 'contacted': {
       // The first response decides the contract; a later "contacted" never rewrites it.
-      if (!next.firstResponse) {
+      const first = !next.firstResponse;
+      if (first) {
         const due = request.responseDeadline ? Date.parse(request.responseDeadline.at) : undefined;
         next.firstResponse = { at, by: input.actor, met: due === undefined ? true : input.atMs <= due };
-        data.firstResponse = next.firstResponse;
       }
+      event = { ...recorded, type: 'contacted', data: { ...transition, ...(first && next.firstResponse ? { firstResponse: next.firstResponse } : {}) } };
       break;
     }
     case 'reporter-confirmed': {
@@ -61,28 +65,28 @@ export function applyAction(
         next.clockStartedAt = at;
         next.responseDeadline = { at: new Date(explained.deadline).toISOString(), trace: explained.trace };
         delete next.reason;
-        data.responseDeadline = next.responseDeadline;
       }
+      event = { ...recorded, type: 'reporter-confirmed', data: { ...transition, ...(request.window && next.responseDeadline ? { responseDeadline: next.responseDeadline } : {}) } };
       break;
     }
     case 'verified': {
-      if (request.package === 'SOS' && request.onsite) {
-        const delivery = deliveryDeadline(input.atMs, request.onsite, calendar);
-        next.deliveryDeadline = { at: new Date(delivery.deadline).toISOString(), trace: delivery.trace };
-        data.deliveryDeadline = next.deliveryDeadline;
-      }
+      const delivery = request.package === 'SOS' && request.onsite ? deliveryDeadline(input.atMs, request.onsite, calendar) : undefined;
+      if (delivery) next.deliveryDeadline = { at: new Date(delivery.deadline).toISOString(), trace: delivery.trace };
+      event = { ...recorded, type: 'verified', data: { ...transition, ...(delivery && next.deliveryDeadline ? { deliveryDeadline: next.deliveryDeadline } : {}) } };
       break;
     }
     case 'delivered': {
       const due = returnDeadline(input.atMs);
       next.returnDeadline = { at: new Date(due.deadline).toISOString(), trace: due.trace };
-      data.returnDeadline = next.returnDeadline;
+      event = { ...recorded, type: 'delivered', data: { ...transition, returnDeadline: next.returnDeadline } };
       break;
     }
-    default:
+    case 'shipped':
+    case 'returned':
+    case 'closed':
+      event = { ...recorded, type: input.action, data: transition };
       break;
   }
-  const event: RequestEvent = { id: input.id, at, type: input.action, actor: input.actor, source: 'api', data };
   return { request: next, events: [event] };
 }
 
@@ -90,7 +94,7 @@ export function applyAction(
 export function addNote(
   request: ServiceRequest,
   note: { id: string; text: string; actor: string; internal: boolean; atMs: number },
-): { request: ServiceRequest; events: RequestEvent[] } | null {
+): { request: ServiceRequest; events: NoteEvent[] } | null {
   if (request.appliedSources.includes(note.id)) return null;
   return {
     request: { ...request, appliedSources: [...request.appliedSources, note.id] },

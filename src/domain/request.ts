@@ -120,21 +120,6 @@ export function canApply(action: Action, status: RequestStatus): boolean {
   return (ACTIONS[action] as readonly RequestStatus[]).includes(status);
 }
 
-/** One line of a request's append-only history. */
-export interface RequestEvent {
-  /** Unique per request; replays of the same source write the same id and are skipped. */
-  id: string;
-  at: string;
-  type: string;
-  /** Who: `system`, `engineer:<name>`, `reporter`, the channel. */
-  actor: string;
-  /** Where it came from: a source key, an API call, a timer. */
-  source: string;
-  /** Internal notes are never shown to the customer. */
-  internal?: boolean;
-  data?: Record<string, unknown>;
-}
-
 export interface Deadline {
   at: string;
   trace: string;

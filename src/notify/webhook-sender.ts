@@ -4,8 +4,19 @@
  * retries. A timed-out POST may still have arrived, so every body carries the job id (also as
  * the Idempotency-Key header) for the receiver to drop repeats.
  */
+import { InternalFailure } from '../errors.js';
 import type { Settings } from '../settings.js';
 import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
+
+/**
+ * One failed attempt: thrown, not a `rejected` result, because a later attempt may succeed.
+ * An internal failure: the notification queue catches it and retries, no caller waits on it.
+ */
+export class WebhookDeliveryFailure extends InternalFailure {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WebhookDeliveryFailure', message, options);
+  }
+}
 
 export class WebhookSender implements NotificationChannel {
   readonly name = 'webhook';
@@ -31,13 +42,13 @@ export class WebhookSender implements NotificationChannel {
       });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'TimeoutError') {
-        throw new Error(`alert webhook did not answer within ${this.settings.webhookTimeoutMs} ms`, { cause: error });
+        throw new WebhookDeliveryFailure(`alert webhook did not answer within ${this.settings.webhookTimeoutMs} ms`, { cause: error });
       }
       throw error;
     }
     // Read the answer in full either way, so that the keep-alive socket goes back to the pool.
     const answer = await response.text().catch(() => '');
-    if (!response.ok) throw new Error(`alert webhook answered ${response.status}: ${answer.slice(0, 200)}`);
+    if (!response.ok) throw new WebhookDeliveryFailure(`alert webhook answered ${response.status}: ${answer.slice(0, 200)}`);
     return { status: 'sent', raw: { status: response.status } };
   }
 

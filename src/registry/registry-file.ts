@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { getNodePath, type Node } from 'jsonc-parser';
 import { ContractRegistry, formatPath, validateRegistryData, type RegistryProblem } from '../domain/contracts.js';
-import { IntakeError, type IntakeErrorDetail } from '../errors.js';
+import { impossible, IntakeError, type IntakeErrorDetail } from '../errors.js';
 import { locateJson, offsetOf } from '../json-text.js';
 
 /** The bytes of a registry file, decoded, with a fingerprint to tell whether it changed. */
@@ -78,7 +78,7 @@ export function parseRegistryText(text: string, file: string): ContractRegistry 
     details.sort((a, b) => a.line - b.line);
     throw invalid(file, details);
   }
-  if (!validation.ok) throw new Error('unreachable: validation failed without problems');
+  if (!validation.ok) impossible('the registry failed validation without naming a problem');
   return new ContractRegistry(validation.data.contracts, { exportedAt: validation.data.exportedAt });
 }
 

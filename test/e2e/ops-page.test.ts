@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IntakeDraft } from '../../src/domain/request.js';
 import { PACKAGE_ROOT } from '../../src/settings.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { storeClockEventInOldShape } from '../support/old-history.js';
 import { startOpsApp, testEngineer, type OpsApp } from '../support/ops-app.js';
 
 const PASSWORD = 'e2e password for ops';
@@ -180,6 +181,26 @@ describe('ops page in Chromium', () => {
     await detail.close();
     expect((await ops.test.gateway.store.get(numbers.atRisk!))?.status).toBe('closed');
     await expect.poll(() => row(numbers.atRisk).count(), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('shows when the clock started and the deadline in the history, also of a request stored in the old shape', async () => {
+    // Sent Friday 16:55 on 8x5, stamped at 17:30: the clock started at 16:55, not at 17:30.
+    const { requestNumber } = await ops.test.gateway.intake.submit(
+      draft({ sentAt: '2026-11-20T16:55:00+01:00', contractNumber: 'HZ-2025-00017', serialNumber: 'Q80-25-00412', reporter: { name: 'Katarzyna Wójcik', email: 'katarzyna.wojcik@example.pl' } }),
+    );
+    await vi.waitFor(async () => expect(await ops.test.gateway.store.get(requestNumber)).not.toBeNull(), { timeout: 10_000 });
+    await storeClockEventInOldShape(ops.test.gateway.redis, ops.test.gateway.store, requestNumber);
+    const detail = await context.newPage();
+    await detail.goto(`${ops.url}/ops/requests/${requestNumber}`);
+    const clock = detail.locator('ol.history li[data-type=clock-started]');
+    await clock.waitFor();
+    const text = await clock.textContent();
+    expect(text).toContain('Clock started');
+    expect(text).toMatch(/Fri.*16:55/);
+    expect(text).toContain('Response deadline');
+    expect(text).toMatch(/Mon.*09:55/);
+    expect(text).toContain('→');
+    await detail.close();
   });
 
   it('shows a hostile mail subject as text and runs no script', async () => {

@@ -17,6 +17,7 @@ import type { RequestStore } from '../../src/dispatcher/request-store.js';
 import { TimerService, type TimerJobData } from '../../src/dispatcher/timers.js';
 import { QUEUE_NAMES } from '../../src/intake/queues.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { storeClockEventInOldShape } from '../support/old-history.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';
@@ -358,6 +359,25 @@ describe('engineer actions', () => {
     );
     const list = await api().get('/api/v1/requests').set(auth);
     expect(list.body.requests.map((r: { number: string }) => r.number)).not.toContain(requestNumber);
+  });
+
+  it('shows an old request’s clock event with its start and deadline, and the new shape for a new one', async () => {
+    // Sent 40 minutes before it was stamped (a backlog): the start is not when the event was written.
+    const sentAt = new Date(Date.now() - 40 * 60_000).toISOString();
+    const { requestNumber } = await test.gateway.intake.submit(draft({ sentAt }));
+    const request = await stored(requestNumber);
+    const clockEvent = async () => {
+      const detail = await api().get(`/api/v1/requests/${requestNumber}`).set(auth);
+      expect(detail.status).toBe(200);
+      return detail.body.history.find((event: { type: string }) => event.type === 'clock-started');
+    };
+    const written = await clockEvent();
+    expect(written.data).toEqual({ clockStartedAt: sentAt, responseDeadline: request.responseDeadline });
+    expect(Date.parse(written.at)).toBeGreaterThan(Date.parse(sentAt));
+
+    const old = await storeClockEventInOldShape(test.gateway.redis, test.gateway.store, requestNumber);
+    expect(old).toEqual(request.responseDeadline);
+    expect(await clockEvent()).toEqual(written);
   });
 
   it('changes a request whose text holds a lone UTF-16 surrogate (a mail body cut through an emoji)', async () => {

@@ -122,7 +122,7 @@ async function timesKept(callSid: string, url: string): Promise<number> {
   if (!request) throw new Error(`no request for ${callSid}`);
   const inRequest = request.raw.payload?.recordingUrl === url ? 1 : 0;
   const attached = (await test.gateway.store.history(request.number)).filter(
-    (event) => event.source === `call:${callSid}:recording` && String(event.data?.description).includes(url),
+    (event) => (event.type === 'reply' || event.type === 'escalation') && event.source === `call:${callSid}:recording` && String(event.data.description).includes(url),
   );
   return inRequest + attached.length;
 }

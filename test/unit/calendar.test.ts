@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
-import { IntakeError } from '../../src/errors.js';
+import { ImpossibleState, IntakeError } from '../../src/errors.js';
 
 const calendar = new ServiceCalendar();
 
@@ -176,7 +176,7 @@ describe('ServiceCalendar open-time arithmetic edge cases', () => {
     expect(calendar.subtractOpenTime(tuesday1015, -15 * 60_000)).toBe(Date.UTC(2026, 10, 24, 9, 30));
   });
   it('refuses a duration that is not finite as a programming error', () => {
-    expect(() => calendar.addOpenTime(tuesday1015, Number.NaN)).toThrow(RangeError);
-    expect(() => calendar.addOpenTime(tuesday1015, Infinity)).toThrow(RangeError);
+    expect(() => calendar.addOpenTime(tuesday1015, Number.NaN)).toThrow(ImpossibleState);
+    expect(() => calendar.addOpenTime(tuesday1015, Infinity)).toThrow(ImpossibleState);
   });
 });

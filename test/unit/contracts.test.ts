@@ -9,7 +9,7 @@ import {
   warsawDateOf,
   type Contract,
 } from '../../src/domain/contracts.js';
-import { isIntakeError, type IntakeErrorDetail } from '../../src/errors.js';
+import { ImpossibleState, isIntakeError, type IntakeErrorDetail } from '../../src/errors.js';
 import { parseRegistryText } from '../../src/registry/registry-file.js';
 
 const DEMO_FILE = 'config/contracts.json';
@@ -232,8 +232,8 @@ describe('validity on a day', () => {
   });
 
   it('rejects a day that is not YYYY-MM-DD', () => {
-    expect(() => isValidOn(term, '2026-1-1')).toThrow(RangeError);
-    expect(() => isValidOn(term, '2026-02-30')).toThrow(RangeError);
+    expect(() => isValidOn(term, '2026-1-1')).toThrow(ImpossibleState);
+    expect(() => isValidOn(term, '2026-02-30')).toThrow(ImpossibleState);
   });
 
   it('counts the Warsaw day: 23:30 UTC on 31 Dec is already 1 Jan in Warsaw', () => {
@@ -249,7 +249,7 @@ describe('validity on a day', () => {
 
   it('gives the Warsaw date of an instant and refuses a non-instant', () => {
     expect(warsawDateOf(Date.parse('2026-03-28T23:30:00Z'))).toBe('2026-03-29');
-    expect(() => warsawDateOf(Number.NaN)).toThrow(RangeError);
+    expect(() => warsawDateOf(Number.NaN)).toThrow(ImpossibleState);
   });
 });
 

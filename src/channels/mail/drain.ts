@@ -16,7 +16,7 @@ import type { Logger } from '../../logger.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/submit.js';
 import type { Notifier } from '../../notify/notifier.js';
-import { isIntakeError } from '../../errors.js';
+import { impossible, isIntakeError } from '../../errors.js';
 import type { KnownSerial, NumberPatterns } from './extract.js';
 import { buildMailDraft } from './mail-draft.js';
 import { oversizeNotice } from './oversize-notice.js';
@@ -91,7 +91,8 @@ export function watermarkKey(prefix: string, mailbox: string): string {
 export async function drainMailbox(client: ImapFlow, context: DrainContext, uidNextAtOpen: number): Promise<DrainResult> {
   const result: DrainResult = { submitted: 0, quarantined: 0, leftOld: 0, interrupted: false };
   const opened = client.mailbox;
-  if (!opened) throw new Error('INBOX is not open');
+  // The watcher opens INBOX before every drain and drops the client when the connection closes.
+  if (!opened) impossible('a drain was started without INBOX open');
   const watermark = await readWatermark(context, String(opened.uidValidity), uidNextAtOpen);
   const found = (await client.search({ uid: `${watermark.lastUid + 1}:*` }, { uid: true })) || [];
   // "n:*" always matches the last mail, even below n.

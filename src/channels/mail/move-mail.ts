@@ -5,17 +5,23 @@
  * advance its watermark past mails still in INBOX, and no later drain would look at them again.
  */
 import type { ImapFlow } from 'imapflow';
+import { InternalFailure } from '../../errors.js';
 
-/** The mails stayed in INBOX; the next drain sees them again and moves them then. */
-export class MailMoveError extends Error {
-  override readonly name = 'MailMoveError';
-  /** The server or the connection may be back by the next drain. */
-  readonly retryable = true;
+/**
+ * The mails stayed in INBOX; the next drain sees them again and moves them then. An internal
+ * failure, not an IntakeError: it ends the drain, and the mailbox watcher logs it and shows it
+ * in the mailbox's status until a drain succeeds — no caller is waiting for an answer.
+ * Retryable: the server or the connection may be back by the next drain.
+ */
+export class MailMoveError extends InternalFailure {
   constructor(
     readonly uids: readonly number[],
     readonly folder: string,
   ) {
-    super(`Moving ${uids.length === 1 ? `mail UID ${uids[0]}` : `${uids.length} mails`} from INBOX to ${folder} failed (the server refused or the connection dropped); they stay in INBOX for the next drain.`);
+    super(
+      'MailMoveError',
+      `Moving ${uids.length === 1 ? `mail UID ${uids[0]}` : `${uids.length} mails`} from INBOX to ${folder} failed (the server refused or the connection dropped); they stay in INBOX for the next drain.`,
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import type { Attachment } from '../../domain/request.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
-import { IntakeError } from '../../errors.js';
+import { IntakeError, InternalFailure } from '../../errors.js';
 import { htmlToPlainText } from './html-text.js';
 import { UnlabelledCharsetLabeller } from './unlabelled-charset.js';
 
@@ -37,15 +37,18 @@ export interface ParsedMail {
  * Why a mail could not be read; the caller quarantines it with this reason. Only the mail's
  * own faults are one: a failing source (the IMAP download) or attachment store (a full disk)
  * is thrown as it is, and the mail is read again later.
+ *
+ * An internal failure, not an IntakeError: the drain catches every one and quarantines the
+ * mail, and the sender learns of it only through the oversize notice, never from this error.
+ * Not retryable: the same mail fails the same way.
  */
-export class MailParseError extends Error {
-  override readonly name = 'MailParseError';
+export class MailParseError extends InternalFailure {
   constructor(
     readonly reason: 'oversize' | 'unparseable' | 'attachment-too-large',
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('MailParseError', message, options);
   }
 }
 

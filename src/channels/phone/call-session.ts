@@ -13,6 +13,7 @@
  * copy is kept for FINISHED_LOCAL_SECONDS, so that memory holds minutes of calls, not an hour.
  */
 import type { Redis } from 'ioredis';
+import { IntakeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { CallSession } from './call-flow.js';
 
@@ -100,7 +101,7 @@ export class CallSessions {
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer = setTimeout(() => reject(new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
       return await Promise.race([work, timeout]);

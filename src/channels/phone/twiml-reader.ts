@@ -4,6 +4,7 @@
  * attributes in double quotes, text, the five predefined entities) — no new dependency. Used
  * by the call simulator and by the tests that walk calls.
  */
+import { IntakeError } from '../../errors.js';
 
 /** One TwiML verb. */
 export interface TwimlVerb {
@@ -43,14 +44,14 @@ export function readTwiml(xml: string): TwimlVerb[] {
       top.children.push(element);
       if (selfClosing !== '/') stack.push(element);
     } else if (closing !== undefined) {
-      if (top.name !== closing) throw new Error(`TwiML: </${closing}> closes <${top.name}>`);
+      if (top.name !== closing) throw new IntakeError('TWIML_INVALID', `TwiML: </${closing}> closes <${top.name}>`);
       stack.pop();
     } else if (text !== undefined) {
       top.text += decode(text);
     }
   }
   const response = root.children[0];
-  if (stack.length !== 1 || response?.name !== 'Response') throw new Error('TwiML: expected one <Response> element');
+  if (stack.length !== 1 || response?.name !== 'Response') throw new IntakeError('TWIML_INVALID', 'TwiML: expected one <Response> element');
   return response.children;
 }
 

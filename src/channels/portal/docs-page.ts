@@ -27,6 +27,7 @@ function resolve(doc: Json, schema: Json): Json {
 function typeOf(doc: Json, schema: Json): string {
   if (typeof schema.$ref === 'string') return schema.$ref.split('/').pop() ?? '';
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.type === 'array') return `${typeOf(doc, (schema.items as Json | undefined) ?? {})}[]`;
   return [schema.type, schema.format, schema.pattern ? `/${String(schema.pattern)}/` : ''].filter(Boolean).join(' ');
 }

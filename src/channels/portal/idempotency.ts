@@ -28,13 +28,6 @@ import type { SubmitGuard } from '../../intake/submit.js';
 export const IDEMPOTENCY_KEY = /^(?!attach:)[\x21-\x7e]{1,200}$/;
 export const IDEMPOTENCY_KEY_RULE = 'expected 1 to 200 printable ASCII characters, e.g. a UUID, not starting with "attach:" (reserved for uploads)';
 
-/** The answer of an accepted `POST /requests`. */
-export interface FiledAnswer {
-  requestNumber: string;
-  status: string;
-  statusUrl: string;
-}
-
 /**
  * The binding of `key` of `client` to the body's hash, as submit() takes it: checked and set
  * in the same atomic script that numbers the request, so a conflicting repeat files nothing

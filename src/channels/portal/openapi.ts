@@ -1,24 +1,42 @@
 /**
- * The OpenAPI 3.1 document of the portal API, built in code: the request body schema is
- * generated from the zod schema the routes validate with, and the tests validate every
- * response they get against the response schemas here (Ajv), so the document cannot drift
- * from the implementation. A portal team should need nothing else to integrate.
+ * The OpenAPI 3.1 document of the portal API, generated whole from zod schemas (zod 4's
+ * toJSONSchema): the request body from the schema the routes validate with, the answers from
+ * the schemas that type them (answers.ts), every error answer from errors.ts's, per code. The
+ * tests validate real answers against this document (Ajv), so it cannot drift from the
+ * implementation. A portal team should need nothing else to integrate.
  */
 import { z } from 'zod';
-import { ERROR_CODES } from '../../errors.js';
+import { errorAnswerSchema, errorAnswerSchemaFor, errorDetailSchema, type ErrorCode } from '../../errors.js';
+import { REQUEST_NUMBER } from '../../domain/request.js';
+import { attachAnswerSchema, attachmentViewSchema, deadlineViewSchema, filedAnswerSchema, historyItemViewSchema, requestStatusViewSchema } from './answers.js';
 import { portalRequestSchema } from './schemas.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
 
 type JsonSchema = Record<string, unknown>;
 
-const REQUEST_NUMBER_PATTERN = '^HZ-\\d{4}-\\d{6}$';
+const COMPONENTS = '#/components/schemas/';
+
+/**
+ * zod's JSON Schema, tidied for an OpenAPI document: `format: date-time` says what zod's
+ * long instant pattern says (the pattern only cluttered the docs page), and components carry
+ * no `$schema`/`$id` of their own (the document is their scope).
+ */
+const generated = {
+  target: 'draft-2020-12',
+  override: (context: { jsonSchema: JsonSchema }) => {
+    if (context.jsonSchema.format === 'date-time') delete context.jsonSchema.pattern;
+  },
+} as const;
+
+function withoutSchemaIds(schema: JsonSchema): JsonSchema {
+  const { $schema: _schema, $id: _id, ...rest } = schema;
+  return rest;
+}
 
 /** The body schema as JSON Schema 2020-12, plus the per-kind rules zod checks in code. */
 function requestBodySchema(): JsonSchema {
-  const generated = z.toJSONSchema(portalRequestSchema, { target: 'draft-2020-12', io: 'input' }) as JsonSchema;
-  delete generated.$schema;
   return {
-    ...generated,
+    ...withoutSchemaIds(z.toJSONSchema(portalRequestSchema, { ...generated, io: 'input' }) as JsonSchema),
     allOf: [
       {
         if: { properties: { kind: { const: 'escalation' } }, required: ['kind'] },
@@ -29,113 +47,52 @@ function requestBodySchema(): JsonSchema {
   };
 }
 
-const deadline: JsonSchema = {
-  type: 'object',
-  required: ['at', 'warsaw', 'trace'],
-  additionalProperties: false,
-  properties: {
-    at: { type: 'string', format: 'date-time', description: 'The instant (UTC).' },
-    warsaw: { type: 'string', description: 'The same instant in Warsaw time, e.g. `Mon 2026-11-30 09:30 CET`.' },
-    trace: { type: 'string', description: 'How the deadline was computed from the sent time and the service window.' },
-  },
-};
-
-const errorBody: JsonSchema = {
-  type: 'object',
-  required: ['error'],
-  additionalProperties: false,
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'retryable'],
-      additionalProperties: false,
-      properties: {
-        code: { type: 'string', enum: Object.keys(ERROR_CODES), description: 'See docs/errors.md.' },
-        message: { type: 'string', description: 'What to do about it, in words for a person.' },
-        retryable: { type: 'boolean', description: 'Whether sending the same request again later can succeed.' },
-        details: {
-          type: 'array',
-          description: 'Every field at fault at once (400).',
-          items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
-        },
-      },
-    },
-  },
-};
-
-const filedAnswer: JsonSchema = {
-  type: 'object',
-  required: ['requestNumber', 'status', 'statusUrl'],
-  additionalProperties: false,
-  properties: {
-    requestNumber: { type: 'string', pattern: REQUEST_NUMBER_PATTERN, description: 'The request number to show the user (an escalation answers the number of the request it escalates).' },
-    status: { type: 'string', description: '`queued` until stamped (usually under a second); then the request status, e.g. `accepted`, `needs-info`.' },
-    statusUrl: { type: 'string', format: 'uri', description: 'Where to read the status (GET, same API key).' },
-  },
-};
-
-const attachmentView: JsonSchema = {
-  type: 'object',
-  required: ['name', 'type', 'size', 'sha256'],
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', description: 'The sanitized file name.' },
-    type: { type: 'string', description: 'The content type as sniffed from the content.' },
-    size: { type: 'integer', minimum: 0 },
-    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-  },
-};
-
-const requestStatus: JsonSchema = {
-  type: 'object',
-  required: ['requestNumber', 'status', 'attachments', 'history'],
-  additionalProperties: false,
-  properties: {
-    requestNumber: { type: 'string', pattern: REQUEST_NUMBER_PATTERN },
-    status: {
-      type: 'string',
-      enum: ['queued', 'needs-info', 'unauthorized-reporter', 'contract-expired', 'accepted', 'contacted', 'verified', 'shipped', 'delivered', 'returned', 'closed'],
-      description: '`accepted`: the response clock runs. `needs-info`, `unauthorized-reporter`, `contract-expired`: waiting for data or for HEZO to confirm.',
-    },
-    kind: { type: 'string', enum: ['service', 'escalation'] },
-    escalated: { type: 'boolean' },
-    sentAt: { type: 'string', format: 'date-time' },
-    contractNumber: { type: 'string' },
-    serialNumber: { type: 'string' },
-    device: { type: 'object', required: ['serial', 'model'], additionalProperties: false, properties: { serial: { type: 'string' }, model: { type: 'string' } } },
-    subject: { type: 'string' },
-    responseDeadline: { ...deadline, description: 'By when an engineer contacts the reporter (60 minutes of service-window time).' },
-    firstResponseAt: { type: 'string', format: 'date-time' },
-    deliveryDeadline: { ...deadline, description: 'SOS only: by when the replacement device is delivered.' },
-    returnDeadline: { ...deadline, description: 'By when the damaged device is due back.' },
-    attachments: { type: 'array', items: { $ref: '#/components/schemas/Attachment' } },
-    history: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['at', 'type', 'by'],
-        additionalProperties: false,
-        properties: {
-          at: { type: 'string', format: 'date-time' },
-          type: { type: 'string', description: 'filed, clock-started, reassessed, reply, escalation, escalated, contacted, verified, shipped, delivered, returned, closed, note' },
-          by: { type: 'string', enum: ['you', 'HEZO', 'system'] },
-          data: { type: 'object', additionalProperties: { type: 'string' } },
-        },
-      },
-    },
-  },
-};
-
-function errorResponse(description: string, headers?: Record<string, JsonSchema>): JsonSchema {
-  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+/** `INPUT_INVALID` → `InputInvalidError`: the component of that code's error answer. */
+function errorComponent(code: ErrorCode): string {
+  return `${code.toLowerCase().replace(/(^|_)([a-z])/g, (_, _separator: string, letter: string) => letter.toUpperCase())}Error`;
 }
 
-const retryAfter = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } };
+/** The codes the portal routes answer with (routes.ts, uploads.ts, api-keys.ts, rate-limit.ts, app.ts). */
+const PORTAL_ERROR_CODES = ['INPUT_INVALID', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED', 'INTERNAL', 'REDIS_UNAVAILABLE'] as const satisfies readonly ErrorCode[];
+type PortalErrorCode = (typeof PORTAL_ERROR_CODES)[number];
+
+/** Every schema the paths refer to, generated in one pass so that they refer to each other by $ref. */
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(filedAnswerSchema, { id: 'FiledAnswer' });
+  registry.add(attachmentViewSchema, { id: 'Attachment' });
+  registry.add(attachAnswerSchema, { id: 'AttachAnswer' });
+  registry.add(deadlineViewSchema, { id: 'Deadline' });
+  registry.add(historyItemViewSchema, { id: 'HistoryItem' });
+  registry.add(requestStatusViewSchema, { id: 'RequestStatus' });
+  registry.add(errorDetailSchema, { id: 'ErrorDetail' });
+  registry.add(errorAnswerSchema, { id: 'Error' });
+  for (const code of PORTAL_ERROR_CODES) registry.add(errorAnswerSchemaFor(code), { id: errorComponent(code) });
+  const { schemas } = z.toJSONSchema(registry, { ...generated, io: 'output', uri: (id) => `${COMPONENTS}${id}` }) as { schemas: Record<string, JsonSchema> };
+  return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, withoutSchemaIds(schema)]));
+}
+
+/** An error answer: its code's schema, and the header some carry. */
+function errorResponse(code: PortalErrorCode, description: string): JsonSchema {
+  const retryAfter = code === 'RATE_LIMITED' || code === 'REDIS_UNAVAILABLE';
+  return {
+    description: `\`${code}\`: ${description}`,
+    ...(retryAfter ? { headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } } } : {}),
+    content: { 'application/json': { schema: { $ref: `${COMPONENTS}${errorComponent(code)}` } } },
+  };
+}
+
+function answer(description: string, component: string, headers?: JsonSchema): JsonSchema {
+  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema: { $ref: `${COMPONENTS}${component}` } } } };
+}
+
+/** What every operation behind the API key may answer. */
 const common = {
-  '401': errorResponse('No or wrong API key.'),
-  '429': errorResponse('Too many requests with this key in the current window.', retryAfter),
+  '401': errorResponse('UNAUTHORIZED', 'No or wrong API key.'),
+  '429': errorResponse('RATE_LIMITED', 'Too many requests with this key in the current window.'),
+  '500': errorResponse('INTERNAL', 'A fault on our side (a failing disk, say); try again.'),
 };
-const numberParameter = { name: 'number', in: 'path', required: true, schema: { type: 'string', pattern: REQUEST_NUMBER_PATTERN }, example: 'HZ-2026-000123' };
+const numberParameter = { name: 'number', in: 'path', required: true, schema: { type: 'string', pattern: REQUEST_NUMBER.source }, example: 'HZ-2026-000123' };
 
 /** The whole document; `publicUrl` is the gateway's public URL (settings.http.publicUrl). */
 export function portalOpenApiDocument(publicUrl: string): JsonSchema {
@@ -145,7 +102,7 @@ export function portalOpenApiDocument(publicUrl: string): JsonSchema {
       title: 'myHEZO portal API',
       version: '1.0.0',
       description:
-        'The API the myHEZO.pl portal back end uses to file service requests and escalations, upload device logs and read a request’s status. Authenticate with `Authorization: Bearer <API key>`; each key belongs to one portal client, which sees only the requests it filed. Times are UTC ISO-8601; deadlines also come in Warsaw time.',
+        'The API the myHEZO.pl portal back end uses to file service requests and escalations, upload device logs and read a request’s status. Authenticate with `Authorization: Bearer <API key>`; each key belongs to one portal client, which sees only the requests it filed. Times are UTC ISO-8601; deadlines also come in Warsaw time. Every error answers `{"error": {"code", "message", "retryable", "details"?}}`; the codes are in docs/errors.md.',
     },
     servers: [{ url: `${publicUrl.replace(/\/$/, '')}/api/v1/portal` }],
     security: [{ apiKey: [] }],
@@ -164,19 +121,17 @@ export function portalOpenApiDocument(publicUrl: string): JsonSchema {
               schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
             },
           ],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/RequestSubmission' } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: `${COMPONENTS}RequestSubmission` } } } },
           responses: {
-            '202': {
-              description: 'Queued: the request number is final; the status follows once stamped.',
-              headers: { 'Idempotent-Replayed': { description: '`true` when this answers an earlier submission with the same Idempotency-Key.', schema: { type: 'string' } } },
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/FiledAnswer' } } },
-            },
-            '400': errorResponse('The body is not valid JSON or fails validation; `details` lists every field at fault.'),
+            '202': answer('Queued: the request number is final; the status follows once stamped.', 'FiledAnswer', {
+              'Idempotent-Replayed': { description: '`true` when this answers an earlier submission with the same Idempotency-Key.', schema: { type: 'string' } },
+            }),
+            '400': errorResponse('INPUT_INVALID', 'The body is not valid JSON or fails validation; `details` lists every field at fault.'),
             ...common,
-            '413': errorResponse('The body is larger than the limit (64 KiB by default).'),
-            '415': errorResponse('The body is not `application/json`.'),
-            '422': errorResponse('The Idempotency-Key was used before with a different body.'),
-            '503': errorResponse('Redis is unavailable; nothing was filed. Retry after the time given.', retryAfter),
+            '413': errorResponse('PAYLOAD_TOO_LARGE', 'The body is larger than the limit (64 KiB by default).'),
+            '415': errorResponse('UNSUPPORTED_MEDIA_TYPE', 'The body is not `application/json` (UTF-8).'),
+            '422': errorResponse('IDEMPOTENCY_KEY_REUSED', 'The Idempotency-Key was used before with a different body.'),
+            '503': errorResponse('REDIS_UNAVAILABLE', 'Redis is unavailable; nothing was filed. Retry after the time given.'),
           },
         },
       },
@@ -186,11 +141,11 @@ export function portalOpenApiDocument(publicUrl: string): JsonSchema {
           summary: 'Read a request’s status, deadlines and history',
           parameters: [numberParameter],
           responses: {
-            '200': { description: 'The request as the customer may see it.', content: { 'application/json': { schema: { $ref: '#/components/schemas/RequestStatus' } } } },
-            '400': errorResponse('The request number is malformed.'),
+            '200': answer('The request as the customer may see it.', 'RequestStatus'),
+            '400': errorResponse('INPUT_INVALID', 'The request number is malformed.'),
             ...common,
-            '404': errorResponse('No request with this number was filed with this API key.'),
-            '503': errorResponse('Redis is unavailable.', retryAfter),
+            '404': errorResponse('NOT_FOUND', 'No request with this number was filed with this API key.'),
+            '503': errorResponse('REDIS_UNAVAILABLE', 'Redis is unavailable.'),
           },
         },
       },
@@ -216,32 +171,20 @@ export function portalOpenApiDocument(publicUrl: string): JsonSchema {
             },
           },
           responses: {
-            '202': { description: 'Stored and queued to be recorded on the request.', content: { 'application/json': { schema: { $ref: '#/components/schemas/AttachAnswer' } } } },
-            '400': errorResponse('Malformed upload, or no files.'),
+            '202': answer('Stored and queued to be recorded on the request.', 'AttachAnswer'),
+            '400': errorResponse('INPUT_INVALID', 'Malformed upload, or no files.'),
             ...common,
-            '404': errorResponse('No request with this number was filed with this API key.'),
-            '413': errorResponse('A file is over the size limit, or too many files.'),
-            '415': errorResponse('Not multipart/form-data, or a file is an executable.'),
-            '503': errorResponse('Redis is unavailable; nothing was recorded.', retryAfter),
+            '404': errorResponse('NOT_FOUND', 'No request with this number was filed with this API key.'),
+            '413': errorResponse('PAYLOAD_TOO_LARGE', 'A file is over the size limit, or too many files.'),
+            '415': errorResponse('UNSUPPORTED_MEDIA_TYPE', 'Not multipart/form-data, or a file is an executable.'),
+            '503': errorResponse('REDIS_UNAVAILABLE', 'Redis is unavailable; nothing was recorded.'),
           },
         },
       },
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'The API key issued to the portal back end.' } },
-      schemas: {
-        RequestSubmission: requestBodySchema(),
-        FiledAnswer: filedAnswer,
-        Attachment: attachmentView,
-        AttachAnswer: {
-          type: 'object',
-          required: ['requestNumber', 'attachments'],
-          additionalProperties: false,
-          properties: { requestNumber: { type: 'string', pattern: REQUEST_NUMBER_PATTERN }, attachments: { type: 'array', items: { $ref: '#/components/schemas/Attachment' } } },
-        },
-        RequestStatus: requestStatus,
-        Error: errorBody,
-      },
+      schemas: { RequestSubmission: requestBodySchema(), ...componentSchemas() },
     },
   };
 }

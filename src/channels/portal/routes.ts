@@ -15,10 +15,11 @@ import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
+import type { AttachAnswer, FiledAnswer, PortalStatus } from './answers.js';
 import { demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';
 import { renderDocsPage } from './docs-page.js';
 import { portalFormPage } from './form-page.js';
-import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, idempotencyGuard, type FiledAnswer } from './idempotency.js';
+import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, idempotencyGuard } from './idempotency.js';
 import { portalOpenApiDocument } from './openapi.js';
 import { portalRateLimit } from './rate-limit.js';
 import { portalSourcePrefix, RequestOwnership } from './ownership.js';
@@ -137,7 +138,8 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
       raw: { payload: { client, upload: true } },
     };
     const result = await deps.intake.submit(draft);
-    res.status(202).json({ requestNumber: result.requestNumber, attachments: attachments.map(({ name, type, size, sha256 }) => ({ name, type, size, sha256 })) });
+    const answer: AttachAnswer = { requestNumber: result.requestNumber, attachments: attachments.map(({ name, type, size, sha256 }) => ({ name, type, size, sha256 })) };
+    res.status(202).json(answer);
   });
 
   api.use(bodyErrors);
@@ -157,7 +159,7 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
    * request), or `queued` when it cannot be read. Never a 503: that answer says nothing was
    * filed, and a portal retrying without an Idempotency-Key would file the escalation twice.
    */
-  async function statusOfFiled(number: string): Promise<string> {
+  async function statusOfFiled(number: string): Promise<PortalStatus> {
     try {
       return (await deps.store.get(number))?.status ?? 'queued';
     } catch (error) {

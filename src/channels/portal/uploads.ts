@@ -8,7 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Request } from 'express';
 import { fileTypeFromBuffer } from 'file-type';
 import multer, { type StorageEngine } from 'multer';
-import { IntakeError, isIntakeError } from '../../errors.js';
+import { IntakeError, InternalFailure, isIntakeError } from '../../errors.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import { safeContentType, sanitizeFileName } from '../../intake/attachment-store.js';
 
@@ -105,12 +105,13 @@ class ContentCheck extends Transform {
  * parsing the body (busboy's) and of the storage engine alike; this wrapper is how
  * uploadError() tells ours from the sender's, so that a broken disk stays a 500 of ours and is
  * not answered as a malformed upload.
+ *
+ * An internal failure, not an IntakeError: uploadError() always unwraps it, and the caller is
+ * answered for the failure inside (a 500 INTERNAL, which says a retry can help).
  */
-class StoreFailure extends Error {
-  override readonly name = 'StoreFailure';
-
+class StoreFailure extends InternalFailure {
   constructor(readonly failure: unknown) {
-    super('the attachment store failed', { cause: failure });
+    super('StoreFailure', 'the attachment store failed', { cause: failure });
   }
 }
 

@@ -7,6 +7,7 @@
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import { warsawDate, windowTimeBetween } from '../../domain/deadlines.js';
 import { ACTIONS, canApply, type Action, type ServiceRequest } from '../../domain/request.js';
+import { impossible } from '../../errors.js';
 
 /** A running deadline as the browser needs it to tick. */
 export interface Countdown {
@@ -87,7 +88,8 @@ export function openingAround(nowMs: number, calendar: ServiceCalendar): { pause
   if (hours && nowMs >= hours.open && nowMs < hours.close) return { pausedUntil: null, runsUntil: hours.close };
   if (hours && nowMs < hours.open) return { pausedUntil: hours.open, runsUntil: hours.close };
   const next = calendar.openingHours(calendar.nextBusinessDay(today));
-  if (!next) throw new Error(`no opening hours after ${today}`);
+  // nextBusinessDay() answers a day with opening hours by definition.
+  if (!next) impossible(`no opening hours on the business day after ${today}`);
   return { pausedUntil: next.open, runsUntil: next.close };
 }
 

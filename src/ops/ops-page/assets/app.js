@@ -382,10 +382,23 @@ function renderDetail() {
           el('a', { href: `/ops/requests/${request.number}/attachments/${i}`, download: a.name, text: a.name }),
           ` (${a.type}, ${a.size} B, sha256 ${a.sha256.slice(0, 12)}…)`)))),
     el('section', {}, el('h2', { text: t.historyTitle }),
-      el('ol', { class: 'history' }, ...events.map((e) => el('li', {},
+      el('ol', { class: 'history' }, ...events.map((e) => el('li', { 'data-type': e.type },
         el('strong', { text: `${formatWarsaw(e.at, true)} · ${e.type}` }), ` · ${e.actor}${e.internal ? ' · internal' : ''}`,
-        e.data ? el('pre', { text: JSON.stringify(e.data, null, 2) }) : null))))));
+        historyData(e)))))));
   tickDetail();
+}
+
+/** What an event says, by its type (src/domain/history.ts); data of other types as it is. */
+function historyData(event) {
+  const f = t.fields;
+  if (event.type === 'clock-started') {
+    // When the clock started is not when the event was written (`at`): after a backlog it is earlier.
+    const { clockStartedAt, responseDeadline } = event.data;
+    return el('dl', { class: 'clock' },
+      ...field(f.clockStartedAt, formatWarsaw(clockStartedAt, true)),
+      ...field(f.response, `${formatWarsaw(responseDeadline.at, true)} — ${responseDeadline.trace}`));
+  }
+  return event.data ? el('pre', { text: JSON.stringify(event.data, null, 2) }) : null;
 }
 
 function tickDetail() {

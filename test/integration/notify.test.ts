@@ -151,11 +151,11 @@ describe('notifier', () => {
     const to = 'nobody@klient-4.pl';
     smtp.rejectedRecipients.add(to);
     await notifier.enqueue('ack-mail:HZ-2026-000104', ackMail('HZ-2026-000104', to));
-    const job = await vi.waitFor(async () => {
-      const found = await jobs.getJob(queueJobId('ack-mail:HZ-2026-000104'));
-      expect(await found?.getState()).toBe('failed');
-      return found;
+    await vi.waitFor(async () => {
+      expect(await jobs.getJobState(queueJobId('ack-mail:HZ-2026-000104'))).toBe('failed');
     }, WAIT);
+    // Read after it failed: a copy read before (then checked for its state) still says 0 attempts.
+    const job = await jobs.getJob(queueJobId('ack-mail:HZ-2026-000104'));
     expect(job?.attemptsMade).toBe(1);
     expect(job?.failedReason).toContain('550');
   });

@@ -204,6 +204,11 @@ export const INTERNAL_FAILURES = {
     retryable: true,
     meaning: 'The alert webhook did not answer in time or answered other than 2xx: the notification queue tries again.',
   },
+  CredentialsFailure: {
+    raisedIn: 'src/mail-auth/credentials-failure.ts',
+    retryable: true,
+    meaning: 'The credentials of a mailbox or of the SMTP relay could not be had: a token endpoint (Microsoft 365, Google, another OAuth2 provider) was unreachable or refused with its own reason (e.g. AADSTS7000215), or a secret file cannot be read. The mailbox is not connected and shows the reason on /readyz, engineers get one alert, the watcher and the notification queue try again with backoff, and mail waits in INBOX.',
+  },
   UnrecoverableError: {
     raisedIn: 'src/notify/notifier.ts',
     retryable: false,

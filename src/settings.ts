@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { IntakeError, type IntakeErrorDetail } from './errors.js';
 import { lineAt, locateJson, type LocatedJson } from './json-text.js';
+import { checkAccountAuth, mailAuthSchema, resolveAuthFiles } from './mail-auth/auth-settings.js';
 
 /** The package root: `src/` and `dist/` both sit one level below it. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,10 +84,13 @@ export const settingsSchema = z
             secure: z.boolean(),
             user: z.string(),
             password: z.string(),
+            /** Instead of user and password: OAuth2 (Microsoft 365, Google Workspace, any provider); see docs/mailboxes.md. */
+            auth: mailAuthSchema.optional(),
             /** Self-signed certificates on an internal relay. */
             rejectUnauthorized: z.boolean(),
           })
-          .strict(),
+          .strict()
+          .superRefine((smtp, ctx) => checkAccountAuth(smtp, ctx, false)),
       })
       .strict(),
     twilio: z
@@ -139,8 +143,19 @@ export const settingsSchema = z
               address: z.email(),
               kind: z.enum(['service', 'escalation']),
               imap: z
-                .object({ host: z.string().min(1), port, secure: z.boolean(), user: z.string().min(1), password: z.string(), rejectUnauthorized: z.boolean() })
-                .strict(),
+                .object({
+                  host: z.string().min(1),
+                  port,
+                  secure: z.boolean(),
+                  // Empty when `auth` is given; kept as strings so that the password form stays as it was.
+                  user: z.string().default(''),
+                  password: z.string().default(''),
+                  /** Instead of user and password: OAuth2 (Microsoft 365, Google Workspace, any provider); see docs/mailboxes.md. */
+                  auth: mailAuthSchema.optional(),
+                  rejectUnauthorized: z.boolean(),
+                })
+                .strict()
+                .superRefine((imap, ctx) => checkAccountAuth(imap, ctx, true)),
               processedFolder: z.string().min(1),
               quarantineFolder: z.string().min(1),
             })
@@ -350,6 +365,8 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   settings.contracts.file = path.resolve(base, settings.contracts.file);
   settings.calendar.extrasFile = path.resolve(base, settings.calendar.extrasFile);
   settings.attachments.dir = path.resolve(base, settings.attachments.dir);
+  settings.mail.smtp.auth = resolveAuthFiles(settings.mail.smtp.auth, base);
+  for (const mailbox of settings.mailboxes.list) mailbox.imap.auth = resolveAuthFiles(mailbox.imap.auth, base);
   return { settings: deepFreeze(settings), configDir, sources };
 }
 

@@ -3,9 +3,16 @@
  * its own config, a free port on 127.0.0.1, a static passdb/userdb (any user, one password),
  * maildirs owned by nobody. It can be stopped and started again on the same port, to prove
  * that the mailbox watchers reconnect and miss nothing.
+ *
+ * It also signs in with OAuth2 access tokens (XOAUTH2, OAUTHBEARER): an oauth2 passdb validates
+ * JWTs locally (Dovecot 2.3 `introspection_mode = local`) against the public keys in a key
+ * dictionary, `<root>/oauth2-keys/<azp>/<alg>/<kid>` (`default` for a token without azp), which
+ * trustKeys() keeps in step with a token stand-in (./token-endpoints.ts). Only the domain of the
+ * token's `email` must match the user's (`username_format = %d`): one app token for every mailbox
+ * of the domain, as Exchange Online takes it.
  */
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +41,14 @@ export interface PrivateDovecot {
   uids(user: string, folder: string): Promise<number[]>;
   /** Drops every IMAP session of `user` (as a server restart or a network cut would), leaving the server up. */
   kick(user: string): Promise<void>;
+  /**
+   * Trusts exactly these token signing keys (kid → public key PEM) from now on. When one is
+   * withdrawn, Dovecot is reloaded (its auth process caches keys); `probe`, a token signed with a
+   * withdrawn key, is then tried until Dovecot refuses it, so that the change is in force on return.
+   */
+  trustKeys(keys: Map<string, string>, probe?: { user: string; token: string }): Promise<void>;
+  /** Signs in with an access token: resolves true when Dovecot takes it. */
+  acceptsToken(user: string, accessToken: string): Promise<boolean>;
   stop(): Promise<void>;
   /** Starts again on the same port and maildirs. */
   start(): Promise<void>;
@@ -49,6 +64,15 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
   const mailRoot = path.join(root, 'mail');
   mkdirSync(mailRoot);
   chownSync(mailRoot, NOBODY_UID, NOGROUP_GID);
+  const keyDir = path.join(root, 'oauth2-keys');
+  const keyFolder = path.join(keyDir, 'default', 'RS256');
+  mkdirSync(keyFolder, { recursive: true });
+  chmodSync(keyDir, 0o755);
+  const oauth2Config = path.join(root, 'dovecot-oauth2.conf.ext');
+  writeFileSync(
+    oauth2Config,
+    ['introspection_mode = local', `local_validation_key_dict = fs:posix:prefix=${keyDir}/`, 'username_attribute = email', 'username_format = %d', ''].join('\n'),
+  );
   const config = path.join(root, 'dovecot.conf');
   writeFileSync(
     config,
@@ -60,7 +84,11 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
       'listen = 127.0.0.1',
       'ssl = no',
       'disable_plaintext_auth = no',
-      'auth_mechanisms = plain login',
+      'auth_mechanisms = plain login xoauth2 oauthbearer',
+      // Tests refuse sign-ins on purpose: no 2 s delay per failure, and no growing penalty for
+      // 127.0.0.1 (anvil's, off without its socket) slowing every later sign-in of the file.
+      'auth_failure_delay = 0',
+      'service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}',
       'default_login_user = dovenull',
       'default_internal_user = dovecot',
       'mail_location = maildir:~/Maildir',
@@ -69,7 +97,8 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
       `  inet_listener imap {\n    address = 127.0.0.1\n    port = ${port}\n  }`,
       '  inet_listener imaps {\n    port = 0\n  }',
       '}',
-      `passdb {\n  driver = static\n  args = password=${password}\n}`,
+      `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${oauth2Config}\n}`,
+      `passdb {\n  driver = static\n  mechanisms = plain login\n  args = password=${password}\n}`,
       `userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=${mailRoot}/%u\n}`,
       '',
     ].join('\n'),
@@ -130,6 +159,38 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
     },
     async kick(user) {
       await run('doveadm', ['-c', config, 'kick', user]);
+    },
+    async trustKeys(keys, probe) {
+      let withdrawn = false;
+      for (const kid of readdirSync(keyFolder)) {
+        if (keys.has(kid)) continue;
+        rmSync(path.join(keyFolder, kid));
+        withdrawn = true;
+      }
+      for (const [kid, pem] of keys) {
+        if (!existsSync(path.join(keyFolder, kid))) writeFileSync(path.join(keyFolder, kid), pem, { mode: 0o644 });
+      }
+      if (!withdrawn || !dovecot.running) return;
+      await run('doveadm', ['-c', config, 'reload']);
+      if (!probe) return;
+      const deadline = Date.now() + 10_000;
+      while (await dovecot.acceptsToken(probe.user, probe.token)) {
+        if (Date.now() > deadline) throw new Error('Dovecot still takes a token of a withdrawn key 10 s after its reload');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async acceptsToken(user, accessToken) {
+      const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user, accessToken }, logger: false });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.logout().catch(() => client.close());
+        return true;
+      } catch (error) {
+        client.close();
+        if ((error as { authenticationFailed?: boolean }).authenticationFailed) return false;
+        throw error;
+      }
     },
     async start() {
       const child = spawn('dovecot', ['-c', config], { stdio: 'ignore' });

@@ -13,6 +13,8 @@ import { findFreePort } from '../../src/redis/free-port.js';
 export interface CapturedMail {
   /** MAIL FROM and RCPT TO as the client gave them. */
   envelope: { from: string | null; to: string[] };
+  /** How the session that sent it signed in (none: an open relay). */
+  auth?: { method: string; user: string };
   /** Header values by lowercased name, unfolded and decoded; repeated headers keep every value. */
   headers: Map<string, string[]>;
   /** The first value of a header (case-insensitive name). */
@@ -32,21 +34,48 @@ export interface TestSmtpServer {
   rejectedRecipients: Set<string>;
   /** How long the server takes to accept a message once its data is in (a slow relay). */
   acceptDelayMs: number;
+  /** Every sign-in attempt (AUTH), in order, and whether it was taken. */
+  signIns: Array<{ method: string; user: string; accepted: boolean }>;
   /** Stops listening and drops open sessions; the port stays reserved for `start()`. */
   stop(): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
 }
 
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+export interface SmtpServerOptions {
+  /** Takes AUTH PLAIN / LOGIN with this password (any user). */
+  password?: string;
+  /** Takes AUTH XOAUTH2 with a token this says is good for the user (a token stand-in's accepts()). */
+  acceptsToken?: (token: string, user: string) => boolean;
+}
+
+export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const port = await findFreePort();
   const messages: CapturedMail[] = [];
   const rejectedRecipients = new Set<string>();
+  const signIns: TestSmtpServer['signIns'] = [];
   let server: SMTPServer | undefined;
 
   const listen = async (): Promise<void> => {
     const instance = new SMTPServer({
       authOptional: true,
+      authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
+      // Plain-text AUTH without TLS: a test relay on 127.0.0.1.
+      allowInsecureAuth: true,
+      onAuth(auth, _session, callback) {
+        const user = auth.username ?? '';
+        if (auth.method === 'XOAUTH2') {
+          const accepted = Boolean(options.acceptsToken && auth.accessToken && options.acceptsToken(auth.accessToken, user));
+          signIns.push({ method: auth.method, user, accepted });
+          // A refused token: the 334 challenge with the JSON error (as Gmail and Exchange answer), then 535.
+          if (!accepted) return callback(null, { data: { status: '401', schemes: 'bearer', scope: 'https://outlook.office365.com/.default' } });
+          return callback(null, { user: { method: auth.method, user } });
+        }
+        const accepted = options.password !== undefined && auth.password === options.password;
+        signIns.push({ method: auth.method, user, accepted });
+        if (!accepted) return callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+        callback(null, { user: { method: auth.method, user } });
+      },
       disabledCommands: ['STARTTLS'],
       // Sessions left open would hold stop() for the default 30 s.
       closeTimeout: 500,
@@ -61,8 +90,10 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         stream.on('end', () => {
           const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : null;
           const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
+          // What onAuth gave as the session's user: how it signed in (false or unset: it did not).
+          const auth = session.user ? (session.user as { method: string; user: string }) : undefined;
           setTimeout(() => {
-            messages.push(parseMessage(Buffer.concat(chunks).toString('utf8'), { from, to }));
+            messages.push({ ...parseMessage(Buffer.concat(chunks).toString('utf8'), { from, to }), ...(auth ? { auth } : {}) });
             callback();
           }, api.acceptDelayMs);
         });
@@ -87,6 +118,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     messages,
     rejectedRecipients,
     acceptDelayMs: 0,
+    signIns,
     get running() {
       return server !== undefined;
     },

@@ -217,8 +217,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         notifier,
         // Where a serial written with spaces ends ("S/N Q48 24 07315 2 szt."): the registry knows.
         registry: () => registry.current,
-        onUnreachable: (mailbox, sinceMs) => {
-          alerts.mailboxDown(mailbox, sinceMs).catch((error: unknown) => logger.error({ err: error, mailbox }, 'could not queue the mailbox alert'));
+        onUnreachable: (mailbox, sinceMs, reason) => {
+          alerts.mailboxDown(mailbox, sinceMs, reason).catch((error: unknown) => logger.error({ err: error, mailbox }, 'could not queue the mailbox alert'));
         },
       });
       await supervisor.start();

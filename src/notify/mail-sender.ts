@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import nodemailer, { type NodemailerError, type SendMailOptions, type SMTPSentMessageInfo, type Transporter } from 'nodemailer';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { processMailTokens, type MailCredentials, type MailTokens } from '../mail-auth/mail-credentials.js';
 import type { Settings } from '../settings.js';
 import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
 
@@ -19,11 +21,14 @@ export class MailSender implements NotificationChannel {
   readonly handles: readonly NotificationType[] = ['ack-mail', 'alert-mail'];
   readonly notConfigured: string | undefined;
   private readonly settings: Readonly<Settings['mail']>;
-  private transport: Transporter<SMTPSentMessageInfo> | undefined;
+  private readonly credentials: MailCredentials;
+  private transport: Promise<Transporter<SMTPSentMessageInfo>> | undefined;
 
-  constructor(settings: Readonly<Settings['mail']>) {
+  /** @param tokens where an OAuth2 relay's token comes from; default the process's cache, shared with the mailbox watchers. */
+  constructor(settings: Readonly<Settings['mail']>, tokens: MailTokens = processMailTokens) {
     this.settings = settings;
     this.notConfigured = settings.smtp.host ? undefined : 'no SMTP configured';
+    this.credentials = smtpCredentials(settings, tokens);
   }
 
   async send(job: NotificationJob, context: DeliveryContext): Promise<DeliveryResult> {
@@ -47,7 +52,7 @@ export class MailSender implements NotificationChannel {
     if (ack && job.references && job.references.length > 0) message.references = job.references.map(bracketed);
 
     try {
-      const info = await this.transporter().sendMail(message);
+      const info = await (await this.transporter()).sendMail(message);
       return {
         status: 'sent',
         providerId: info.messageId,
@@ -55,6 +60,10 @@ export class MailSender implements NotificationChannel {
       };
     } catch (error) {
       const smtpError = error as NodemailerError;
+      // Signed in with what the relay refused (a rotated password file): the next attempt
+      // makes a new transport, which reads the credentials again. A refused token is already
+      // forgotten (smtpAuth's provisionCallback).
+      if (smtpError.code === 'EAUTH') await this.close();
       // A 5xx reply (unknown mailbox, policy refusal) is final; connection problems, 4xx
       // replies and authentication trouble may pass later, so they are thrown and retried.
       if (smtpError.permanent === true && smtpError.code !== 'EAUTH') {
@@ -65,27 +74,69 @@ export class MailSender implements NotificationChannel {
   }
 
   async close(): Promise<void> {
-    this.transport?.close();
+    const transport = this.transport;
     this.transport = undefined;
+    (await transport?.catch(() => undefined))?.close();
   }
 
-  private transporter(): Transporter<SMTPSentMessageInfo> {
-    if (!this.transport) {
-      const smtp = this.settings.smtp;
-      this.transport = nodemailer.createTransport({
-        host: smtp.host,
-        port: smtp.port,
-        secure: smtp.secure,
-        ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password } } : {}),
-        tls: { rejectUnauthorized: smtp.rejectUnauthorized },
-        connectionTimeout: CONNECTION_TIMEOUT_MS,
-        greetingTimeout: CONNECTION_TIMEOUT_MS,
-        socketTimeout: SOCKET_TIMEOUT_MS,
-      });
-    }
+  private transporter(): Promise<Transporter<SMTPSentMessageInfo>> {
+    this.transport ??= smtpTransport(this.settings.smtp, this.credentials);
+    // A password file that cannot be read is tried again at the next attempt.
+    this.transport.catch(() => {
+      this.transport = undefined;
+    });
     return this.transport;
   }
 }
+
+/** Who signs in to the relay: `mail.smtp`'s user and password or `auth`; by default as the address acknowledgments come from. */
+export function smtpCredentials(settings: Readonly<Settings['mail']>, tokens: MailTokens = processMailTokens): MailCredentials {
+  return tokens.credentials(settings.smtp, addressOf(settings.from));
+}
+
+/** A nodemailer transport to the relay in settings, signing in with `credentials` (also what `mailboxes check` verifies). */
+export async function smtpTransport(smtp: Readonly<Settings['mail']['smtp']>, credentials: MailCredentials): Promise<Transporter<SMTPSentMessageInfo>> {
+  return nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    ...(await smtpAuth(credentials)),
+    tls: { rejectUnauthorized: smtp.rejectUnauthorized },
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    greetingTimeout: CONNECTION_TIMEOUT_MS,
+    socketTimeout: SOCKET_TIMEOUT_MS,
+  });
+}
+
+/**
+ * nodemailer's auth. A token comes through nodemailer's provisionCallback, so that every sign-in
+ * asks the cache (which refreshes before expiry), and a refused token — nodemailer then asks
+ * again with `renew` and retries the sign-in once — is forgotten and replaced.
+ */
+async function smtpAuth(credentials: MailCredentials): Promise<{ auth?: SMTPConnection.AuthenticationType }> {
+  if (credentials.kind === 'none') return {};
+  if (credentials.kind === 'password') return { auth: { user: credentials.user, pass: await credentials.password() } };
+  const { token } = credentials;
+  let lastToken: string | undefined;
+  const auth: SMTPConnection.AuthenticationTypeOAuth2 = {
+    type: 'OAuth2',
+    user: credentials.user,
+    provisionCallback: (_user: string, renew: boolean, callback: (error: Error | null, accessToken: string, expires: number) => void) => {
+      if (renew && lastToken) token.invalidate(lastToken);
+      token.get().then(
+        (fresh) => {
+          lastToken = fresh.accessToken;
+          // nodemailer reuses the token until this moment, then asks again (the cache's refresh point).
+          callback(null, fresh.accessToken, fresh.refreshAt);
+        },
+        // nodemailer's type says the token is always given; it reads only the error then.
+        (error: Error) => callback(error, '', 0),
+      );
+    },
+  };
+  return { auth };
+}
+
 
 /**
  * `<hz-2026-000123.ack.5f0c…@intake.myhezo.pl>`: the request number comes first so that a reply

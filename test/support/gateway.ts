@@ -22,7 +22,7 @@ export interface TestGateway {
 export async function startTestGateway(
   overrides: Record<string, unknown>,
   env: Record<string, string>,
-  options: Pick<StartOptions, 'roles' | 'now'> = {},
+  options: Pick<StartOptions, 'roles' | 'now' | 'logger'> = {},
 ): Promise<TestGateway> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'hezo-gateway-'));
   const configDir = path.join(root, 'config');
@@ -35,8 +35,8 @@ export async function startTestGateway(
   const gateway = await startGateway({
     configDir,
     env: { ...env },
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...options,
+    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
   return {
     gateway,

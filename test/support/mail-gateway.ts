@@ -10,13 +10,14 @@ import { MailboxSupervisor, type MailboxSupervisorDeps } from '../../src/channel
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { intakeKeys } from '../../src/intake/queues.js';
 import { normalizeMessageId } from '../../src/intake/submit.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import type { MailAuth } from '../../src/mail-auth/auth-settings.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import type { Settings } from '../../src/settings.js';
 import { startPrivateDovecot, type PrivateDovecot } from './dovecot.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import { startPrivateRedis, type PrivateRedis } from './redis.js';
-import { startSmtpServer, type TestSmtpServer } from './smtp.js';
+import { startSmtpServer, type SmtpServerOptions, type TestSmtpServer } from './smtp.js';
 
 export interface MailBench {
   redis: PrivateRedis;
@@ -41,16 +42,29 @@ export interface MailBench {
   stop(): Promise<void>;
 }
 
-export async function startMailBench(settings: Record<string, unknown> = {}): Promise<MailBench> {
-  const [redis, dovecot, smtp] = await Promise.all([startPrivateRedis(), startPrivateDovecot(), startSmtpServer()]);
+export interface MailBenchOptions {
+  /** How the SMTP capture takes sign-ins (a token check for XOAUTH2). */
+  smtp?: SmtpServerOptions;
+  /** The gateway's and the supervisors' logger (default: quiet, or TEST_LOG_LEVEL). */
+  logger?: Logger;
+  /** `mail.smtp.auth` of the gateway: the relay is signed in to with it. */
+  smtpAuth?: MailAuth;
+}
+
+export async function startMailBench(settings: Record<string, unknown> = {}, benchOptions: MailBenchOptions = {}): Promise<MailBench> {
+  const [redis, dovecot, smtp] = await Promise.all([startPrivateRedis(), startPrivateDovecot(), startSmtpServer(benchOptions.smtp)]);
   const test = await startTestGateway(
     {
-      mail: { from: 'myHEZO Pomoc <pomoc@myhezo.pl>', messageIdDomain: 'intake.myhezo.pl', smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: '', password: '', rejectUnauthorized: false } },
+      mail: {
+        from: 'myHEZO Pomoc <pomoc@myhezo.pl>',
+        messageIdDomain: 'intake.myhezo.pl',
+        smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: '', password: '', rejectUnauthorized: false, ...(benchOptions.smtpAuth ? { auth: benchOptions.smtpAuth } : {}) },
+      },
       notify: { attempts: 5, backoffMs: 200, maxBackoffMs: 1000, ackPerSenderPerHour: 1000 },
       ...settings,
     },
     { REDIS_URL: redis.url },
-    { roles: ['dispatcher', 'timers', 'notify'] },
+    { roles: ['dispatcher', 'timers', 'notify'], ...(benchOptions.logger ? { logger: benchOptions.logger } : {}) },
   );
   const { gateway } = test;
   const notifier = new Notifier({ connection: { url: redis.url }, settings: gateway.settings, logger: gateway.logger });
@@ -79,7 +93,7 @@ export async function startMailBench(settings: Record<string, unknown> = {}): Pr
         attachments: gateway.attachments,
         redis: gateway.redis,
         settings,
-        logger: process.env.TEST_LOG_LEVEL ? createLogger(process.env.TEST_LOG_LEVEL) : gateway.logger,
+        logger: benchOptions.logger ?? (process.env.TEST_LOG_LEVEL ? createLogger(process.env.TEST_LOG_LEVEL) : gateway.logger),
         notifier,
         ...deps,
       });

@@ -6,24 +6,18 @@
  * need: connected, last IDLE event, last drain, backlog, and since when it has been unreachable.
  */
 import { randomUUID } from 'node:crypto';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
+import type { MailCredentials } from '../../mail-auth/mail-credentials.js';
 import { drainMailbox, type DrainContext, type MailboxConfig } from './drain.js';
+import { imapErrorText, imapSignIn, type ImapServer, type ImapSignIn } from './imap-sign-in.js';
 import { MailboxLease } from './mailbox-lease.js';
 
 /** Reconnect backoff: from 250 ms, doubling, at most 10 s (a restarting Dovecot is back in ~1 s). */
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 
-export interface ImapAccount {
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
-  password: string;
-  rejectUnauthorized: boolean;
-}
 
 /** A watcher's state as status() and /readyz show it. */
 export interface MailboxStatus {
@@ -42,7 +36,9 @@ export interface MailboxStatus {
 }
 
 export interface WatcherOptions {
-  mailbox: MailboxConfig & { imap: ImapAccount };
+  mailbox: MailboxConfig & { imap: ImapServer };
+  /** What the watcher signs in with (a password, or a token from the process's cache). */
+  credentials: MailCredentials;
   redis: Redis;
   leaseKey: string;
   leaseTtlMs: number;
@@ -56,6 +52,8 @@ export class MailboxWatcher {
   private readonly lease: MailboxLease;
   private readonly logger: Logger;
   private client: ImapFlow | undefined;
+  /** A connect() waiting for its credentials (a token request): a second one must not start. */
+  private connecting = false;
   private running = false;
   private leaseHeld = false;
   private connected = false;
@@ -166,17 +164,23 @@ export class MailboxWatcher {
   }
 
   private async connect(): Promise<void> {
+    if (!this.running || !this.leaseHeld || this.client || this.connecting) return;
+    this.connecting = true;
+    let signIn: ImapSignIn;
+    try {
+      signIn = await imapSignIn(this.options.mailbox.imap, this.options.credentials);
+    } catch (error) {
+      // No token (the endpoint down, the secret wrong): the provider's words are the error to
+      // show, and the reconnect backoff paces the token requests too.
+      this.connecting = false;
+      this.error = (error as Error).message;
+      this.logger.warn({ err: error }, 'no credentials to sign in with');
+      this.scheduleReconnect();
+      return;
+    }
+    this.connecting = false;
     if (!this.running || !this.leaseHeld || this.client) return;
-    const { imap } = this.options.mailbox;
-    const client = new ImapFlow({
-      host: imap.host,
-      port: imap.port,
-      secure: imap.secure,
-      auth: { user: imap.user, pass: imap.password },
-      tls: { rejectUnauthorized: imap.rejectUnauthorized },
-      logger: false,
-      connectionTimeout: 10_000,
-    });
+    const { client } = signIn;
     this.client = client;
     client.on('error', (error: Error) => {
       this.error = error.message;
@@ -201,7 +205,9 @@ export class MailboxWatcher {
       this.logger.info('connected; draining what arrived meanwhile');
       this.requestDrain('connect');
     } catch (error) {
-      this.error = (error as Error).message;
+      // A refused token is forgotten here, so that the reconnect signs in with a new one.
+      signIn.failed(error);
+      this.error = imapErrorText(error, signIn.user);
       this.logger.warn({ err: error }, 'cannot reach the mailbox');
       client.close();
       // imapflow may or may not emit `close` for a connection that never opened.
@@ -214,11 +220,15 @@ export class MailboxWatcher {
     if (this.client !== client) return;
     this.client = undefined;
     this.connected = false;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
     this.unreachableSince ??= Date.now();
     if (!this.running || !this.leaseHeld) return;
     const delay = Math.min(BACKOFF_FIRST_MS * 2 ** this.attempt, BACKOFF_MAX_MS);
     this.attempt += 1;
-    this.logger.warn({ delayMs: delay }, 'IMAP connection closed; reconnecting');
+    this.logger.warn({ delayMs: delay }, 'not connected; reconnecting');
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
   }
@@ -280,11 +290,12 @@ export class MailboxWatcher {
   }
 }
 
-/** Creates a folder unless it exists. */
-async function ensureFolder(client: ImapFlow, folder: string): Promise<void> {
+/** Creates a folder unless it exists; says which. */
+export async function ensureFolder(client: ImapFlow, folder: string): Promise<'exists' | 'created'> {
   const existing = await client.list();
-  if (existing.some((entry) => entry.path === folder)) return;
+  if (existing.some((entry) => entry.path === folder)) return 'exists';
   await client.mailboxCreate(folder).catch((error: Error & { serverResponseCode?: string }) => {
     if (error.serverResponseCode !== 'ALREADYEXISTS') throw error;
   });
+  return 'created';
 }

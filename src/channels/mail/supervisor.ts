@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
+import { processMailTokens, type MailTokens } from '../../mail-auth/mail-credentials.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/submit.js';
@@ -26,8 +27,8 @@ export interface MailboxSupervisorDeps {
   redis: Redis;
   settings: Readonly<Settings>;
   logger: Logger;
-  /** Raised once per outage when a mailbox has been unreachable longer than unreachableAlertMs. */
-  onUnreachable?: (mailbox: string, sinceMs: number) => void;
+  /** Raised once per outage when a mailbox has been unreachable longer than unreachableAlertMs, with why (the server's or token endpoint's words). */
+  onUnreachable?: (mailbox: string, sinceMs: number, reason?: string) => void;
   /** Sends the oversize notice to a sender (an `ack-mail` job); without it the sender is not told. */
   notifier?: Pick<Notifier, 'enqueue'>;
   /**
@@ -35,6 +36,8 @@ export interface MailboxSupervisorDeps {
    * with spaces ends ("S/N Q48 24 07315 2 szt."); without it, that is guessed from the text.
    */
   registry?: () => ContractRegistry;
+  /** Where OAuth2 mailboxes get their tokens; default the process's cache, shared with the SMTP sender. */
+  tokens?: MailTokens;
 }
 
 export class MailboxSupervisor {
@@ -49,10 +52,12 @@ export class MailboxSupervisor {
     const patterns = compilePatterns(config.serialPatterns, config.contractPatterns);
     const ownAddresses = [bareAddress(settings.mail.from), ...config.list.map((mailbox) => mailbox.address.toLowerCase())];
     const knownSerial = deps.registry ? knownToRegistry(deps.registry) : undefined;
+    const tokens = deps.tokens ?? processMailTokens;
     this.watchers = config.list.map(
       (mailbox) =>
         new MailboxWatcher({
           mailbox,
+          credentials: tokens.credentials(mailbox.imap, mailbox.address),
           redis: deps.redis,
           leaseKey: `${prefix}:mail:lease:${mailbox.name}`,
           leaseTtlMs: config.leaseTtlMs,
@@ -122,7 +127,7 @@ export class MailboxSupervisor {
       if (since >= limit && !this.alerted.has(state.mailbox)) {
         this.alerted.add(state.mailbox);
         this.deps.logger.error({ mailbox: state.mailbox, sinceMs: since, error: state.error }, 'mailbox unreachable: alerting engineers');
-        this.deps.onUnreachable?.(state.mailbox, since);
+        this.deps.onUnreachable?.(state.mailbox, since, state.error);
       }
     }
   }

@@ -99,6 +99,40 @@ Options:
       },
     },
   },
+  mailboxes: {
+    summary: 'check that every mailbox and the SMTP relay can be signed in to (mailboxes check)',
+    help: `Usage: hezo-intake mailboxes check
+
+Commands:
+  check  sign in to every configured mailbox and to the SMTP relay, step by step
+
+Run "hezo-intake mailboxes check --help" for more.`,
+    run: async () => {
+      throw new IntakeError('USAGE', 'mailboxes needs a subcommand: "mailboxes check"');
+    },
+    subcommands: {
+      check: {
+        summary: 'sign in to every configured mailbox and to the SMTP relay, step by step',
+        help: `Usage: hezo-intake mailboxes check
+
+Signs in to every mailbox in the settings (mailboxes.list) as the gateway will, then to the
+SMTP relay (mail.smtp), and prints one line per step: the token (for Microsoft 365, Google
+Workspace or another OAuth2 provider), the sign-in, INBOX, the Processed and Quarantine folders
+(made when missing, as the gateway would), and the relay's sign-in. Each line says OK, or the
+exact reason (the provider's own words, such as AADSTS7000215) and what to do about it.
+The first thing to run after pointing the gateway at its mailboxes (docs/mailboxes.md).
+
+Exit codes: 0 every step passed, 1 a step failed (or no mailbox is configured), 78 invalid settings.
+
+Options:
+  -h, --help  this text`,
+        run: async (args, io) => {
+          parse(args, {}, false);
+          return (await import('./ops/mailboxes-check.js')).mailboxesCheck(io);
+        },
+      },
+    },
+  },
   call: {
     summary: 'walk the running phone IVR as Twilio would, from the terminal',
     help: `Usage: hezo-intake call [--line hotline|escalation] [--from +48...] [--url URL] [--public-url URL]

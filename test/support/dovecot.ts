@@ -47,6 +47,8 @@ export interface PrivateDovecot {
    * withdrawn key, is then tried until Dovecot refuses it, so that the change is in force on return.
    */
   trustKeys(keys: Map<string, string>, probe?: { user: string; token: string }): Promise<void>;
+  /** A user's home folder (its maildir is `Maildir` in it), owned by nobody. */
+  home(user: string): string;
   /** Signs in with an access token: resolves true when Dovecot takes it. */
   acceptsToken(user: string, accessToken: string): Promise<boolean>;
   stop(): Promise<void>;
@@ -179,6 +181,7 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
+    home: (user) => path.join(mailRoot, user),
     async acceptsToken(user, accessToken) {
       const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user, accessToken }, logger: false });
       client.on('error', () => undefined);

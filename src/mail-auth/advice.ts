@@ -60,7 +60,7 @@ export function missingRoleAdvice(role: 'IMAP.AccessAsApp' | 'SMTP.SendAsApp'): 
 export function imapRefusedAdvice(kind: AuthKind): string {
   switch (kind) {
     case 'microsoft365':
-      return 'Exchange Online took no app token for this mailbox: register the app in Exchange (New-ServicePrincipal -AppId <Application (client) ID> -ObjectId <Object ID of the Enterprise application>), give it the mailbox (Add-MailboxPermission -Identity <mailbox> -User <service principal> -AccessRights FullAccess), and check that IMAP is on for the mailbox (Set-CASMailbox <mailbox> -ImapEnabled $true); changes take up to an hour';
+      return 'Exchange Online took no app token for this mailbox: register the app in Exchange (New-ServicePrincipal -AppId <Application (client) ID> -ObjectId <Object ID of the Enterprise application>), give it the mailbox (Add-MailboxPermission -Identity <mailbox> -User <service principal> -AccessRights FullAccess), and check that IMAP is on for the mailbox (Set-CASMailbox <mailbox> -ImapEnabled $true); Exchange can take half an hour to apply such changes';
     case 'google':
       return 'Gmail refused the token: check that IMAP is on for the user (Google Admin console → Apps → Google Workspace → Gmail → End User Access → POP and IMAP access) and that the delegation has the scope https://mail.google.com/';
     case 'oauth2':

@@ -80,11 +80,14 @@ export class MailSender implements NotificationChannel {
   }
 
   private transporter(): Promise<Transporter<SMTPSentMessageInfo>> {
-    this.transport ??= smtpTransport(this.settings.smtp, this.credentials);
-    // A password file that cannot be read is tried again at the next attempt.
-    this.transport.catch(() => {
-      this.transport = undefined;
-    });
+    if (!this.transport) {
+      const transport = smtpTransport(this.settings.smtp, this.credentials);
+      // A password file that cannot be read is tried again at the next attempt.
+      transport.catch(() => {
+        if (this.transport === transport) this.transport = undefined;
+      });
+      this.transport = transport;
+    }
     return this.transport;
   }
 }

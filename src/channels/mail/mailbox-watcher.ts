@@ -18,7 +18,6 @@ import { MailboxLease } from './mailbox-lease.js';
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 
-
 /** A watcher's state as status() and /readyz show it. */
 export interface MailboxStatus {
   mailbox: string;

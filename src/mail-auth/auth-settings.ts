@@ -60,6 +60,8 @@ const microsoft365Auth = z
     user: z.email().optional(),
     /** Another Microsoft cloud, e.g. https://login.microsoftonline.us; default https://login.microsoftonline.com. */
     authorityHost: httpsUrl.optional(),
+    /** That cloud's Exchange, e.g. https://outlook.office365.us/.default; default https://outlook.office365.com/.default. */
+    scope: httpsUrl.optional(),
     /** Where the token is asked for, when not at the authority (a local token proxy); default <authorityHost>/<tenantId>/oauth2/v2.0/token. */
     tokenUrl: tokenEndpointUrl.optional(),
   })

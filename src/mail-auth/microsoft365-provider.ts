@@ -45,7 +45,7 @@ export class Microsoft365TokenProvider implements AccessTokenProvider {
     try {
       // msal's own cache is skipped: CachedAccessToken is the one cache, so that a token a
       // server refused is really replaced.
-      const result = await application.acquireTokenByClientCredential({ scopes: [EXCHANGE_SCOPE], skipCache: true });
+      const result = await application.acquireTokenByClientCredential({ scopes: [this.auth.scope ?? EXCHANGE_SCOPE], skipCache: true });
       if (!result?.accessToken) throw new CredentialsFailure('microsoft365', 'no-token', `the token endpoint ${this.tokenUrl} answered without a token`);
       return { accessToken: result.accessToken, expiresAt: result.expiresOn?.getTime() ?? Date.now() + 3_600_000 };
     } catch (error) {

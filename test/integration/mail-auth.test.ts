@@ -116,6 +116,11 @@ describe('Microsoft 365 (msal-node, client credentials)', () => {
     expect(tenant.message).toMatch(/^AADSTS90002: Tenant 'no-such-tenant' not found/);
   });
 
+  it('asks for the scope the settings name (another cloud\'s Exchange), which this tenant does not know', async () => {
+    const failure = await failureOf(tokenCredentials(microsoft({ scope: 'https://outlook.office365.us/.default' }), user('pomoc-ms')).token.get());
+    expect(failure.reason).toBe('AADSTS70011');
+  });
+
   it('says the endpoint cannot be reached when it is down, or answers something that is not JSON', async () => {
     await endpoints.stop();
     try {

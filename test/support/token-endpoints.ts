@@ -232,7 +232,7 @@ export async function startTokenEndpoints(options: { domain?: string } = {}): Pr
     }
     if (form.get('grant_type') !== 'client_credentials' || form.get('scope') !== 'https://outlook.office365.com/.default') {
       record.answer = 'AADSTS70011';
-      return aadError(res, 400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter.`);
+      return aadError(res, 400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid.`);
     }
     record.answer = endpoints.currentKid;
     const roles = endpoints.mode === 'no-roles' ? {} : { roles: ['IMAP.AccessAsApp', 'SMTP.SendAsApp'] };

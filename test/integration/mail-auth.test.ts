@@ -68,6 +68,19 @@ describe('Microsoft 365 (msal-node, client credentials)', () => {
     expect(endpoints.requests.at(-1)).toMatchObject({ endpoint: 'microsoft', grant: 'client_credentials', authenticated: true });
   });
 
+  it('signs in with XOAUTH2 where the server offers only it, as Exchange Online does (imapflow prefers OAUTHBEARER)', async () => {
+    const exchangeLike = await startPrivateDovecot({ tokenMechanisms: ['xoauth2'] });
+    try {
+      await exchangeLike.trustKeys(endpoints.trustedKeys());
+      const credentials = tokenCredentials(microsoft(), user('pomoc-xo'));
+      const { accessToken } = await credentials.token.get();
+      expect(await exchangeLike.acceptsToken(credentials.user, accessToken)).toBe(true);
+      expect(await exchangeLike.acceptsToken(credentials.user, `${accessToken.slice(0, -4)}AAAA`)).toBe(false);
+    } finally {
+      await exchangeLike.cleanup();
+    }
+  });
+
   it('gets a token with a certificate instead of a secret (msal signs the assertion with the key, the stand-in checks it with the certificate)', async () => {
     const { certificateFile, privateKeyFile } = endpoints.microsoft;
     const credentials = tokenCredentials(microsoft({ clientSecret: undefined, certificateFile, privateKeyFile }), user('pomoc-ms'));

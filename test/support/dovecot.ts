@@ -57,7 +57,13 @@ export interface PrivateDovecot {
   cleanup(): Promise<void>;
 }
 
-export async function startPrivateDovecot(): Promise<PrivateDovecot> {
+export interface PrivateDovecotOptions {
+  /** The token mechanisms offered; default both. Exchange Online offers only XOAUTH2. */
+  tokenMechanisms?: ReadonlyArray<'xoauth2' | 'oauthbearer'>;
+}
+
+export async function startPrivateDovecot(options: PrivateDovecotOptions = {}): Promise<PrivateDovecot> {
+  const tokenMechanisms = (options.tokenMechanisms ?? ['xoauth2', 'oauthbearer']).join(' ');
   const root = mkdtempSync(path.join(os.tmpdir(), 'hezo-dovecot-'));
   // mkdtemp makes it 0700; mail processes run as nobody and must pass through it.
   chmodSync(root, 0o711);
@@ -86,7 +92,7 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
       'listen = 127.0.0.1',
       'ssl = no',
       'disable_plaintext_auth = no',
-      'auth_mechanisms = plain login xoauth2 oauthbearer',
+      `auth_mechanisms = plain login ${tokenMechanisms}`,
       // Tests refuse sign-ins on purpose: no 2 s delay per failure, and no growing penalty for
       // 127.0.0.1 (anvil's, off without its socket) slowing every later sign-in of the file.
       'auth_failure_delay = 0',
@@ -99,7 +105,7 @@ export async function startPrivateDovecot(): Promise<PrivateDovecot> {
       `  inet_listener imap {\n    address = 127.0.0.1\n    port = ${port}\n  }`,
       '  inet_listener imaps {\n    port = 0\n  }',
       '}',
-      `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${oauth2Config}\n}`,
+      `passdb {\n  driver = oauth2\n  mechanisms = ${tokenMechanisms}\n  args = ${oauth2Config}\n}`,
       `passdb {\n  driver = static\n  mechanisms = plain login\n  args = password=${password}\n}`,
       `userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=${mailRoot}/%u\n}`,
       '',

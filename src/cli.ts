@@ -103,7 +103,17 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => signalled(signal);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const gateway = await startGateway({ env, roles: parseRoles(values.roles) });
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({ env, roles: parseRoles(values.roles) });
+  } catch (error) {
+    // Refused before touching anything: the one line names the running gateway.
+    if (isIntakeError(error) && error.code === 'ALREADY_RUNNING') {
+      io.stderr.write(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
   const where = gateway.url ? `listening on ${gateway.url} (public URL ${gateway.settings.http.publicUrl})` : 'running';
   io.stdout.write(`hezo-intake ${where}, roles: ${gateway.roles.join(', ')}; Ctrl-C stops it.\n`);
   if (gateway.url && Object.keys(gateway.settings.ops.engineers).length === 0) {

@@ -94,19 +94,13 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { port: { type: 'string' }, roles: { type: 'string' } }, false);
   const env = { ...process.env, ...(values.port ? { PORT: values.port } : {}) };
   const { parseRoles, startGateway } = await import('./main.js');
-  // Listened for from the start: a signal while the gateway starts would otherwise end Node at
-  // once and leave the embedded redis-server it had spawned running. It stops once started.
-  let stopSignal: NodeJS.Signals | undefined;
-  let signalled: (signal: NodeJS.Signals) => void = (signal) => {
-    stopSignal = signal;
-  };
-  const onSignal = (signal: NodeJS.Signals): void => signalled(signal);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { ShutdownSignals } = await import('./shutdown-signals.js');
+  const shutdown = new ShutdownSignals({ stderr: io.stderr });
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({ env, roles: parseRoles(values.roles) });
   } catch (error) {
+    shutdown.dispose();
     // Refused before touching anything: the one line names the running gateway.
     if (isIntakeError(error) && error.code === 'ALREADY_RUNNING') {
       io.stderr.write(`${error.message}\n`);
@@ -129,9 +123,10 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   for (const [name, token] of Object.entries(gateway.generatedTokens)) {
     io.stdout.write(`No engineer API token is configured; for this run, "${name}" is: ${token}\n`);
   }
-  const signal = stopSignal ?? (await new Promise<NodeJS.Signals>((resolve) => (signalled = resolve)));
+  const signal = await shutdown.first;
   gateway.logger.info({ signal }, 'stopping');
   await gateway.stop();
+  shutdown.markStopped();
   return EXIT.ok;
 }
 

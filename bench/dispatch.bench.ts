@@ -208,13 +208,13 @@ const server = await EmbeddedRedis.start({ dir: tmp });
 try {
   // A discarded first round: the baseline runs first, and a cold JIT made it ~15% slower at
   // 5,000 jobs, which flattered every ratio below.
-  await baseline(server.url);
-  const bare = await baseline(server.url);
-  const bareWithTimer = await baseline(server.url, true);
-  const floor = await inOneProcess(server.url, 'floor');
-  const oneProcess = await inOneProcess(server.url, 'dispatcher');
-  const one = await dispatchers(server.url, 1);
-  const two = await dispatchers(server.url, 2);
+  await baseline(server.connectionUrl);
+  const bare = await baseline(server.connectionUrl);
+  const bareWithTimer = await baseline(server.connectionUrl, true);
+  const floor = await inOneProcess(server.connectionUrl, 'floor');
+  const oneProcess = await inOneProcess(server.connectionUrl, 'dispatcher');
+  const one = await dispatchers(server.connectionUrl, 1);
+  const two = await dispatchers(server.connectionUrl, 2);
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const costs = (c: Cost): string =>
     `CPU per request: ${c.submitter > 0 ? `submitter ${c.submitter.toFixed(3)} ms + ` : ''}worker${c.submitter > 0 ? '(s)' : ' and adder'} ${c.worker.toFixed(3)} ms + redis ${c.redis.cpuMs.toFixed(3)} ms = ${(c.submitter + c.worker + c.redis.cpuMs).toFixed(3)} ms; redis ran ${c.redis.scripts.toFixed(1)} Lua scripts and ${Math.round(c.redis.commands)} commands`;

@@ -88,7 +88,7 @@ const ms = (value: number): string => `${value.toFixed(1)} ms`;
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hezo-bench-ops-'));
   const embedded = await EmbeddedRedis.start({ dir: path.join(dir, 'redis') });
-  const redis = new Redis(embedded.url);
+  const redis = new Redis(embedded.connectionUrl);
   const logger = createLogger('silent');
   const store = new RequestStore(redis, 'bench');
   const now = Date.now();
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     calendar,
     attachments: new AttachmentStore(path.join(dir, 'attachments'), 1_000_000),
     redis,
-    redisUrl: embedded.url,
+    redisUrl: embedded.connectionUrl,
     settings: {
       ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false },
       http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1' },

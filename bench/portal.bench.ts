@@ -169,7 +169,7 @@ writeFileSync(
   path.join(configDir, 'local.json'),
   JSON.stringify({
     http: { port: 0 },
-    redis: { url: redisServer.url },
+    redis: { url: redisServer.connectionUrl },
     intake: { prefix: 'bench-portal' },
     portal: { apiKeys: { bench: hashApiKey(KEY) }, rateLimitMax: 1_000_000_000 },
     log: { level: 'silent' },
@@ -179,14 +179,14 @@ const gateway = await startGateway({ configDir, env: {}, logger: createLogger('s
 const portalRouters = portalRoutes({ intake: gateway.intake, store: gateway.store, attachments: gateway.attachments, redis: gateway.redis, settings: gateway.settings, logger: gateway.logger });
 const portal = await listen(buildApp({ readiness: new Readiness(), logger: gateway.logger, routes: [{ path: '/api/v1/portal', router: portalRouters.api }] }));
 
-const queue = new Queue('bench-baseline', { connection: { url: redisServer.url }, prefix: 'bench-baseline' });
+const queue = new Queue('bench-baseline', { connection: { url: redisServer.connectionUrl }, prefix: 'bench-baseline' });
 const bare = express();
 bare.post('/add', express.json(), async (req, res) => {
   await queue.add('draft', req.body);
   res.status(202).json({ queued: true });
 });
 const baseline = await listen(bare);
-const probe = new Redis(redisServer.url);
+const probe = new Redis(redisServer.connectionUrl);
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => `${n.toFixed(1)} ms`;

@@ -63,14 +63,14 @@ writeFileSync(
   }),
 );
 const gateway = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve'], {
-  env: { ...process.env, HEZO_CONFIG: config, REDIS_URL: redisServer.url },
+  env: { ...process.env, HEZO_CONFIG: config, REDIS_URL: redisServer.connectionUrl },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 await new Promise<void>((resolve) => gateway.stdout?.once('data', () => resolve()));
 gateway.stdout?.resume();
 
 const imap = await dovecot.client('pomoc');
-const redis = new Redis(redisServer.url);
+const redis = new Redis(redisServer.connectionUrl);
 const store = new RequestStore(redis, PREFIX);
 const keys = intakeKeys(PREFIX);
 const log: Submission[] = [];

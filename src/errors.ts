@@ -41,6 +41,11 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'REDIS_URL is unset and redis-server is not installed for the embedded default.',
   },
+  ALREADY_RUNNING: {
+    status: 409,
+    retryable: false,
+    meaning: 'Another gateway runs on this data folder (its pid and port are named); stop it, or give this one its own folder with HEZO_REDIS_DIR.',
+  },
   REDIS_UNAVAILABLE: {
     status: 503,
     retryable: true,

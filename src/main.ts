@@ -24,7 +24,7 @@ import { createPhoneChannel } from './channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
-import { EmbeddedRedis } from './redis/embedded-redis.js';
+import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-default.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
 import { loadCalendarExtras, loadSettings, type LoadSettingsOptions, type Settings } from './settings.js';
 
@@ -100,11 +100,14 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     cleanups.push(() => registry.close());
 
     let redisUrl = settings.redis.url;
+    let embedded: EmbeddedDefault | undefined;
     if (!redisUrl) {
-      const embedded = await EmbeddedRedis.start({ dir: settings.redis.embeddedDir });
-      cleanups.push(() => embedded.stop());
-      redisUrl = embedded.url;
-      logger.info({ dir: embedded.dir, port: embedded.port }, 'started a private redis-server (REDIS_URL is unset)');
+      const started = await startEmbeddedDefault(settings.redis.embeddedDir, logger);
+      embedded = started;
+      cleanups.push(() => started.stop());
+      // The one place the generated password joins the URL every client below is made from.
+      redisUrl = started.server.connectionUrl;
+      logger.info({ dir: started.server.dir, port: started.server.port }, 'started a private redis-server (REDIS_URL is unset)');
     }
     const connect = (autoPipelining: boolean): Redis => {
       const client = new Redis(redisUrl, {
@@ -276,6 +279,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : settings.http.port;
       url = `http://${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${port}`;
+      embedded?.listening(url);
       logger.info({ url, publicUrl: settings.http.publicUrl, roles }, 'hezo-intake is listening');
     } else {
       logger.info({ roles }, 'hezo-intake is running');

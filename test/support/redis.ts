@@ -9,6 +9,7 @@ import { EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 
 export interface PrivateRedis {
   server: EmbeddedRedis;
+  /** With the server's generated password in it: what REDIS_URL or a client takes. */
   url: string;
   /** Stops the server and removes its folder. */
   cleanup(): Promise<void>;
@@ -19,7 +20,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const server = await EmbeddedRedis.start({ dir });
   return {
     server,
-    url: server.url,
+    url: server.connectionUrl,
     async cleanup() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

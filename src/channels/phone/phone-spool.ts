@@ -13,12 +13,12 @@
  * callback's) cannot keep it out; CallFiler attaches it to the call's request when drained.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { link, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { IntakeDraft } from '../../domain/request.js';
 import { isIntakeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { PRIVATE_FILE_MODE, ensurePrivateFolder } from '../../private-files.js';
 import { recordingOf, type CallFiler } from './call-filer.js';
 
 export interface PhoneSpoolOptions {
@@ -35,7 +35,8 @@ export class PhoneSpool {
   private draining: Promise<number> | undefined;
 
   constructor(private readonly options: PhoneSpoolOptions) {
-    mkdirSync(options.dir, { recursive: true });
+    // Drafts hold callers' numbers and recordings' addresses: the gateway's user only.
+    ensurePrivateFolder(options.dir);
   }
 
   /**
@@ -48,7 +49,7 @@ export class PhoneSpool {
     // Never shared: two saves writing one temp would interleave their bytes.
     const temp = `${file}.${randomUUID()}.tmp`;
     try {
-      const handle = await open(temp, 'wx');
+      const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
       try {
         await handle.writeFile(JSON.stringify(draft));
         await handle.sync();

@@ -521,6 +521,25 @@ describe('timers', () => {
     expect(alertsFor(contactedEarly.requestNumber, 'breach')).toHaveLength(0);
   });
 
+  it('plans every response warning earliest first whatever order settings list them in, then the breach', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    const filed = await stored(requestNumber);
+    const due = Date.parse(filed.responseDeadline?.at ?? '');
+    // Timers are chained: each schedules the first planned one after itself, so a plan out of
+    // order ([5, 30, 15] as listed) would start at the 5-minute warning and never send the others.
+    const timers = new TimerService({ connection: { url: redis.url }, prefix: `plan-${randomUUID().slice(0, 8)}`, warnMinutesBefore: [5, 30, 15], calendar: test.gateway.calendar, store: test.gateway.store, alerts: undefined as never, logger: test.gateway.logger });
+    try {
+      expect(timers.plan(filed).map((timer) => [timer.kind, timer.minutesBefore, Date.parse(timer.fireAt)])).toEqual([
+        ['response-warning', 30, due - 30 * 60_000],
+        ['response-warning', 15, due - 15 * 60_000],
+        ['response-warning', 5, due - 5 * 60_000],
+        ['response-breach', 0, due],
+      ]);
+    } finally {
+      await timers.close();
+    }
+  });
+
   it('records no breach when "contacted" lands between the breach timer reading the request and writing it', async () => {
     const { requestNumber } = await test.gateway.intake.submit(draft());
     const filed = await stored(requestNumber);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
 import { explainResponseDeadline } from '../../src/domain/deadlines.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
-import { availableActions, countdownOf, openingAround, toRow, urgencyState } from '../../src/ops/ops-page/request-view.js';
+import { openingAround } from '../../src/domain/running-clock.js';
+import { availableActions, countdownOf, toRow, urgencyState } from '../../src/ops/ops-page/request-view.js';
 import { escapeHtml, signInPage } from '../../src/ops/ops-page/html.js';
 
 const calendar = new ServiceCalendar();

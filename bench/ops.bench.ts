@@ -107,6 +107,7 @@ async function main(): Promise<void> {
       ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false },
       http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1' },
       intake: { prefix: 'bench' } as never,
+      alerts: { warnMinutesBefore: [30, 15, 5] },
     },
     logger,
   });

@@ -7,7 +7,7 @@
  */
 import { IntakeError } from '../errors.js';
 import type { ServiceCalendar, ServiceWindow } from './calendar.js';
-import { warsawDate, windowTimeBetween } from './deadlines.js';
+import { warningMinutes, warsawDate, windowTimeBetween } from './deadlines.js';
 import type { Deadline, ServiceRequest } from './request.js';
 
 /** The three clocks of a request: the response hour, the SOS delivery, the device's return. */
@@ -103,4 +103,44 @@ let lastOpening: { nowMs: number; calendar: ServiceCalendar; answer: ReturnType<
 function openingAroundCached(nowMs: number, calendar: ServiceCalendar): ReturnType<typeof openingAround> {
   if (lastOpening?.nowMs !== nowMs || lastOpening.calendar !== calendar) lastOpening = { nowMs, calendar, answer: openingAround(nowMs, calendar) };
   return lastOpening.answer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Urgency: the colour states of a countdown, at the same minutes as the warnings
+// (settings alerts.warnMinutesBefore), so that the page turns colour when an alert goes out.
+
+/** The state of one warning threshold: `under30` below 30 minutes left. */
+export type WarningState = `under${number}`;
+
+/** Colour states of a countdown: ok, under each warning threshold, breached; `none` without a clock. */
+export type UrgencyState = 'ok' | WarningState | 'breached' | 'none';
+
+/** One warning threshold as the ops page colours it. */
+export interface UrgencyLevel {
+  state: WarningState;
+  /** The state holds while less than this much clock time is left (and more than the next level's). */
+  belowMs: number;
+  /** Which warning it is: the `first` (yellow), one in between (`middle`, orange) or the `last` before the breach (red). */
+  warning: 'first' | 'middle' | 'last';
+}
+
+/**
+ * The urgency levels of the warning minutes, most urgent first: [30, 15, 5] gives under5 (last),
+ * under15 (middle), under30 (first). Repeats count once; a threshold that is not a positive
+ * number is a settings mistake (SETTINGS_INVALID), as for the warnings themselves.
+ */
+export function urgencyLevels(warnMinutesBefore: readonly number[]): UrgencyLevel[] {
+  const minutes = warningMinutes(warnMinutesBefore).sort((a, b) => a - b);
+  return minutes.map((m, index) => ({
+    state: `under${m}`,
+    belowMs: m * 60_000,
+    warning: index === 0 ? 'last' : index === minutes.length - 1 ? 'first' : 'middle',
+  }));
+}
+
+/** The urgency of a remaining clock time (null: no clock runs), by levels from `urgencyLevels`. */
+export function urgencyOf(remainingMs: number | null, levels: readonly UrgencyLevel[]): UrgencyState {
+  if (remainingMs === null) return 'none';
+  if (remainingMs <= 0) return 'breached';
+  return levels.find((level) => remainingMs < level.belowMs)?.state ?? 'ok';
 }

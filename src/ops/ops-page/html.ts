@@ -4,6 +4,7 @@
  * all — the browser fetches it as JSON and writes it with textContent.
  */
 import type { Response } from 'express';
+import type { UrgencyLevel } from '../../domain/running-clock.js';
 
 /**
  * The ops page's Content-Security-Policy: scripts and styles only from our own files, no
@@ -59,13 +60,18 @@ ${options.message ? `<p class="message" role="alert">${escapeHtml(options.messag
 </html>`;
 }
 
-/** The shell of the list and the detail view: app.js does the rest from JSON. */
-export function pageShell(options: { csrf: string; language: 'pl' | 'en'; engineer: string }): string {
+/**
+ * The shell of the list and the detail view: app.js does the rest from JSON. The urgency levels
+ * (from settings' warning minutes) travel in a meta tag, so that the browser colours a ticking
+ * countdown at the same thresholds as the server, without a copy of them in app.js.
+ */
+export function pageShell(options: { csrf: string; language: 'pl' | 'en'; engineer: string; urgency: readonly UrgencyLevel[] }): string {
   return `<!doctype html>
 <html lang="${options.language}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${escapeHtml(options.csrf)}">
 <meta name="engineer" content="${escapeHtml(options.engineer)}">
+<meta name="urgency-levels" content="${escapeHtml(JSON.stringify(options.urgency))}">
 <title>myHEZO ops</title><link rel="stylesheet" href="/ops/assets/app.css">
 <script defer src="/ops/assets/app.js"></script></head>
 <body><div id="app" aria-live="polite"></div></body>

@@ -6,7 +6,7 @@
  */
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import { ACTIONS, canApply, type Action, type ServiceRequest } from '../../domain/request.js';
-import { readClock, runningClock, type ClockKind } from '../../domain/running-clock.js';
+import { readClock, runningClock, urgencyOf, type ClockKind, type UrgencyLevel, type UrgencyState } from '../../domain/running-clock.js';
 
 /** A running deadline as the browser needs it to tick. */
 export interface Countdown {
@@ -20,9 +20,6 @@ export interface Countdown {
   /** The clock stops again at this instant (17:00 on 8x5); null when it runs on (24x7, elapsed). */
   runsUntil: string | null;
 }
-
-/** Colour states of the list: ok, under 30 / 15 / 5 minutes, breached; `none` without a clock. */
-export type UrgencyState = 'ok' | 'under30' | 'under15' | 'under5' | 'breached' | 'none';
 
 /** One line of the list. */
 export interface RequestRow {
@@ -56,18 +53,13 @@ export function countdownOf(request: ServiceRequest, nowMs: number, calendar: Se
   };
 }
 
-/** The state for a remaining time (also computed in the browser as the clock runs). */
-export function urgencyState(remainingMs: number | null): UrgencyState {
-  if (remainingMs === null) return 'none';
-  if (remainingMs <= 0) return 'breached';
-  if (remainingMs < 5 * 60_000) return 'under5';
-  if (remainingMs < 15 * 60_000) return 'under15';
-  if (remainingMs < 30 * 60_000) return 'under30';
-  return 'ok';
+/** The colour state of a countdown (the browser goes on computing it from the same levels). */
+export function countdownState(countdown: Countdown | null, urgency: readonly UrgencyLevel[]): UrgencyState {
+  return urgencyOf(countdown ? countdown.remainingMs : null, urgency);
 }
 
 /** A request as one list line. */
-export function toRow(request: ServiceRequest, nowMs: number, calendar: ServiceCalendar): RequestRow {
+export function toRow(request: ServiceRequest, nowMs: number, calendar: ServiceCalendar, urgency: readonly UrgencyLevel[]): RequestRow {
   const countdown = countdownOf(request, nowMs, calendar);
   return {
     number: request.number,
@@ -83,7 +75,7 @@ export function toRow(request: ServiceRequest, nowMs: number, calendar: ServiceC
     sentAt: request.sentAt,
     window: request.window ?? null,
     countdown,
-    state: urgencyState(countdown ? countdown.remainingMs : null),
+    state: countdownState(countdown, urgency),
   };
 }
 

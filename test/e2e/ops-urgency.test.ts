@@ -92,9 +92,11 @@ describe('urgency at the configured warning minutes', () => {
     expect(await page.getAttribute('#countdown', 'data-warning')).toBe('first');
   });
 
-  it('app.js holds no warning minutes of its own: it reads the levels the page serves', () => {
+  it('app.js holds no warning minutes and no request-number pattern of its own: it reads those the page serves', () => {
     const script = readFileSync(path.join(ASSETS_DIR, 'app.js'), 'utf8');
     expect(script).toContain('meta[name="urgency-levels"]');
+    expect(script).toContain('meta[name="request-number"]');
+    expect(script).not.toMatch(/HZ-?\\?[[\\d]/);
     expect(script).not.toMatch(/\b(30|15|5)\s*\*\s*60/);
     expect(script).not.toMatch(/under(30|15|5)\b/);
     const css = readFileSync(path.join(ASSETS_DIR, 'app.css'), 'utf8');

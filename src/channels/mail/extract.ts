@@ -5,7 +5,7 @@
  * subject and that text with the patterns from settings. Pure functions over strings.
  */
 import type { ContractRegistry } from '../../domain/contracts.js';
-import { REQUEST_NUMBER_IN_TEXT } from '../../domain/request.js';
+import { REQUEST_NUMBER_IN_TEXT } from '../../domain/request-number.js';
 
 /** Where a reply's quoted history begins: Gmail, Outlook (Polish and English), Apple, Thunderbird. */
 const QUOTE_HEADERS: readonly RegExp[] = [

@@ -5,13 +5,14 @@
  * from the implementation. A portal team should need nothing else to integrate.
  */
 import { z } from 'zod';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import { ERROR_CODES } from '../../errors.js';
 import { portalRequestSchema } from './schemas.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
 
 type JsonSchema = Record<string, unknown>;
 
-const REQUEST_NUMBER_PATTERN = '^HZ-\\d{4}-\\d{6}$';
+const REQUEST_NUMBER_PATTERN = REQUEST_NUMBER.source;
 
 /** The body schema as JSON Schema 2020-12, plus the per-kind rules zod checks in code. */
 function requestBodySchema(): JsonSchema {

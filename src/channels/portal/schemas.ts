@@ -5,7 +5,8 @@
  * against the clock. Pure: no I/O, the clock is a parameter.
  */
 import { z } from 'zod';
-import { REQUEST_NUMBER, type IntakeDraft } from '../../domain/request.js';
+import type { IntakeDraft } from '../../domain/request.js';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { IntakeErrorDetail } from '../../errors.js';
 
 /** How far in the future a `sentAt` may lie: the portal's clock and ours are not one clock. */

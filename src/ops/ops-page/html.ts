@@ -4,6 +4,7 @@
  * all — the browser fetches it as JSON and writes it with textContent.
  */
 import type { Response } from 'express';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
 
 /**
@@ -62,8 +63,9 @@ ${options.message ? `<p class="message" role="alert">${escapeHtml(options.messag
 
 /**
  * The shell of the list and the detail view: app.js does the rest from JSON. The urgency levels
- * (from settings' warning minutes) travel in a meta tag, so that the browser colours a ticking
- * countdown at the same thresholds as the server, without a copy of them in app.js.
+ * (from settings' warning minutes) and the request number's pattern travel in meta tags, so
+ * that the browser colours a ticking countdown at the same thresholds as the server and knows a
+ * request's address, without copies of either in app.js.
  */
 export function pageShell(options: { csrf: string; language: 'pl' | 'en'; engineer: string; urgency: readonly UrgencyLevel[] }): string {
   return `<!doctype html>
@@ -72,6 +74,7 @@ export function pageShell(options: { csrf: string; language: 'pl' | 'en'; engine
 <meta name="csrf-token" content="${escapeHtml(options.csrf)}">
 <meta name="engineer" content="${escapeHtml(options.engineer)}">
 <meta name="urgency-levels" content="${escapeHtml(JSON.stringify(options.urgency))}">
+<meta name="request-number" content="${escapeHtml(REQUEST_NUMBER.source)}">
 <title>myHEZO ops</title><link rel="stylesheet" href="/ops/assets/app.css">
 <script defer src="/ops/assets/app.js"></script></head>
 <body><div id="app" aria-live="polite"></div></body>

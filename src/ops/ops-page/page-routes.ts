@@ -13,7 +13,7 @@ import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
 import { parseAction, recordAction, recordNote } from '../../dispatcher/engineer-actions.js';
 import { openListQuery } from '../requests-api.js';
-import { REQUEST_NUMBER } from '../../domain/request.js';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { TimerService } from '../../dispatcher/timers.js';

@@ -49,6 +49,8 @@ const engineer = document.querySelector('meta[name="engineer"]').content;
  * ticking countdown changes colour at the minutes the warnings go out.
  */
 const urgencyLevels = JSON.parse(document.querySelector('meta[name="urgency-levels"]').content);
+/** A whole request number (domain/request-number.ts), typed in any case in an address. */
+const requestNumberPattern = new RegExp(document.querySelector('meta[name="request-number"]').content, 'i');
 let lang = localStorage.getItem('hezo-ops-lang') || document.documentElement.lang || 'pl';
 let t = TEXT[lang] || TEXT.pl;
 const app = document.getElementById('app');
@@ -417,8 +419,8 @@ function tickDetail() {
 // ---------- routing ----------
 function route() {
   changeHandlers.clear();
-  const match = /^\/ops\/requests\/(HZ-\d{4}-\d{6})$/i.exec(location.pathname);
-  if (match) {
+  const match = /^\/ops\/requests\/([^/]+)$/.exec(location.pathname);
+  if (match && requestNumberPattern.test(match[1])) {
     detail.number = match[1].toUpperCase();
     changeHandlers.add((number) => { if (number === detail.number) loadDetail(); });
     loadDetail().catch((error) => app.replaceChildren(header(), el('p', { class: 'message', text: t.failed + error.message })));

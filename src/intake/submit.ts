@@ -8,7 +8,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
-import { parseRequestNumber, requestNumberTemplate } from '../domain/request-number.js';
+import { requestNumberTemplate } from '../domain/request-number.js';
+import { normalizeMessageId, threadReference } from '../domain/thread-keys.js';
 import { IntakeError, isIntakeError } from '../errors.js';
 import { boundedClose } from '../redis/bounded-close.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
@@ -192,18 +193,12 @@ export class IntakeService implements Intake {
   }
 
   /**
-   * A reference as the allocation script reads it: `n:` a request number, `m:` a Message-ID.
-   * Our own Message-IDs (`<hz-2026-000123.ack.…@intake.myhezo.pl>`) name their request, so a
-   * reply to an acknowledgment threads even when nothing recorded that Message-ID.
+   * A reference as the allocation script reads it: `n:` a request number (also the one our own
+   * Message-IDs name), `m:` a Message-ID that may have been recorded for a request.
    */
   private referenceKey(ref: string): string {
-    const number = parseRequestNumber(ref);
-    if (number !== null) return `n:${number}`;
-    const messageId = normalizeMessageId(ref);
-    const domain = this.options.ownMessageIdDomain?.toLowerCase();
-    const own = domain ? /^(hz-\d{4}-\d{6})\.[^@]*@(.+)$/.exec(messageId) : null;
-    if (own && own[2] === domain) return `n:${(own[1] as string).toUpperCase()}`;
-    return `m:${messageId}`;
+    const reference = threadReference(ref, this.options.ownMessageIdDomain);
+    return 'requestNumber' in reference ? `n:${reference.requestNumber}` : `m:${reference.messageId}`;
   }
 
   async close(): Promise<void> {
@@ -238,11 +233,6 @@ export function validateDraft(input: IntakeDraft): ValidDraft {
   throw new IntakeError('DRAFT_INVALID', 'The request is incomplete or malformed; see details.', {
     details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
   });
-}
-
-/** `<ABC@x.pl>` and `abc@X.pl` are the same Message-ID for threading. */
-export function normalizeMessageId(messageId: string): string {
-  return messageId.trim().replace(/^<|>$/g, '').toLowerCase();
 }
 
 async function waitReady(redis: Redis): Promise<void> {

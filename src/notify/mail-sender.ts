@@ -5,8 +5,8 @@
  * and carries X-Loop with our address so that our own watcher recognises it (DESIGN.md §5).
  * Precedence is not set: it is not standardised, and "bulk"/"junk" hurt deliverability.
  */
-import { createHash } from 'node:crypto';
 import nodemailer, { type NodemailerError, type SendMailOptions, type SMTPSentMessageInfo, type Transporter } from 'nodemailer';
+import { ourMessageId } from '../domain/thread-keys.js';
 import type { Settings } from '../settings.js';
 import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
 
@@ -35,7 +35,7 @@ export class MailSender implements NotificationChannel {
       to: job.to,
       subject: job.subject,
       text: job.text,
-      messageId: messageId(job.requestNumber, ack ? 'ack' : 'alert', context.jobId, this.settings.messageIdDomain),
+      messageId: ourMessageId(job.requestNumber, ack ? 'ack' : 'alert', context.jobId, this.settings.messageIdDomain),
       headers: {
         // auto-replied: an answer to the reporter's mail; auto-generated: a mail nobody sent us.
         'Auto-Submitted': ack ? 'auto-replied' : 'auto-generated',
@@ -85,18 +85,6 @@ export class MailSender implements NotificationChannel {
     }
     return this.transport;
   }
-}
-
-/**
- * `<hz-2026-000123.ack.5f0c…@intake.myhezo.pl>`: the request number comes first so that a reply
- * (In-Reply-To / References) can be threaded back to its request by reading it out. The token
- * is derived from the job id rather than random, so that a resend after a crash carries the
- * same Message-ID and the reporter's mail client can drop the duplicate.
- */
-export function messageId(requestNumber: string, kind: 'ack' | 'alert', jobId: string, domain: string): string {
-  const token = createHash('sha256').update(jobId).digest('hex').slice(0, 20);
-  const number = requestNumber.toLowerCase().replace(/[^a-z0-9-]/g, '');
-  return `<${number ? `${number}.` : ''}${kind}.${token}@${domain}>`;
 }
 
 /** `myHEZO Pomoc <pomoc@myhezo.pl>` → `pomoc@myhezo.pl`. */

@@ -4,7 +4,7 @@
  * submit() attaches the draft to the request a reference names. Pure functions.
  */
 import { requestNumbersIn } from '../../domain/request-number.js';
-import { normalizeMessageId } from '../../intake/submit.js';
+import { normalizeMessageId } from '../../domain/thread-keys.js';
 
 /** At most this many references per draft (the draft schema allows 100). */
 const MAX_REFERENCES = 100;

@@ -19,7 +19,7 @@ import type { ServiceRequest } from '../src/domain/request.js';
 import { AttachmentStore } from '../src/intake/attachment-store.js';
 import { createLogger } from '../src/logger.js';
 import { Readiness } from '../src/ops/health.js';
-import { escapeHtml } from '../src/ops/ops-page/html.js';
+import { escapeHtml } from '../src/util/html.js';
 import { createOps } from '../src/ops/ops-page/index.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { launchBrowser } from '../test/support/browser.js';

@@ -8,6 +8,7 @@
 import nodemailer, { type NodemailerError, type SendMailOptions, type SMTPSentMessageInfo, type Transporter } from 'nodemailer';
 import { ourMessageId } from '../domain/thread-keys.js';
 import type { Settings } from '../settings.js';
+import { mailboxAddress } from '../util/mail-address.js';
 import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
 
 /** Seconds-scale limits so that a silent relay fails the attempt (and is retried) instead of hanging it. */
@@ -40,7 +41,7 @@ export class MailSender implements NotificationChannel {
         // auto-replied: an answer to the reporter's mail; auto-generated: a mail nobody sent us.
         'Auto-Submitted': ack ? 'auto-replied' : 'auto-generated',
         'X-Auto-Response-Suppress': 'All',
-        'X-Loop': addressOf(this.settings.from),
+        'X-Loop': mailboxAddress(this.settings.from),
       },
     };
     if (ack && job.inReplyTo) message.inReplyTo = bracketed(job.inReplyTo);
@@ -85,11 +86,6 @@ export class MailSender implements NotificationChannel {
     }
     return this.transport;
   }
-}
-
-/** `myHEZO Pomoc <pomoc@myhezo.pl>` → `pomoc@myhezo.pl`. */
-function addressOf(mailbox: string): string {
-  return (/<([^>]+)>/.exec(mailbox)?.[1] ?? mailbox).trim();
 }
 
 function bracketed(id: string): string {

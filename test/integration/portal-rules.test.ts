@@ -4,7 +4,8 @@
  * (Kept beside the portal's integration tests: they are the portal's files.)
  */
 import { describe, expect, it } from 'vitest';
-import { DEMO_PORTAL_KEY, clientOfKey, demoPortalKey, effectiveKeys, hashApiKey } from '../../src/channels/portal/api-keys.js';
+import { DEMO_PORTAL_KEY, demoPortalKey, effectiveKeys, hashApiKey } from '../../src/channels/portal/api-keys.js';
+import { ownerOfToken as clientOfKey } from '../../src/util/bearer-token.js';
 import { bodyHash } from '../../src/channels/portal/idempotency.js';
 import { SENT_AT_CLOCK_SKEW_MS, portalRequestProblems, portalRequestSchema } from '../../src/channels/portal/schemas.js';
 import { contractNumberSchema } from '../../src/domain/contracts.js';

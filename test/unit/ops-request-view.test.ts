@@ -8,7 +8,8 @@ import { explainResponseDeadline } from '../../src/domain/deadlines.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { openingAround, urgencyLevels, urgencyOf } from '../../src/domain/running-clock.js';
 import { availableActions, countdownOf, toRow } from '../../src/ops/ops-page/request-view.js';
-import { escapeHtml, signInPage } from '../../src/ops/ops-page/html.js';
+import { signInPage } from '../../src/ops/ops-page/html.js';
+import { escapeHtml } from '../../src/util/html.js';
 
 const calendar = new ServiceCalendar();
 const urgency = urgencyLevels([30, 15, 5]);

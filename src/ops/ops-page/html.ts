@@ -6,6 +6,7 @@
 import type { Response } from 'express';
 import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
+import { escapeHtml } from '../../util/html.js';
 
 /**
  * The ops page's Content-Security-Policy: scripts and styles only from our own files, no
@@ -24,11 +25,6 @@ export function setSecurityHeaders(res: Response, csp = OPS_CSP): void {
     'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });
-}
-
-/** Escapes text for an HTML element or a double-quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const SIGN_IN_TEXT = {

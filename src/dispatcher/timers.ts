@@ -38,11 +38,11 @@ export interface TimerServiceOptions {
 }
 
 /**
- * The timers of each clock: before the deadline (the response warnings; an elapsed-time reminder
- * 1 h before delivery and 24 h before return), and at it.
+ * The timers of each clock: before the deadline (the response warnings at the minutes of
+ * settings; an elapsed-time reminder 1 h before delivery and 24 h before return), and at it.
  */
-const TIMERS_OF_CLOCK: Record<ClockKind, { before: TimerKind; due: TimerKind; reminderMinutes: number }> = {
-  response: { before: 'response-warning', due: 'response-breach', reminderMinutes: 0 },
+const TIMERS_OF_CLOCK: Record<ClockKind, { before: TimerKind; due: TimerKind; reminderMinutes: number | null }> = {
+  response: { before: 'response-warning', due: 'response-breach', reminderMinutes: null },
   delivery: { before: 'delivery-reminder', due: 'delivery-breach', reminderMinutes: 60 },
   return: { before: 'return-reminder', due: 'return-overdue', reminderMinutes: 24 * 60 },
 };
@@ -76,7 +76,7 @@ export class TimerService {
     const clock = runningClock(request);
     if (!clock) return [];
     const kinds = TIMERS_OF_CLOCK[clock.kind];
-    const minutesBefore = clock.kind === 'response' ? this.options.warnMinutesBefore : [kinds.reminderMinutes];
+    const minutesBefore = kinds.reminderMinutes === null ? this.options.warnMinutesBefore : [kinds.reminderMinutes];
     return warningInstants(clock.dueMs, clock.window, this.options.calendar, minutesBefore).map((alert) => ({
       kind: alert.kind === 'breach' ? kinds.due : kinds.before,
       requestNumber: request.number,

@@ -521,7 +521,7 @@ describe('timers', () => {
     expect(alertsFor(contactedEarly.requestNumber, 'breach')).toHaveLength(0);
   });
 
-  it('plans every response warning earliest first whatever order settings list them in, then the breach', async () => {
+  it('plans the alerts of the running clock earliest first — every response warning whatever order settings list them in — then the breach', async () => {
     const { requestNumber } = await test.gateway.intake.submit(draft());
     const filed = await stored(requestNumber);
     const due = Date.parse(filed.responseDeadline?.at ?? '');
@@ -535,6 +535,18 @@ describe('timers', () => {
         ['response-warning', 5, due - 5 * 60_000],
         ['response-breach', 0, due],
       ]);
+      // Delivery and return count elapsed time: one reminder (1 h, 24 h before), then the breach.
+      const delivery = { at: '2026-11-24T16:00:00.000Z', trace: 'verified' };
+      expect(timers.plan({ ...filed, status: 'shipped', deliveryDeadline: delivery }).map((timer) => [timer.kind, timer.minutesBefore, timer.fireAt])).toEqual([
+        ['delivery-reminder', 60, '2026-11-24T15:00:00.000Z'],
+        ['delivery-breach', 0, delivery.at],
+      ]);
+      const back = { at: '2026-12-01T11:00:00.000Z', trace: 'delivered' };
+      expect(timers.plan({ ...filed, status: 'delivered', deliveryDeadline: delivery, returnDeadline: back }).map((timer) => [timer.kind, timer.minutesBefore, timer.fireAt])).toEqual([
+        ['return-reminder', 1440, '2026-11-30T11:00:00.000Z'],
+        ['return-overdue', 0, back.at],
+      ]);
+      expect(timers.plan({ ...filed, status: 'contacted' })).toEqual([]);
     } finally {
       await timers.close();
     }

@@ -19,7 +19,7 @@ import type { ServiceRequest } from '../src/domain/request.js';
 import { AttachmentStore } from '../src/intake/attachment-store.js';
 import { createLogger } from '../src/logger.js';
 import { Readiness } from '../src/ops/health.js';
-import { escapeHtml } from '../src/ops/ops-page/html.js';
+import { escapeHtml } from '../src/util/html.js';
 import { createOps } from '../src/ops/ops-page/index.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { launchBrowser } from '../test/support/browser.js';
@@ -107,6 +107,7 @@ async function main(): Promise<void> {
       ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false },
       http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1' },
       intake: { prefix: 'bench' } as never,
+      alerts: { warnMinutesBefore: [30, 15, 5] },
     },
     logger,
   });

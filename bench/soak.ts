@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { RequestStore } from '../src/dispatcher/request-store.js';
 import type { ServiceRequest } from '../src/domain/request.js';
 import { intakeKeys } from '../src/intake/queues.js';
-import { normalizeMessageId } from '../src/intake/submit.js';
+import { normalizeMessageId } from '../src/domain/thread-keys.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { findFreePort } from '../src/redis/free-port.js';
 import { startPrivateDovecot } from '../test/support/dovecot.js';

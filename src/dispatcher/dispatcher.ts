@@ -10,7 +10,8 @@ import { attachToRequest, stampNewRequest } from '../domain/assessment.js';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import type { ContractRegistry } from '../domain/contracts.js';
 import type { RequestEvent } from '../domain/history.js';
-import type { ServiceRequest, ValidDraft } from '../domain/request.js';
+import type { ServiceRequest } from '../domain/request.js';
+import { replyThreadOf } from '../domain/thread-keys.js';
 import { IntakeError } from '../errors.js';
 import { QUEUE_NAMES, type IntakeJobData } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
@@ -87,7 +88,7 @@ export class Dispatcher {
     // this filing, not from the stored request: between attempts an escalation@ copy of the
     // mail may have attached (and alerted under its own key) or a reply may have moved it on.
     await this.options.timers.schedule(request);
-    if (!draft.silent) await this.options.alerts.acknowledge(request, 'filed', threadOf(draft));
+    if (!draft.silent) await this.options.alerts.acknowledge(request, 'filed', replyThreadOf(draft));
     await this.options.alerts.filed(request);
     if (draft.kind === 'escalation') await this.options.alerts.escalation(request, draft.sourceKey);
     return request.status;
@@ -110,7 +111,7 @@ export class Dispatcher {
     const request = result.request;
     if (events.some((event) => event.type === 'clock-started')) {
       await this.options.timers.schedule(request);
-      if (!draft.silent) await this.options.alerts.acknowledge(request, `clock:${eventSource}`, threadOf(draft));
+      if (!draft.silent) await this.options.alerts.acknowledge(request, `clock:${eventSource}`, replyThreadOf(draft));
     }
     if (events.some((event) => event.type === 'escalation')) await this.options.alerts.escalation(request, eventSource);
     if (result.changed) this.options.logger.info({ requestNumber, channel: draft.channel, kind: draft.kind, status: request.status }, 'attached to request');
@@ -123,10 +124,4 @@ export class Dispatcher {
       await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('dispatcher worker did not close within 5 s; leaving its jobs to stall recovery'));
     }
   }
-}
-
-function threadOf(draft: ValidDraft): { inReplyTo?: string; references?: string[] } {
-  const messageId = draft.raw.payload?.messageId;
-  if (typeof messageId !== 'string') return {};
-  return { inReplyTo: messageId, references: [...draft.references.filter((ref) => ref.includes('@')), messageId] };
 }

@@ -8,6 +8,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
+import { requestNumberTemplate } from '../domain/request-number.js';
+import { normalizeMessageId, threadReference } from '../domain/thread-keys.js';
 import { IntakeError, isIntakeError } from '../errors.js';
 import { boundedClose } from '../redis/bounded-close.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
@@ -64,8 +66,10 @@ export interface IntakeServiceOptions {
 /**
  * Allocation in one atomic script, so that concurrent submits of one source key (the same
  * mail seen by two processes, a replayed webhook) get one number and never two.
- * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, year, kind, own Message-ID,
- * source key, guard value, guard ttl ms (0: no expiry), refs (`n:` number, `m:` Message-ID).
+ * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, the year's number template
+ * (`HZ-2026-%06d`, domain/request-number.ts: the script has no spelling of its own), kind, own
+ * Message-ID, source key, guard value, guard ttl ms (0: no expiry), refs (`n:` number, `m:`
+ * Message-ID).
  * The guard is checked first, so a conflicting repeat is refused even when its source is
  * known. Keys built from the prefix inside the script tie it to one Redis node: Sentinel is
  * fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
@@ -103,7 +107,7 @@ end
 local mode = 'attach'
 if not target then
   local seq = redis.call('INCR', KEYS[2])
-  target = string.format('HZ-%s-%06d', ARGV[2], seq)
+  target = string.format(ARGV[2], seq)
   redis.call('SET', ARGV[1] .. ':number:' .. target, ARGV[5])
   mode = 'new'
 end
@@ -158,7 +162,7 @@ export class IntakeService implements Intake {
       const guard = options.guard;
       const allocated = (await (this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }).hezoAllocate(
         sourceKey, this.keys.sequence(year), guard?.key ?? '',
-        this.options.prefix, String(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), ...refs,
+        this.options.prefix, requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), ...refs,
       )) as [string, string, 'new' | 'attach', string, string];
       if (allocated[0] === 'conflict') {
         throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
@@ -189,17 +193,12 @@ export class IntakeService implements Intake {
   }
 
   /**
-   * A reference as the allocation script reads it: `n:` a request number, `m:` a Message-ID.
-   * Our own Message-IDs (`<hz-2026-000123.ack.…@intake.myhezo.pl>`) name their request, so a
-   * reply to an acknowledgment threads even when nothing recorded that Message-ID.
+   * A reference as the allocation script reads it: `n:` a request number (also the one our own
+   * Message-IDs name), `m:` a Message-ID that may have been recorded for a request.
    */
   private referenceKey(ref: string): string {
-    if (/^HZ-\d{4}-\d{6}$/i.test(ref)) return `n:${ref.toUpperCase()}`;
-    const messageId = normalizeMessageId(ref);
-    const domain = this.options.ownMessageIdDomain?.toLowerCase();
-    const own = domain ? /^(hz-\d{4}-\d{6})\.[^@]*@(.+)$/.exec(messageId) : null;
-    if (own && own[2] === domain) return `n:${(own[1] as string).toUpperCase()}`;
-    return `m:${messageId}`;
+    const reference = threadReference(ref, this.options.ownMessageIdDomain);
+    return 'requestNumber' in reference ? `n:${reference.requestNumber}` : `m:${reference.messageId}`;
   }
 
   async close(): Promise<void> {
@@ -234,11 +233,6 @@ export function validateDraft(input: IntakeDraft): ValidDraft {
   throw new IntakeError('DRAFT_INVALID', 'The request is incomplete or malformed; see details.', {
     details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
   });
-}
-
-/** `<ABC@x.pl>` and `abc@X.pl` are the same Message-ID for threading. */
-export function normalizeMessageId(messageId: string): string {
-  return messageId.trim().replace(/^<|>$/g, '').toLowerCase();
 }
 
 async function waitReady(redis: Redis): Promise<void> {

@@ -12,6 +12,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
+import { bareAddress } from '../util/mail-address.js';
 import { MailSender } from './mail-sender.js';
 import { SmsSender } from './sms-sender.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -249,7 +250,7 @@ export class Notifier {
   }
 
   private async mayAcknowledge(to: string, jobId: string): Promise<boolean> {
-    const address = (/<([^>]+)>/.exec(to)?.[1] ?? to).trim().toLowerCase();
+    const address = bareAddress(to);
     // Hashed so that addresses (personal data) do not show up in Redis key listings.
     const key = `${this.settings.intake.prefix}:notify:ack-rate:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
     const allowed = await this.redis.eval(ACK_RATE_SCRIPT, 1, key, Date.now(), HOUR_MS, this.settings.notify.ackPerSenderPerHour, jobId);

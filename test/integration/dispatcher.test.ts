@@ -541,6 +541,37 @@ describe('timers', () => {
     expect(alertsFor(contactedEarly.requestNumber, 'breach')).toHaveLength(0);
   });
 
+  it('plans the alerts of the running clock earliest first — every response warning whatever order settings list them in — then the breach', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    const filed = await stored(requestNumber);
+    const due = Date.parse(filed.responseDeadline?.at ?? '');
+    // Timers are chained: each schedules the first planned one after itself, so a plan out of
+    // order ([5, 30, 15] as listed) would start at the 5-minute warning and never send the others.
+    const timers = new TimerService({ connection: { url: redis.url }, prefix: `plan-${randomUUID().slice(0, 8)}`, warnMinutesBefore: [5, 30, 15], calendar: test.gateway.calendar, store: test.gateway.store, alerts: undefined as never, logger: test.gateway.logger });
+    try {
+      expect(timers.plan(filed).map((timer) => [timer.kind, timer.minutesBefore, Date.parse(timer.fireAt)])).toEqual([
+        ['response-warning', 30, due - 30 * 60_000],
+        ['response-warning', 15, due - 15 * 60_000],
+        ['response-warning', 5, due - 5 * 60_000],
+        ['response-breach', 0, due],
+      ]);
+      // Delivery and return count elapsed time: one reminder (1 h, 24 h before), then the breach.
+      const delivery = { at: '2026-11-24T16:00:00.000Z', trace: 'verified' };
+      expect(timers.plan({ ...filed, status: 'shipped', deliveryDeadline: delivery }).map((timer) => [timer.kind, timer.minutesBefore, timer.fireAt])).toEqual([
+        ['delivery-reminder', 60, '2026-11-24T15:00:00.000Z'],
+        ['delivery-breach', 0, delivery.at],
+      ]);
+      const back = { at: '2026-12-01T11:00:00.000Z', trace: 'delivered' };
+      expect(timers.plan({ ...filed, status: 'delivered', deliveryDeadline: delivery, returnDeadline: back }).map((timer) => [timer.kind, timer.minutesBefore, timer.fireAt])).toEqual([
+        ['return-reminder', 1440, '2026-11-30T11:00:00.000Z'],
+        ['return-overdue', 0, back.at],
+      ]);
+      expect(timers.plan({ ...filed, status: 'contacted' })).toEqual([]);
+    } finally {
+      await timers.close();
+    }
+  });
+
   it('records no breach when "contacted" lands between the breach timer reading the request and writing it', async () => {
     const { requestNumber } = await test.gateway.intake.submit(draft());
     const filed = await stored(requestNumber);

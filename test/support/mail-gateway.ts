@@ -9,7 +9,7 @@ import { vi } from 'vitest';
 import { MailboxSupervisor, type MailboxSupervisorDeps } from '../../src/channels/mail/supervisor.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { intakeKeys } from '../../src/intake/queues.js';
-import { normalizeMessageId } from '../../src/intake/submit.js';
+import { normalizeMessageId } from '../../src/domain/thread-keys.js';
 import { createLogger } from '../../src/logger.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import type { Settings } from '../../src/settings.js';

@@ -13,7 +13,7 @@ import type { Notifier } from '../../notify/notifier.js';
 import type { CheckResult } from '../../ops/health.js';
 import type { Settings } from '../../settings.js';
 import { compilePatterns, knownToRegistry } from './extract.js';
-import { bareAddress } from './loop-guard.js';
+import { bareAddress } from '../../util/mail-address.js';
 import { MailboxWatcher, type MailboxStatus } from './mailbox-watcher.js';
 
 /** How often the unreachable alert condition is checked. */

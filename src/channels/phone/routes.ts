@@ -28,6 +28,7 @@ import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { IntakeDraft } from '../../domain/request.js';
+import { requestNumberFromKeypad } from '../../domain/request-number.js';
 import { isIntakeError } from '../../errors.js';
 import type { Intake, SubmitResult } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
@@ -268,14 +269,14 @@ export function phoneRoutes(deps: PhoneDeps): Router {
 
 /** On the escalation line, whether a typed request number exists; undefined when it cannot be told. */
 async function knownRequest(store: RequestStore, session: CallSession, input: CallInput): Promise<boolean | undefined> {
-  const digits = (input.digits ?? '').replace(/\D/g, '');
-  if (session.step !== 'escalation-number' || !/^20\d{8}$/.test(digits)) return undefined;
+  const number = requestNumberFromKeypad((input.digits ?? '').replace(/\D/g, ''));
+  if (session.step !== 'escalation-number' || number === null) return undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), 500);
     });
-    const found = store.get(`HZ-${digits.slice(0, 4)}-${digits.slice(4)}`).then((request) => request !== null);
+    const found = store.get(number).then((request) => request !== null);
     return await Promise.race([found, timeout]);
   } catch {
     // Redis is down: do not refuse the number; the escalation is spooled and attached later.

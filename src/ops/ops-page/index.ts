@@ -7,6 +7,7 @@
 import { Router, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { ServiceCalendar } from '../../domain/calendar.js';
+import { urgencyLevels } from '../../domain/running-clock.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { TimerService } from '../../dispatcher/timers.js';
@@ -32,7 +33,7 @@ export interface OpsDeps {
   /** The general-purpose client (sessions, lock-outs, metric markers); a subscriber is duplicated from it. */
   redis: Redis;
   redisUrl: string;
-  settings: Readonly<Pick<Settings, 'ops' | 'http' | 'intake'>>;
+  settings: Readonly<Pick<Settings, 'ops' | 'http' | 'intake'> & { alerts: Pick<Settings['alerts'], 'warnMinutesBefore'> }>;
   logger: Logger;
   /** For tests: the clock of countdowns and actions. */
   now?: () => number;
@@ -83,6 +84,7 @@ export function createOps(deps: OpsDeps): Ops {
       timers: deps.timers,
       alerts: deps.alerts,
       calendar: deps.calendar,
+      urgency: urgencyLevels(deps.settings.alerts.warnMinutesBefore),
       attachments: deps.attachments,
       changes,
       logger: deps.logger,

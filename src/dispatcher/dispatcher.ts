@@ -16,7 +16,7 @@ import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
 import type { TimerService } from './timers.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import { closeWithin } from '../util/timeouts.js';
 
 export interface DispatcherOptions {
   connection: { url: string };
@@ -119,7 +119,9 @@ export class Dispatcher {
   async close(): Promise<void> {
     const worker = this.worker;
     if (worker) {
-      await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('dispatcher worker did not close within 5 s; leaving its jobs to stall recovery'));
+      await closeWithin(() => worker.close(), 5_000, () => {
+        this.options.logger.warn('dispatcher worker did not close within 5 s; leaving its jobs to stall recovery');
+      });
     }
   }
 }

@@ -11,7 +11,7 @@ import { jobIdFor, QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import { closeWithin } from '../util/timeouts.js';
 
 export type TimerKind = 'response-warning' | 'response-breach' | 'delivery-reminder' | 'delivery-breach' | 'return-reminder' | 'return-overdue';
 
@@ -142,9 +142,11 @@ export class TimerService {
   async close(): Promise<void> {
     const worker = this.worker;
     if (worker) {
-      await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('timer worker did not close within 5 s'));
+      await closeWithin(() => worker.close(), 5_000, () => {
+        this.options.logger.warn('timer worker did not close within 5 s');
+      });
     }
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+    await closeWithin(() => this.queue.close(), 5_000, () => undefined);
   }
 }
 

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
 import { IntakeError, isIntakeError } from '../errors.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import { closeWithin, withTimeout } from '../util/timeouts.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
 
 /** What submit() tells the channel. */
@@ -203,26 +203,19 @@ export class IntakeService implements Intake {
   }
 
   async close(): Promise<void> {
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+    await closeWithin(() => this.queue.close(), 5_000, () => undefined);
     this.queueRedis.disconnect();
     this.redis.disconnect();
   }
 
   private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.options.timeoutMs} ms; nothing was filed, try again.`)),
-        this.options.timeoutMs,
-      );
-    });
     try {
-      return await Promise.race([work(), timeout]);
+      return await withTimeout(work(), this.options.timeoutMs, () => {
+        throw new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.options.timeoutMs} ms; nothing was filed, try again.`);
+      });
     } catch (error) {
       if (isIntakeError(error)) throw error;
       throw new IntakeError('REDIS_UNAVAILABLE', `Redis is unavailable (${(error as Error).message}); nothing was filed, try again.`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

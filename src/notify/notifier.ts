@@ -15,7 +15,7 @@ import type { Settings } from '../settings.js';
 import { MailSender } from './mail-sender.js';
 import { SmsSender } from './sms-sender.js';
 import { WebhookSender } from './webhook-sender.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import { closeWithin } from '../util/timeouts.js';
 
 /** One message to send. The caller renders it (messages.ts); the worker only delivers. */
 export type NotificationJob =
@@ -199,12 +199,16 @@ export class Notifier {
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    if (worker) await boundedClose(() => worker.close(), 5_000, () => this.logger.warn('notify worker did not close within 5 s'));
+    if (worker) {
+      await closeWithin(() => worker.close(), 5_000, () => {
+        this.logger.warn('notify worker did not close within 5 s');
+      });
+    }
     if (this.inFlight.size > 0) {
       this.logger.warn({ sends: this.inFlight.size }, 'waiting for notifications in flight before closing');
       await Promise.allSettled([...this.inFlight]);
     }
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+    await closeWithin(() => this.queue.close(), 5_000, () => undefined);
     await Promise.all(this.channels.map((channel) => channel.close()));
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

@@ -14,6 +14,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
+import { IntakeError } from '../../errors.js';
+import { withTimeout } from '../../util/timeouts.js';
 import type { CallSession } from './call-flow.js';
 
 export interface CallSessionsOptions {
@@ -97,15 +99,9 @@ export class CallSessions {
     }
   }
 
-  private async withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+  private withTimeout<T>(work: Promise<T>): Promise<T> {
+    return withTimeout(work, this.timeoutMs, () => {
+      throw new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.timeoutMs} ms`);
     });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

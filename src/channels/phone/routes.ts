@@ -31,6 +31,7 @@ import { isIntakeError } from '../../errors.js';
 import type { Intake, SubmitResult } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
+import { withTimeout } from '../../util/timeouts.js';
 import { CallFiler } from './call-filer.js';
 import { closingReply, draftForCall, registeringReply, type Unfinished } from './call-closing.js';
 import { advance, startCall, type CallInput, type CallSession, type Filing, type Line, type Reply } from './call-flow.js';
@@ -265,17 +266,11 @@ export function phoneRoutes(deps: PhoneDeps): Router {
 async function knownRequest(store: RequestStore, session: CallSession, input: CallInput): Promise<boolean | undefined> {
   const digits = (input.digits ?? '').replace(/\D/g, '');
   if (session.step !== 'escalation-number' || !/^20\d{8}$/.test(digits)) return undefined;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), 500);
-    });
     const found = store.get(`HZ-${digits.slice(0, 4)}-${digits.slice(4)}`).then((request) => request !== null);
-    return await Promise.race([found, timeout]);
+    return await withTimeout(found, 500, () => undefined);
   } catch {
     // Redis is down: do not refuse the number; the escalation is spooled and attached later.
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -22,7 +22,9 @@ import type { IntakeDraft } from '../src/domain/request.js';
 import { QUEUE_NAMES, type IntakeJobData } from '../src/intake/queues.js';
 import { IntakeService } from '../src/intake/submit.js';
 import { startGateway } from '../src/main.js';
+import { createRedisConnections } from '../src/redis/connections.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
+import type { RedisConnections } from '../src/redis/redis-connections.js';
 import { loadSettings } from '../src/settings.js';
 import { redisWork, redisWorkPer, type RedisWork } from './cpu.js';
 
@@ -36,6 +38,11 @@ const LOCKS = { lockDurationMs: 30000, stalledIntervalMs: 15000 };
  * dispatcher's default (config/default.json) unless BENCH_DISPATCH_CONCURRENCY says otherwise.
  */
 const CONCURRENCY = Number(process.env.BENCH_DISPATCH_CONCURRENCY ?? loadSettings({ env: {} }).settings.intake.dispatchConcurrency);
+
+/** The gateway's connections to the Redis at `url`, made as `serve` makes them. */
+function connectionsFor(url: string): RedisConnections {
+  return createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: url } }).settings.redis });
+}
 
 function draft(i: number): IntakeDraft {
   return {
@@ -123,7 +130,7 @@ async function dispatchers(url: string, processes: number): Promise<{ rate: numb
     await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
     children.push(child);
   }
-  const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
+  const intake = new IntakeService({ connections: connectionsFor(url), prefix, dispatchAttempts: 10, timeoutMs: 5000 });
   await intake.ready();
   const redis = new Redis(url);
   const before = { workers: children.map((child) => processCpuMs(child.pid)), submitter: process.cpuUsage(), redis: await redisWork(redis) };
@@ -170,7 +177,7 @@ async function inOneProcess(url: string, mode: 'floor' | 'dispatcher'): Promise<
   const allDone = floorWorker ? allCompleted(floorWorker) : undefined;
   await floorWorker?.waitUntilReady();
   const gateway = mode === 'dispatcher' ? await startGateway({ roles: ['dispatcher'], env: { ...process.env, REDIS_URL: url, HEZO_CONFIG: configFile } }) : undefined;
-  const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
+  const intake = new IntakeService({ connections: connectionsFor(url), prefix, dispatchAttempts: 10, timeoutMs: 5000 });
   await intake.ready();
   const redis = new Redis(url);
   const before = { process: process.cpuUsage(), redis: await redisWork(redis) };

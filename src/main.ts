@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
 import { EngineerAlerts } from './dispatcher/engineer-alerts.js';
@@ -24,7 +24,9 @@ import { createPhoneChannel } from './channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
+import { createRedisConnections } from './redis/connections.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
+import type { RedisConnections } from './redis/redis-connections.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
 import { loadCalendarExtras, loadSettings, type LoadSettingsOptions, type Settings } from './settings.js';
 
@@ -46,7 +48,8 @@ export function parseRoles(text: string | undefined): Role[] {
 export interface Gateway {
   settings: Readonly<Settings>;
   logger: Logger;
-  redisUrl: string;
+  /** Every Redis connection of the gateway comes from here (and tests take theirs from it too). */
+  connections: RedisConnections;
   roles: readonly Role[];
   /** The address the HTTP server listens on (web role), else empty. */
   url: string;
@@ -74,7 +77,7 @@ export interface StartOptions extends LoadSettingsOptions {
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
-  const { settings } = loadSettings(options);
+  const { settings, sourceOf } = loadSettings(options);
   const logger = options.logger ?? createLogger(settings.log.level);
   const cleanups: Array<() => Promise<void> | void> = [];
   const stop = async (): Promise<void> => {
@@ -99,41 +102,34 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     });
     cleanups.push(() => registry.close());
 
-    let redisUrl = settings.redis.url;
-    if (!redisUrl) {
-      const embedded = await EmbeddedRedis.start({ dir: settings.redis.embeddedDir });
-      cleanups.push(() => embedded.stop());
-      redisUrl = embedded.url;
-      logger.info({ dir: embedded.dir, port: embedded.port }, 'started a private redis-server (REDIS_URL is unset)');
+    let embedded: { url: string; password: string | undefined } | undefined;
+    if (!settings.redis.url && settings.redis.sentinels.length === 0) {
+      const server = await EmbeddedRedis.start({ dir: settings.redis.embeddedDir });
+      cleanups.push(() => server.stop());
+      embedded = { url: server.url, password: undefined };
+      logger.info({ dir: server.dir, port: server.port }, 'started a private redis-server (REDIS_URL is unset)');
     }
-    const connect = (autoPipelining: boolean): Redis => {
-      const client = new Redis(redisUrl, {
-        lazyConnect: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: settings.redis.commandTimeoutMs,
-        enableAutoPipelining: autoPipelining,
-        retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
-      });
-      client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
-      cleanups.push(async () => {
-        await client.quit().catch(() => client.disconnect());
-      });
+    const connections = createRedisConnections({ redis: settings.redis, sourceOf, logger, ...(embedded ? { embedded } : {}) });
+    // Last: whatever a close above left open (or a stop cut short) is dropped here.
+    cleanups.push(() => connections.disconnectAll());
+    const connect = (purpose: string, autoPipelining: boolean, watched = false): Redis => {
+      const client = connections.client({ purpose, autoPipelining, watched });
+      cleanups.push(() => connections.close(client, 1_000));
       return client;
     };
     // Auto-pipelining: the commands of many requests at once leave in one socket write, which
     // roughly halves what a portal request costs in CPU here and in redis-server (bench/portal:
     // 0.45x → 0.73x of the bare baseline in the same run).
-    const redis = connect(true);
+    const redis = connect('general', true, true);
     // But a pipelined client has one batch in flight at a time and a command waits for the
     // batch before it: the phone's call sessions — a caller listening to silence — get their own.
-    const callRedis = connect(false);
+    const callRedis = connect('call-sessions', false);
 
     const roles = options.roles ?? ROLES;
     const prefix = settings.intake.prefix;
-    const connection = { url: redisUrl };
     const store = new RequestStore(redis, prefix);
     const attachments = new AttachmentStore(settings.attachments.dir, settings.attachments.maxBytes);
-    const notifier = new Notifier({ connection, settings, logger });
+    const notifier = new Notifier({ connections, settings, logger });
     cleanups.push(() => notifier.close());
     const alerts = new EngineerAlerts({
       notifier,
@@ -143,7 +139,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       ...(options.now ? { now: options.now } : {}),
     });
     const timers = new TimerService({
-      connection,
+      connections,
       prefix,
       warnMinutesBefore: settings.alerts.warnMinutesBefore,
       calendar,
@@ -154,7 +150,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     });
     cleanups.push(() => timers.close());
     const intake = new IntakeService({
-      redisUrl,
+      connections,
       prefix,
       dispatchAttempts: settings.intake.dispatchAttempts,
       timeoutMs: settings.redis.commandTimeoutMs,
@@ -168,7 +164,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     if (roles.includes('timers')) timers.startWorker();
     if (roles.includes('dispatcher')) {
       const dispatcher = new Dispatcher({
-        connection,
+        connections,
         prefix,
         concurrency: settings.intake.dispatchConcurrency,
         lockDurationMs: settings.intake.lockDurationMs,
@@ -230,7 +226,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let url = '';
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
-      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, redisUrl, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, ...(options.now ? { now: options.now } : {}) });
       // Closed once, by whichever cleanup runs first: this one when the start fails before the
       // server listens (its queues and subscriber would reconnect for ever), else the one below.
       let opsClosed = false;
@@ -281,7 +277,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, redisUrl, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, stop };
+    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -16,10 +16,11 @@ import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
 import type { TimerService } from './timers.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import { closeWithin } from '../util/timeouts.js';
 
 export interface DispatcherOptions {
-  connection: { url: string };
+  connections: RedisConnections;
   prefix: string;
   concurrency: number;
   lockDurationMs: number;
@@ -46,7 +47,7 @@ export class Dispatcher {
 
   start(): void {
     this.worker = new Worker<IntakeJobData>(QUEUE_NAMES.intake, (job) => this.process(job), {
-      connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
+      connection: this.options.connections.bullmq('dispatcher', 'worker'),
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
       lockDuration: this.options.lockDurationMs,

@@ -11,6 +11,7 @@ import { jobIdFor, QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import { closeWithin } from '../util/timeouts.js';
 
 export type TimerKind = 'response-warning' | 'response-breach' | 'delivery-reminder' | 'delivery-breach' | 'return-reminder' | 'return-overdue';
@@ -26,7 +27,7 @@ export interface TimerJobData {
 }
 
 export interface TimerServiceOptions {
-  connection: { url: string };
+  connections: RedisConnections;
   prefix: string;
   warnMinutesBefore: readonly number[];
   calendar: ServiceCalendar;
@@ -49,7 +50,7 @@ export class TimerService {
     this.queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, {
       // No auto-pipelining: ioredis copies BullMQ's ~40 scripts onto every auto-pipeline it
       // makes, which costs more than the socket write it saves (see IntakeService).
-      connection: { url: options.connection.url, maxRetriesPerRequest: 1 },
+      connection: options.connections.bullmq('timers-queue', 'queue'),
       prefix: options.prefix,
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
     });
@@ -101,7 +102,7 @@ export class TimerService {
 
   startWorker(): void {
     this.worker = new Worker<TimerJobData>(QUEUE_NAMES.timers, (job) => this.fire(job), {
-      connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
+      connection: this.options.connections.bullmq('timers-worker', 'worker'),
       prefix: this.options.prefix,
       concurrency: 8,
     });

@@ -5,11 +5,12 @@
  * answers 2xx, tells the caller) only for what is durably queued (DESIGN.md section 6).
  */
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
 import { IntakeError, isIntakeError } from '../errors.js';
 import { closeWithin, withTimeout } from '../util/timeouts.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
 
 /** What submit() tells the channel. */
@@ -50,7 +51,7 @@ export interface SubmitOptions {
 }
 
 export interface IntakeServiceOptions {
-  redisUrl: string;
+  connections: RedisConnections;
   prefix: string;
   dispatchAttempts: number;
   /** How long to wait for Redis before answering "unavailable, retry" (a caller is waiting). */
@@ -124,15 +125,12 @@ export class IntakeService implements Intake {
     // memory, so the channel can answer 503 / keep the mail / play the fallback.
     // Auto-pipelining: the commands of concurrent submits leave in one socket write, which
     // halves the CPU a request costs here and in redis-server under load (bench/portal).
-    const connection = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: options.timeoutMs, enableAutoPipelining: true };
-    this.redis = new Redis(options.redisUrl, connection);
-    this.redis.on('error', () => undefined);
+    this.redis = options.connections.client({ purpose: 'intake', offlineQueue: false, autoPipelining: true });
     this.redis.defineCommand('hezoAllocate', { numberOfKeys: 3, lua: ALLOCATE });
     // Not the queue's connection: BullMQ defines some forty scripts on it, and ioredis copies
     // every one onto each auto-pipeline it makes (one per tick), which costs more than the
     // socket write it saves (bench/portal: node CPU per request 0.31 → 0.29 ms).
-    this.queueRedis = new Redis(options.redisUrl, { ...connection, enableAutoPipelining: false });
-    this.queueRedis.on('error', () => undefined);
+    this.queueRedis = options.connections.client({ purpose: 'intake-queue', offlineQueue: false });
     this.queue = new Queue<IntakeJobData>(QUEUE_NAMES.intake, {
       connection: this.queueRedis,
       prefix: options.prefix,

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
 import { MailSender } from './mail-sender.js';
@@ -95,8 +96,8 @@ export type NotifyOutcome =
   | { outcome: 'not-sent'; channel: string; reason: string };
 
 export interface NotifierOptions {
-  /** Redis to use: `{ url }` (redis:// or rediss://). Queue, worker and markers each open their own connection. */
-  connection: { url: string };
+  /** Where the queue, the worker and the sent markers each get their own connection. */
+  connections: RedisConnections;
   settings: Readonly<Settings>;
   logger: Logger;
   /** Replaces providers by name (`mail`, `sms`, `webhook`), e.g. to plug in another SMS vendor. */
@@ -124,7 +125,7 @@ export function queueJobId(jobId: string): string {
 export class Notifier {
   private readonly settings: Readonly<Settings>;
   private readonly logger: Logger;
-  private readonly url: string;
+  private readonly connections: RedisConnections;
   private readonly queue: Queue<StoredJob>;
   /** For the sent markers and the rate windows; not BullMQ's connections. */
   private readonly redis: Redis;
@@ -137,10 +138,10 @@ export class Notifier {
   constructor(options: NotifierOptions) {
     this.settings = options.settings;
     this.logger = options.logger.child({ component: 'notifier' });
-    this.url = options.connection.url;
+    this.connections = options.connections;
     const prefix = this.settings.intake.prefix;
     this.queue = new Queue<StoredJob>(NOTIFY_QUEUE, {
-      connection: { url: this.url },
+      connection: this.connections.bullmq('notify-queue', 'queue'),
       prefix,
       defaultJobOptions: {
         attempts: this.settings.notify.attempts,
@@ -149,9 +150,8 @@ export class Notifier {
         removeOnFail: KEEP_FAILED,
       },
     });
-    this.queue.on('error', (error) => this.logger.warn({ err: error }, 'notify queue: Redis error'));
-    this.redis = new Redis(this.url);
-    this.redis.on('error', (error) => this.logger.warn({ err: error }, 'notifier: Redis error'));
+    this.queue.on('error', (error) => this.logger.debug({ err: error }, 'notify queue: Redis error'));
+    this.redis = this.connections.client({ purpose: 'notify-markers' });
     const overrides = options.channels ?? {};
     this.channels = createChannels(this.settings).map((channel) => overrides[channel.name] ?? channel);
     for (const channel of this.channels) for (const type of channel.handles) this.routes.set(type, channel);
@@ -170,7 +170,7 @@ export class Notifier {
     if (this.worker) return;
     const { backoffMs, maxBackoffMs } = this.settings.notify;
     this.worker = new Worker<StoredJob, NotifyOutcome>(NOTIFY_QUEUE, (job) => this.tracked(this.deliver(job)), {
-      connection: { url: this.url },
+      connection: this.connections.bullmq('notify-worker', 'worker'),
       prefix: this.settings.intake.prefix,
       concurrency: 8,
       settings: {
@@ -180,7 +180,7 @@ export class Notifier {
           type === BACKOFF_TYPE ? Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), maxBackoffMs) : backoffMs,
       },
     });
-    this.worker.on('error', (error) => this.logger.warn({ err: error }, 'notify worker: Redis error'));
+    this.worker.on('error', (error) => this.logger.debug({ err: error }, 'notify worker: Redis error'));
     this.worker.on('failed', (job, error) => {
       if (!job) return;
       const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);

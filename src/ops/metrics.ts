@@ -13,6 +13,7 @@ import client from 'prom-client';
 import type { RequestStore } from '../dispatcher/request-store.js';
 import { QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import type { ChangeFeed } from './ops-page/change-feed.js';
 
 /** One mailbox watcher as the metrics see it (the mail channel reports these). */
@@ -25,7 +26,7 @@ export interface MailboxWatcherState {
 
 export interface MetricsDeps {
   redis: Redis;
-  redisUrl: string;
+  connections: RedisConnections;
   prefix: string;
   store: RequestStore;
   changes: ChangeFeed;
@@ -69,9 +70,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     labelNames: ['result'] as const,
     registers: [registry],
   });
-  const queues = Object.values(QUEUE_NAMES).map(
-    (name) => new Queue(name, { connection: { url: deps.redisUrl, maxRetriesPerRequest: 1 }, prefix: deps.prefix }),
-  );
+  const queues = Object.values(QUEUE_NAMES).map((name) => new Queue(name, { connection: deps.connections.bullmq(`metrics-${name}`, 'queue'), prefix: deps.prefix }));
   for (const queue of queues) queue.on('error', (error) => deps.logger.debug({ err: error, queue: queue.name }, 'metrics queue error'));
 
   new client.Gauge({

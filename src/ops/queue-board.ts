@@ -11,6 +11,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import type { Router } from 'express';
 import { QUEUE_NAMES } from '../intake/queues.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 
 /** The mount path of the board. */
 export const QUEUE_BOARD_PATH = '/ops/queues';
@@ -21,10 +22,8 @@ export interface QueueBoard {
 }
 
 /** Builds the board over its own Queue handles (closed by `close()`). */
-export function createQueueBoard(options: { redisUrl: string; prefix: string }): QueueBoard {
-  const queues = Object.values(QUEUE_NAMES).map(
-    (name) => new Queue(name, { connection: { url: options.redisUrl, maxRetriesPerRequest: 1 }, prefix: options.prefix }),
-  );
+export function createQueueBoard(options: { connections: RedisConnections; prefix: string }): QueueBoard {
+  const queues = Object.values(QUEUE_NAMES).map((name) => new Queue(name, { connection: options.connections.bullmq(`board-${name}`, 'queue'), prefix: options.prefix }));
   // Errors show on the board itself; an unhandled 'error' event would crash the process.
   for (const queue of queues) queue.on('error', () => undefined);
   const serverAdapter = new ExpressAdapter();

@@ -17,7 +17,7 @@ import type { RequestStore } from '../../src/dispatcher/request-store.js';
 import { TimerService, type TimerJobData } from '../../src/dispatcher/timers.js';
 import { QUEUE_NAMES } from '../../src/intake/queues.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
+import { connectionsFor, startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';
 import { startWebhook, type TestWebhook } from '../support/webhook.js';
@@ -129,7 +129,7 @@ describe('submit()', () => {
   });
 
   it('rejects quickly with a retryable error when Redis is unreachable', async () => {
-    const intake = new IntakeService({ redisUrl: 'redis://127.0.0.1:1', prefix: 'nowhere', dispatchAttempts: 1, timeoutMs: 500 });
+    const intake = new IntakeService({ connections: connectionsFor('redis://127.0.0.1:1'), prefix: 'nowhere', dispatchAttempts: 1, timeoutMs: 500 });
     try {
       const started = Date.now();
       const error = await intake.submit(draft()).catch((e: unknown) => e);
@@ -307,9 +307,9 @@ describe('replies and escalations', () => {
       webhookConfigured: true,
     });
     const prefix = `retry-${randomUUID().slice(0, 8)}`;
-    const timers = new TimerService({ connection: { url: redis.url }, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: test.gateway.store, alerts, logger: test.gateway.logger });
+    const timers = new TimerService({ connections: test.gateway.connections, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: test.gateway.store, alerts, logger: test.gateway.logger });
     const dispatcher = new Dispatcher({
-      connection: { url: redis.url },
+      connections: test.gateway.connections,
       prefix,
       concurrency: 1,
       lockDurationMs: 30_000,
@@ -388,7 +388,7 @@ describe('engineer actions', () => {
     expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({})).status).toBe(200);
     const { prefix } = test.gateway.settings.intake;
     const timers = new TimerService({
-      connection: { url: redis.url },
+      connections: test.gateway.connections,
       prefix,
       warnMinutesBefore: [30],
       calendar: test.gateway.calendar,
@@ -549,7 +549,7 @@ describe('timers', () => {
     });
     // A queue of its own (another prefix), so the gateway's timer worker does not take the job.
     const prefix = `race-${randomUUID().slice(0, 8)}`;
-    const timers = new TimerService({ connection: { url: redis.url }, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: racing, alerts, logger: test.gateway.logger });
+    const timers = new TimerService({ connections: test.gateway.connections, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: racing, alerts, logger: test.gateway.logger });
     timers.startWorker();
     const queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, { connection: { url: redis.url }, prefix });
     const job = await queue.add('response-breach', { kind: 'response-breach', requestNumber, deadline, minutesBefore: 0, fireAt: deadline });

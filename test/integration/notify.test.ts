@@ -151,10 +151,10 @@ describe('notifier', () => {
     const to = 'nobody@klient-4.pl';
     smtp.rejectedRecipients.add(to);
     await notifier.enqueue('ack-mail:HZ-2026-000104', ackMail('HZ-2026-000104', to));
+    // State first, then a fresh read: a job fetched while still active shows attemptsMade 0.
     const job = await vi.waitFor(async () => {
-      const found = await jobs.getJob(queueJobId('ack-mail:HZ-2026-000104'));
-      expect(await found?.getState()).toBe('failed');
-      return found;
+      expect(await jobs.getJobState(queueJobId('ack-mail:HZ-2026-000104'))).toBe('failed');
+      return jobs.getJob(queueJobId('ack-mail:HZ-2026-000104'));
     }, WAIT);
     expect(job?.attemptsMade).toBe(1);
     expect(job?.failedReason).toContain('550');

@@ -27,6 +27,9 @@ import { requestsApi } from './ops/requests-api.js';
 import { createRedisConnections } from './redis/connections.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import type { RedisConnections } from './redis/redis-connections.js';
+import { redisReadiness } from './redis/redis-readiness.js';
+import { StopSequence } from './stop-sequence.js';
+import { closeWithin, withTimeout } from './util/timeouts.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
 import { loadCalendarExtras, loadSettings, type LoadSettingsOptions, type Settings } from './settings.js';
 
@@ -44,7 +47,7 @@ export function parseRoles(text: string | undefined): Role[] {
   return roles as Role[];
 }
 
-/** What a started gateway holds; `stop()` releases it all in reverse order. */
+/** What a started gateway holds; `stop()` releases it all, within 8 s whatever Redis does (src/stop-sequence.ts). */
 export interface Gateway {
   settings: Readonly<Settings>;
   logger: Logger;
@@ -66,6 +69,11 @@ export interface Gateway {
   callRedis: Redis;
   /** Engineer API tokens generated because none were configured (embedded default). */
   generatedTokens: Record<string, string>;
+  /**
+   * Redis did not answer at start: the one plain line saying which Redis, what failed and what
+   * to check (also logged). The gateway runs on and takes requests once Redis answers.
+   */
+  redisProblem: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -79,18 +87,9 @@ export interface StartOptions extends LoadSettingsOptions {
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
   const { settings, sourceOf } = loadSettings(options);
   const logger = options.logger ?? createLogger(settings.log.level);
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const stop = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        logger.debug({ step: cleanup.toString().slice(0, 80) }, 'stopping');
-        await cleanup();
-      } catch (error) {
-        logger.warn({ err: error }, 'error while stopping');
-      }
-    }
-    cleanups.length = 0;
-  };
+  // Each component registers its bounded close as it starts (src/stop-sequence.ts).
+  const stopping = new StopSequence(logger);
+  const stop = (): Promise<void> => stopping.run();
 
   try {
     const calendar = new ServiceCalendar({
@@ -100,21 +99,33 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       onReload: (info) => logger.info(info, 'contract registry reloaded'),
       onError: (error) => logger.error({ err: error, details: error.details }, 'contract registry change rejected; keeping the previous registry'),
     });
-    cleanups.push(() => registry.close());
+    stopping.add('processes', 'contract registry watcher', 500, () => registry.close());
 
     let embedded: { url: string; password: string | undefined } | undefined;
     if (!settings.redis.url && settings.redis.sentinels.length === 0) {
       const server = await EmbeddedRedis.start({ dir: settings.redis.embeddedDir });
-      cleanups.push(() => server.stop());
+      stopping.add('processes', 'private redis-server', 3_000, () => server.stop());
       embedded = { url: server.url, password: undefined };
       logger.info({ dir: server.dir, port: server.port }, 'started a private redis-server (REDIS_URL is unset)');
     }
     const connections = createRedisConnections({ redis: settings.redis, sourceOf, logger, ...(embedded ? { embedded } : {}) });
-    // Last: whatever a close above left open (or a stop cut short) is dropped here.
-    cleanups.push(() => connections.disconnectAll());
+    // Whatever a close left open (or a stop cut short) is dropped here.
+    stopping.add('connections', 'Redis connections', 0, () => connections.disconnectAll());
+    // Never blocks on a Redis that is not there: it is told once, and everything below connects
+    // in the background. Only a Redis that refuses us (password, certificate) stops the start.
+    const redisProblem = await connections.checkAtStart(settings.redis.commandTimeoutMs + 500, settings.intake.prefix);
+    if (redisProblem) logger.warn({ redis: connections.display }, redisProblem);
+    /** Waits for a component to connect when Redis is there (tests file right after start), never when it is not. */
+    const connected = async (what: Promise<unknown>): Promise<void> => {
+      if (redisProblem) {
+        what.catch(() => undefined);
+        return;
+      }
+      await withTimeout(what.then(() => undefined), settings.redis.commandTimeoutMs * 2, () => undefined);
+    };
     const connect = (purpose: string, autoPipelining: boolean, watched = false): Redis => {
       const client = connections.client({ purpose, autoPipelining, watched });
-      cleanups.push(() => connections.close(client, 1_000));
+      stopping.add('intake', `redis client ${purpose}`, 1_000, (grace) => connections.close(client, grace));
       return client;
     };
     // Auto-pipelining: the commands of many requests at once leave in one socket write, which
@@ -130,7 +141,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     const store = new RequestStore(redis, prefix);
     const attachments = new AttachmentStore(settings.attachments.dir, settings.attachments.maxBytes);
     const notifier = new Notifier({ connections, settings, logger });
-    cleanups.push(() => notifier.close());
+    stopping.add('serving', 'notifier', 6_500, (grace) => notifier.close(grace));
     const alerts = new EngineerAlerts({
       notifier,
       engineerEmails: settings.alerts.engineerEmails,
@@ -148,7 +159,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger,
       ...(options.now ? { now: options.now } : {}),
     });
-    cleanups.push(() => timers.close());
+    stopping.add('serving', 'timers', 5_000, (grace) => timers.close(grace));
     const intake = new IntakeService({
       connections,
       prefix,
@@ -157,8 +168,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       ownMessageIdDomain: settings.mail.messageIdDomain,
       ...(options.now ? { now: options.now } : {}),
     });
-    cleanups.push(() => intake.close());
-    await intake.ready();
+    stopping.add('intake', 'intake', 1_000, (grace) => intake.close(grace));
+    await connected(intake.ready());
 
     if (roles.includes('notify')) notifier.startWorker();
     if (roles.includes('timers')) timers.startWorker();
@@ -178,8 +189,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         ...(options.now ? { now: options.now } : {}),
       });
       dispatcher.start();
-      cleanups.push(() => dispatcher.close());
-      await dispatcher.ready();
+      stopping.add('serving', 'dispatcher', 5_000, (grace) => dispatcher.close(grace));
+      await connected(dispatcher.ready());
     }
 
     const generatedTokens: Record<string, string> = {};
@@ -192,11 +203,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     }
 
     const readiness = new Readiness();
-    readiness.register('redis', async () => {
-      const started = performance.now();
-      const answer = await redis.ping();
-      return { ok: answer === 'PONG', detail: `${answer} in ${Math.round(performance.now() - started)} ms` };
-    });
+    readiness.register('redis', redisReadiness(redis, connections));
     readiness.register('contracts', () => ({
       ok: registry.current.size > 0,
       detail: `${registry.current.size} contracts from ${registry.file}`,
@@ -218,7 +225,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         },
       });
       await supervisor.start();
-      cleanups.push(() => supervisor.stop());
+      stopping.add('serving', 'mailbox watchers', 3_000, (grace) => supervisor.stop({ graceMs: grace }));
       for (const { name, check } of supervisor.readinessChecks()) readiness.register(name, check);
       mail = supervisor;
     }
@@ -227,16 +234,9 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
       const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, ...(options.now ? { now: options.now } : {}) });
-      // Closed once, by whichever cleanup runs first: this one when the start fails before the
-      // server listens (its queues and subscriber would reconnect for ever), else the one below.
-      let opsClosed = false;
-      const closeOps = async (): Promise<void> => {
-        if (opsClosed) return;
-        opsClosed = true;
-        await ops.close();
-      };
-      cleanups.push(closeOps);
-      await ops.start();
+      // Beside the server's close: it ends the open event streams at once, which would hold it.
+      stopping.add('serving', 'ops page', 1_500, (grace) => ops.close(grace));
+      await connected(ops.start().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'ops change feed not subscribed')));
       const watchers = mail;
       if (watchers) {
         ops.metrics.setMailboxStates(() =>
@@ -250,7 +250,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       const phone = createPhoneChannel({ intake, registry: () => registry.current, calendar, store, redis: callRedis, settings, logger, ...(options.now ? { now: options.now } : {}) });
       // Also files calls left on disk by a previous run while Redis was down.
       phone.start();
-      cleanups.push(() => phone.close());
+      stopping.add('serving', 'phone spool', 3_000, (grace) => phone.close(grace));
       readiness.register('phone-spool', async () => ({ ok: true, detail: `${await phone.spool.pending()} call drafts waiting for Redis` }));
       const portal = portalRoutes({ intake, store, attachments, redis, settings, logger, ...(options.now ? { now: options.now } : {}) });
       const app = buildApp({
@@ -266,9 +266,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       });
       httpApp = app;
       const server = await listen(app, settings.http.port, settings.http.host);
-      cleanups.push(() => closeServer(server));
-      // Runs before the server closes (cleanups run in reverse): open SSE streams would hold it.
-      cleanups.push(closeOps);
+      stopping.add('serving', 'HTTP server', 3_000, (grace) => closeServer(server, grace));
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : settings.http.port;
       url = `http://${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${port}`;
@@ -277,7 +275,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, stop };
+    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, redisProblem, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -291,10 +289,12 @@ async function listen(app: ReturnType<typeof buildApp>, port: number, host: stri
   });
 }
 
-async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
+/** In-flight requests get `graceMs` to finish; then their connections are cut. */
+async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
     server.close(() => resolve());
     // Keep-alive connections would hold close() open; in-flight requests still finish.
     server.closeIdleConnections();
   });
+  await closeWithin(() => closed, graceMs, () => server.closeAllConnections());
 }

@@ -4,6 +4,7 @@
  * request has moved on by then — contacted, or re-stamped with another deadline.
  */
 import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import { subtractWindowTime } from '../domain/deadlines.js';
 import type { ServiceRequest } from '../domain/request.js';
@@ -12,7 +13,8 @@ import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
-import { closeWithin } from '../util/timeouts.js';
+import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
+import { StopBudget } from '../util/timeouts.js';
 
 export type TimerKind = 'response-warning' | 'response-breach' | 'delivery-reminder' | 'delivery-breach' | 'return-reminder' | 'return-overdue';
 
@@ -44,13 +46,17 @@ const RETURN_REMINDER_MINUTES = 24 * 60;
 export class TimerService {
   private readonly queue: Queue<TimerJobData>;
   private worker: Worker<TimerJobData> | undefined;
+  /** What BullMQ's queue and worker were handed (src/redis/connections.ts). */
+  private readonly queueConnection: Redis;
+  private workerConnection: Redis | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: TimerServiceOptions) {
+    this.queueConnection = options.connections.bullmq('timers-queue', 'queue');
     this.queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, {
       // No auto-pipelining: ioredis copies BullMQ's ~40 scripts onto every auto-pipeline it
       // makes, which costs more than the socket write it saves (see IntakeService).
-      connection: options.connections.bullmq('timers-queue', 'queue'),
+      connection: this.queueConnection,
       prefix: options.prefix,
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
     });
@@ -102,7 +108,8 @@ export class TimerService {
 
   startWorker(): void {
     this.worker = new Worker<TimerJobData>(QUEUE_NAMES.timers, (job) => this.fire(job), {
-      connection: this.options.connections.bullmq('timers-worker', 'worker'),
+      ...WORKER_DEFAULTS,
+      connection: (this.workerConnection = this.options.connections.bullmq('timers-worker', 'worker')),
       prefix: this.options.prefix,
       concurrency: 8,
     });
@@ -140,14 +147,17 @@ export class TimerService {
     return 'alerted';
   }
 
-  async close(): Promise<void> {
+  /** Closes the worker and the queue within `graceMs` together, then drops what is left. */
+  async close(graceMs = 5_000): Promise<void> {
+    const budget = new StopBudget(graceMs);
     const worker = this.worker;
-    if (worker) {
-      await closeWithin(() => worker.close(), 5_000, () => {
-        this.options.logger.warn('timer worker did not close within 5 s');
-      });
+    this.worker = undefined;
+    if (worker && this.workerConnection) {
+      if (!(await closeBullmq(worker, this.workerConnection, this.options.connections, budget.grace(graceMs)))) {
+        this.options.logger.warn({ graceMs }, 'timer worker did not close in time; its jobs are left to stall recovery');
+      }
     }
-    await closeWithin(() => this.queue.close(), 5_000, () => undefined);
+    await closeBullmq(this.queue, this.queueConnection, this.options.connections, budget.grace(1_000));
   }
 }
 

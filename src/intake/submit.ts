@@ -200,8 +200,9 @@ export class IntakeService implements Intake {
     return `m:${messageId}`;
   }
 
-  async close(): Promise<void> {
-    await closeWithin(() => this.queue.close(), 5_000, () => undefined);
+  async close(graceMs = 2_000): Promise<void> {
+    // Its connections are dropped right below whether or not the queue closed in time.
+    await closeWithin(() => this.queue.close(), graceMs, () => undefined);
     this.queueRedis.disconnect();
     this.redis.disconnect();
   }

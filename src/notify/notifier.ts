@@ -16,7 +16,8 @@ import type { Settings } from '../settings.js';
 import { MailSender } from './mail-sender.js';
 import { SmsSender } from './sms-sender.js';
 import { WebhookSender } from './webhook-sender.js';
-import { closeWithin } from '../util/timeouts.js';
+import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
+import { closeWithin, StopBudget, withTimeout } from '../util/timeouts.js';
 
 /** One message to send. The caller renders it (messages.ts); the worker only delivers. */
 export type NotificationJob =
@@ -127,6 +128,9 @@ export class Notifier {
   private readonly logger: Logger;
   private readonly connections: RedisConnections;
   private readonly queue: Queue<StoredJob>;
+  /** What BullMQ's queue and worker were handed (src/redis/connections.ts). */
+  private readonly queueConnection: Redis;
+  private readonly workerConnection: Redis;
   /** For the sent markers and the rate windows; not BullMQ's connections. */
   private readonly redis: Redis;
   private readonly channels: NotificationChannel[];
@@ -140,8 +144,10 @@ export class Notifier {
     this.logger = options.logger.child({ component: 'notifier' });
     this.connections = options.connections;
     const prefix = this.settings.intake.prefix;
+    this.queueConnection = this.connections.bullmq('notify-queue', 'queue');
+    this.workerConnection = this.connections.bullmq('notify-worker', 'worker');
     this.queue = new Queue<StoredJob>(NOTIFY_QUEUE, {
-      connection: this.connections.bullmq('notify-queue', 'queue'),
+      connection: this.queueConnection,
       prefix,
       defaultJobOptions: {
         attempts: this.settings.notify.attempts,
@@ -170,7 +176,8 @@ export class Notifier {
     if (this.worker) return;
     const { backoffMs, maxBackoffMs } = this.settings.notify;
     this.worker = new Worker<StoredJob, NotifyOutcome>(NOTIFY_QUEUE, (job) => this.tracked(this.deliver(job)), {
-      connection: this.connections.bullmq('notify-worker', 'worker'),
+      ...WORKER_DEFAULTS,
+      connection: this.workerConnection,
       prefix: this.settings.intake.prefix,
       concurrency: 8,
       settings: {
@@ -191,26 +198,39 @@ export class Notifier {
   }
 
   /**
-   * Stops the worker, the queue, the channels and Redis. A send still in flight after the
-   * worker's 5 s (an SMTP relay may take 30 s to answer) is waited for — its channel's own
-   * timeout bounds it: with Redis closed under it, a message the provider took would get no sent
-   * marker, and the job, marked failed, would send it again after the restart.
+   * Stops the worker, the queue, the channels and Redis, all within `graceMs`. The worker gets
+   * 5 s for the sends in hand; a send still in flight then (an SMTP relay may take 30 s to
+   * answer) is waited for while the grace lasts, with the worker still connected: with Redis
+   * closed under it, a message the provider took would get no sent marker and no completion, and
+   * would be sent again after the restart. Past the grace that is the price of stopping: the
+   * worker is dropped (docs/redis.md lists it). The marker connection's QUIT is bounded too — on
+   * a Redis that is gone it used to wait for ever.
    */
-  async close(): Promise<void> {
+  async close(graceMs = 6_500): Promise<void> {
+    const budget = new StopBudget(graceMs);
     const worker = this.worker;
     this.worker = undefined;
     if (worker) {
-      await closeWithin(() => worker.close(), 5_000, () => {
-        this.logger.warn('notify worker did not close within 5 s');
-      });
+      // Without Redis no send can be marked anyway, and a graceful close would wait for it (see closeBullmq).
+      const closing = worker.close(!this.connections.connected(this.workerConnection)).then(
+        () => true,
+        () => true,
+      );
+      if (!(await withTimeout(closing, budget.grace(5_000), () => false))) {
+        if (this.inFlight.size > 0) {
+          this.logger.warn({ sends: this.inFlight.size }, 'notify worker: waiting for notifications in flight before closing');
+          await withTimeout(Promise.allSettled([...this.inFlight]), budget.grace(graceMs), () => undefined);
+        }
+        // A send that finished completes its job through the worker: give that a moment.
+        if (!(await withTimeout(closing, budget.grace(500), () => false))) {
+          this.logger.warn({ graceMs, sends: this.inFlight.size }, 'notify worker did not close in time; dropped (a send cut off may be sent again)');
+        }
+      }
     }
-    if (this.inFlight.size > 0) {
-      this.logger.warn({ sends: this.inFlight.size }, 'waiting for notifications in flight before closing');
-      await Promise.allSettled([...this.inFlight]);
-    }
-    await closeWithin(() => this.queue.close(), 5_000, () => undefined);
-    await Promise.all(this.channels.map((channel) => channel.close()));
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.connections.close(this.workerConnection, budget.grace(500));
+    await closeBullmq(this.queue, this.queueConnection, this.connections, budget.grace(1_000));
+    await closeWithin(() => Promise.all(this.channels.map((channel) => channel.close())), budget.grace(1_000), () => undefined);
+    await this.connections.close(this.redis, budget.grace(500));
   }
 
   private async deliver(job: Job<StoredJob>): Promise<NotifyOutcome> {

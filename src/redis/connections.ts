@@ -6,12 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import type { RedisOptions as BullConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { IntakeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
-import { closeWithin } from '../util/timeouts.js';
+import { closeWithin, withTimeout } from '../util/timeouts.js';
+import { explainStartFailure, type FailureContext } from './redis-failures.js';
 import type { ConnectionTuning, RedisConnections } from './redis-connections.js';
 
 export type RedisSettings = Readonly<Settings['redis']>;
@@ -46,7 +46,10 @@ class Connections implements RedisConnections {
   readonly waitTimeoutMs: number;
   private readonly base: RedisOptions;
   private readonly open = new Set<Redis>();
+  /** What BullMQ duplicated from a connection handed to it (a worker's two). */
+  private readonly duplicates = new WeakMap<Redis, Set<Redis>>();
   private readonly logger: Logger | undefined;
+  private readonly failureContext: FailureContext;
   private latestError: string | undefined;
   /** A watched connection was lost and its loss logged; its return is logged once too. */
   private lost = false;
@@ -54,6 +57,12 @@ class Connections implements RedisConnections {
   constructor(options: RedisConnectionsOptions) {
     const { redis } = options;
     const sourceOf = options.sourceOf ?? ((fieldPath: string) => `setting ${fieldPath}`);
+    const urlCredentials = /^rediss?:\/\/[^/]*@/.test(redis.url);
+    // "Where was it set" only for what someone set: a default (or an empty value) was set by nobody.
+    const setBy = (fieldPath: string): string | undefined => {
+      const source = sourceOf(fieldPath);
+      return /default\.json$/.test(source) ? undefined : source;
+    };
     this.logger = options.logger;
     this.minReplicasAcked = effectiveMinReplicasAcked(redis);
     this.waitTimeoutMs = redis.waitTimeoutMs;
@@ -62,6 +71,7 @@ class Connections implements RedisConnections {
     if (redis.sentinels.length > 0) {
       const tls = tlsOptions(redis, sourceOf);
       this.display = `Sentinel "${redis.sentinelName}" via ${redis.sentinels.join(',')}${tls ? ' (TLS)' : ''}`;
+      this.failureContext = { display: this.display, sentinel: true, sourceOf: setBy, credentials: { username: redis.username !== '', password: redis.password !== '', inUrl: false } };
       this.base = {
         ...common,
         sentinels: redis.sentinels.map(parseHostPort),
@@ -85,6 +95,12 @@ class Connections implements RedisConnections {
     const username = redis.username || decodeURIComponent(parsed.username);
     const password = redis.password || decodeURIComponent(parsed.password) || options.embedded?.password || '';
     this.display = displayUrl(url);
+    this.failureContext = {
+      display: this.display,
+      sentinel: false,
+      sourceOf: setBy,
+      credentials: { username: redis.username !== '', password: redis.password !== '', inUrl: urlCredentials },
+    };
     this.base = {
       ...common,
       host: parsed.hostname.replace(/^\[|\]$/g, ''),
@@ -96,21 +112,50 @@ class Connections implements RedisConnections {
     };
   }
 
-  client(tuning: ConnectionTuning): Redis {
+  async checkAtStart(timeoutMs: number, keyPrefix: string): Promise<string | undefined> {
+    const probe = this.client({ purpose: 'start-check', offlineQueue: false, maxRetriesPerRequest: 0 });
+    try {
+      const connected = new Promise<Error | undefined>((resolve) => {
+        probe.once('ready', () => resolve(undefined));
+        probe.once('error', (error: Error) => resolve(error));
+      });
+      let failure = await withTimeout(connected, timeoutMs, () => Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      if (!failure) {
+        // Connected and signed in; an ACL user may still lack what the gateway needs, and a
+        // replica refuses writes: one write as the gateway makes them (a script, a key of ours).
+        failure = await withTimeout(
+          probe.eval("return redis.call('SET', KEYS[1], '1', 'PX', 10000)", 1, `${keyPrefix}:start-check`).then(
+            () => undefined,
+            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+          ),
+          timeoutMs,
+          () => Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        );
+      }
+      return failure ? explainStartFailure(failure, this.failureContext) : undefined;
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  client(tuning: ConnectionTuning, extra: RedisOptions = {}): Redis {
     const client = new Redis({
       ...this.base,
       connectionName: `hezo:${tuning.purpose}`,
       enableAutoPipelining: tuning.autoPipelining ?? false,
       enableOfflineQueue: tuning.offlineQueue ?? true,
       maxRetriesPerRequest: tuning.maxRetriesPerRequest === undefined ? 1 : tuning.maxRetriesPerRequest,
+      ...extra,
     });
     this.open.add(client);
     client.once('end', () => this.open.delete(client));
     // Every connection has an error listener (an 'error' event without one ends the process);
-    // what went wrong is kept for /readyz and, for the watched one, logged once per outage.
+    // what went wrong is kept for /readyz and, for the watched one, logged once per outage —
+    // once it was up: a Redis missing at start is told by checkAtStart()'s one line.
+    let wasReady = false;
     client.on('error', (error: Error) => {
       this.latestError = describeRedisError(error);
-      if (tuning.watched && !this.lost) {
+      if (tuning.watched && wasReady && !this.lost) {
         this.lost = true;
         this.logger?.warn({ redis: this.display, reason: this.latestError }, `Redis at ${this.display} is not answering (${this.latestError}); requests get 503 until it is back, and the gateway reconnects by itself`);
       } else {
@@ -120,6 +165,10 @@ class Connections implements RedisConnections {
     if (tuning.watched) {
       client.on('ready', () => {
         this.latestError = undefined;
+        if (!wasReady) {
+          wasReady = true;
+          this.logger?.info({ redis: this.display }, `connected to Redis at ${this.display}`);
+        }
         if (!this.lost) return;
         this.lost = false;
         this.logger?.info({ redis: this.display }, `Redis at ${this.display} answers again`);
@@ -128,28 +177,43 @@ class Connections implements RedisConnections {
     return client;
   }
 
-  bullmq(purpose: string, kind: 'queue' | 'worker'): BullConnectionOptions {
-    // BullMQ declares its own (narrower) copy of the ioredis options type.
-    const { retryStrategy: _retry, ...base } = this.base;
-    return {
-      ...base,
-      retryStrategy: RECONNECT,
-      connectionName: `hezo:${purpose}`,
-      // A worker's blocking connection waits through reconnects (BullMQ requires it); a queue
-      // command fails after one, so that a caller is not held for the length of an outage.
-      maxRetriesPerRequest: kind === 'worker' ? null : 1,
+  bullmq(purpose: string, kind: 'queue' | 'worker'): Redis {
+    // A worker's connections wait through reconnects (BullMQ requires it of its blocking one); a
+    // queue command fails after one, so that a caller is not held for the length of an outage.
+    const tuning: ConnectionTuning = { purpose, maxRetriesPerRequest: kind === 'worker' ? null : 1 };
+    // Connects at once, even a worker's (which works on its duplicates): BullMQ calls connect()
+    // on a lazy connection, and when that first connect is refused (Redis not up yet) the worker
+    // fails for good; a connection that is still trying is simply waited for.
+    const handed = this.client(tuning);
+    const made = new Set<Redis>();
+    this.duplicates.set(handed, made);
+    // BullMQ duplicates with its own connection name only; everything else stays ours.
+    handed.duplicate = (override?: Partial<RedisOptions>): Redis => {
+      const duplicate = this.client({ ...tuning, purpose: `${purpose}-${made.size + 1}` }, { ...(override?.connectionName ? { connectionName: `hezo:${purpose}:${override.connectionName}` } : {}) });
+      made.add(duplicate);
+      return duplicate;
     };
+    return handed;
+  }
+
+  connected(client: Redis): boolean {
+    return [client, ...(this.duplicates.get(client) ?? [])].some((member) => member.status === 'ready');
   }
 
   async close(client: Redis, ms: number): Promise<void> {
-    if (client.status === 'end') return;
-    // QUIT on a connection that is not up waits in the offline queue for a Redis that may never
-    // come back (Notifier.close() hung there for ever): drop it instead.
-    if (client.status !== 'ready') {
-      client.disconnect();
-      return;
-    }
-    await closeWithin(() => client.quit(), ms, () => client.disconnect());
+    const family = [client, ...(this.duplicates.get(client) ?? [])];
+    await Promise.all(
+      family.map(async (member) => {
+        if (member.status === 'end') return;
+        // QUIT on a connection that is not up waits in the offline queue for a Redis that may
+        // never come back (Notifier.close() hung there for ever): drop it instead.
+        if (member.status !== 'ready') {
+          member.disconnect();
+          return;
+        }
+        await closeWithin(() => member.quit(), ms, () => member.disconnect());
+      }),
+    );
   }
 
   lastError(): string | undefined {
@@ -203,4 +267,28 @@ function tlsOptions(redis: RedisSettings, sourceOf: (fieldPath: string) => strin
     ...(certFile ? { cert: read('certFile', certFile), key: read('keyFile', keyFile) } : {}),
     ...(servername ? { servername } : {}),
   };
+}
+
+/**
+ * Worker options every BullMQ worker of ours takes. `runRetryDelay`: after a connection error a
+ * worker's loop waits this long before it tries again — BullMQ's 15 s meant a worker took up to
+ * 15 s to resume after Redis came back, and a stop while Redis was away kept the process alive
+ * that long after Gateway.stop() had returned (a timer that is not unref'd).
+ */
+export const WORKER_DEFAULTS = { runRetryDelay: 1_000 } as const;
+
+/**
+ * Closes a BullMQ Queue or Worker within `graceMs`, then the connection it was handed (with
+ * the duplicates a worker made of it): what BullMQ did not release in time is dropped. Resolves
+ * true when BullMQ closed in time.
+ *
+ * A worker whose Redis is not connected is closed with `force`: no job in hand can finish
+ * without Redis anyway, and BullMQ's graceful close first waits for a connection that may never
+ * come — and until that close ends, its lock-renewal timer keeps the process alive for ever.
+ */
+export async function closeBullmq(target: { close(force?: boolean): Promise<void> }, connection: Redis, connections: RedisConnections, graceMs: number): Promise<boolean> {
+  const force = !connections.connected(connection);
+  const closed = await closeWithin(() => target.close(force), graceMs, () => undefined);
+  await connections.close(connection, closed ? 500 : 0);
+  return closed;
 }

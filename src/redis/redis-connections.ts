@@ -5,7 +5,6 @@
  * (src/redis/connections.ts). So TLS, ACL credentials and Sentinel are decided in one place, and
  * a stop can drop whatever is still open in one call.
  */
-import type { RedisOptions as BullConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** How one connection behaves, beyond where Redis is and how to sign in. */
@@ -38,15 +37,31 @@ export interface RedisConnections {
   readonly minReplicasAcked: number;
   /** How long that confirmation may take. */
   readonly waitTimeoutMs: number;
+  /**
+   * Tries Redis once at start, within `timeoutMs` (a write under `keyPrefix`, as the gateway
+   * will make). Resolves undefined when Redis takes it, or the one plain line to print when
+   * Redis is not there (yet); rejects with a SETTINGS_INVALID IntakeError naming the setting
+   * when Redis refuses the gateway (a wrong password, a certificate our CA does not accept, a
+   * read-only replica) — see ./redis-failures.ts.
+   */
+  checkAtStart(timeoutMs: number, keyPrefix: string): Promise<string | undefined>;
   /** A new connection; it connects in the background and reconnects by itself. */
   client(tuning: ConnectionTuning): Redis;
   /**
-   * Options for BullMQ to open its own connections with: `queue` for a Queue, `worker` for a
-   * Worker (whose blocking connection must wait through reconnects: maxRetriesPerRequest null).
+   * The connection to hand BullMQ (it connects on first use). A Queue uses it as it is; a Worker
+   * opens its two (commands, and the blocking fetch, which waits through reconnects) by
+   * duplicating it, and those duplicates belong to it. Handed, not options: BullMQ cannot drop
+   * a connection that never came up (its disconnect() first waits for it to be ready), so a
+   * stop drops them here — `close(client)` takes the duplicates along.
    */
-  bullmq(purpose: string, kind: 'queue' | 'worker'): BullConnectionOptions;
-  /** Closes one connection within `ms`: QUIT when it is connected (replies flushed), else dropped. */
+  bullmq(purpose: string, kind: 'queue' | 'worker'): Redis;
+  /**
+   * Closes one connection, and any made from it with duplicate(), within `ms`: QUIT when it is
+   * connected (replies flushed), else — and past `ms` — dropped.
+   */
   close(client: Redis, ms: number): Promise<void>;
+  /** Whether this connection, or one duplicated from it, is connected now. */
+  connected(client: Redis): boolean;
   /** The last connection error seen (e.g. `connect ECONNREFUSED 10.0.0.1:6379`), for /readyz. */
   lastError(): string | undefined;
   /** Drops every connection made here that is still open: the last step of a stop. */

@@ -21,19 +21,29 @@ describe('the Redis connection factory', () => {
     expect(connections.display).toBe('Sentinel "hezo" via 10.0.0.5:26379,10.0.0.6:26379');
   });
 
-  it('gives BullMQ workers connections that wait through reconnects, and queues ones that fail after one', () => {
+  it('hands BullMQ workers connections that wait through reconnects, and queues ones that fail after one', () => {
     const connections = createRedisConnections({ redis: settings({ url: 'redis://10.0.0.1:6379', username: 'gateway', password: 's3cret' }) });
-    expect(connections.bullmq('dispatcher', 'worker')).toMatchObject({ host: '10.0.0.1', port: 6379, username: 'gateway', password: 's3cret', maxRetriesPerRequest: null, connectionName: 'hezo:dispatcher' });
-    expect(connections.bullmq('board', 'queue')).toMatchObject({ maxRetriesPerRequest: 1 });
+    try {
+      const worker = connections.bullmq('dispatcher', 'worker');
+      expect(worker.options).toMatchObject({ host: '10.0.0.1', port: 6379, username: 'gateway', password: 's3cret', maxRetriesPerRequest: null, connectionName: 'hezo:dispatcher' });
+      // What BullMQ duplicates from it is ours too (and dropped with it).
+      expect(worker.duplicate().options).toMatchObject({ username: 'gateway', password: 's3cret', maxRetriesPerRequest: null });
+      expect(connections.bullmq('board', 'queue').options).toMatchObject({ maxRetriesPerRequest: 1 });
+    } finally {
+      connections.disconnectAll();
+    }
   });
 
   it('takes the settings credentials over those in the URL, and the private server’s password last', () => {
-    const fromUrl = createRedisConnections({ redis: settings({ url: 'redis://urluser:urlpass@10.0.0.1:6379' }) });
-    expect(fromUrl.bullmq('x', 'queue')).toMatchObject({ username: 'urluser', password: 'urlpass' });
-    const fromSettings = createRedisConnections({ redis: settings({ url: 'redis://urluser:urlpass@10.0.0.1:6379', username: 'gateway', password: 'setting' }) });
-    expect(fromSettings.bullmq('x', 'queue')).toMatchObject({ username: 'gateway', password: 'setting' });
-    const embedded = createRedisConnections({ redis: settings({}), embedded: { url: 'redis://127.0.0.1:6390', password: 'generated' } });
-    expect(embedded.bullmq('x', 'queue')).toMatchObject({ host: '127.0.0.1', port: 6390, password: 'generated' });
+    const options = (redis: Partial<RedisSettings>, embedded?: { url: string; password: string }) => {
+      const connections = createRedisConnections({ redis: settings(redis), ...(embedded ? { embedded } : {}) });
+      const { options: made } = connections.bullmq('x', 'queue');
+      connections.disconnectAll();
+      return made;
+    };
+    expect(options({ url: 'redis://urluser:urlpass@10.0.0.1:6379' })).toMatchObject({ username: 'urluser', password: 'urlpass' });
+    expect(options({ url: 'redis://urluser:urlpass@10.0.0.1:6379', username: 'gateway', password: 'setting' })).toMatchObject({ username: 'gateway', password: 'setting' });
+    expect(options({}, { url: 'redis://127.0.0.1:6390', password: 'generated' })).toMatchObject({ host: '127.0.0.1', port: 6390, password: 'generated' });
   });
 
   it('needs one replica to confirm with Sentinel and none on one node, unless set', () => {

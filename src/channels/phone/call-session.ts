@@ -56,7 +56,7 @@ export class CallSessions {
       const text = await this.withTimeout(this.options.redis.get(this.key(callSid)));
       if (text !== null) return JSON.parse(text) as CallSession;
     } catch (error) {
-      this.options.logger.warn({ err: error, callSid }, 'call session unreadable in Redis; using the local copy');
+      this.options.logger.warn({ reason: (error as Error).message, callSid }, 'call session unreadable in Redis; using the local copy');
     }
     return this.localCopy(callSid);
   }
@@ -72,7 +72,7 @@ export class CallSessions {
     try {
       await this.withTimeout(this.options.redis.set(this.key(session.callSid), JSON.stringify(session), 'EX', this.options.ttlSeconds));
     } catch (error) {
-      this.options.logger.warn({ err: error, callSid: session.callSid }, 'call session not saved in Redis; kept locally');
+      this.options.logger.warn({ reason: (error as Error).message, callSid: session.callSid }, 'call session not saved in Redis; kept locally');
     }
   }
 

@@ -65,8 +65,8 @@ export interface PhoneChannel {
   spool: PhoneSpool;
   /** Starts retrying spooled drafts (also those left by a previous run). */
   start(): void;
-  /** Stops retrying; spooled drafts stay on disk for the next start. */
-  close(): Promise<void>;
+  /** Stops retrying within `graceMs`; spooled drafts stay on disk for the next start. */
+  close(graceMs?: number): Promise<void>;
 }
 
 const ENDED_STATUSES = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
@@ -251,7 +251,7 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
     router,
     spool,
     start: () => spool.start(),
-    close: () => spool.stop(),
+    close: (graceMs) => spool.stop(graceMs),
   };
 }
 

@@ -48,10 +48,10 @@ export class ChangeFeed {
     return () => this.listeners.delete(listener);
   }
 
-  async close(): Promise<void> {
+  async close(graceMs = 1_000): Promise<void> {
     this.listeners.clear();
     const subscriber = this.subscriber;
     this.subscriber = undefined;
-    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+    if (subscriber) await this.connections.close(subscriber, graceMs);
   }
 }

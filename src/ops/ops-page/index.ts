@@ -47,7 +47,8 @@ export interface Ops {
   metrics: Metrics;
   /** Subscribes to request changes (SSE and counters). */
   start(): Promise<void>;
-  close(): Promise<void>;
+  /** Ends the event streams at once, then closes queues and the subscriber within `graceMs`. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function createOps(deps: OpsDeps): Ops {
@@ -100,13 +101,11 @@ export function createOps(deps: OpsDeps): Ops {
     async start() {
       await metrics.start();
     },
-    async close() {
+    async close(graceMs = 1_500) {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.
       for (const stream of streams) stream.end();
       streams.clear();
-      await metrics.close();
-      await board.close();
-      await changes.close();
+      await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs)]);
     },
   };
 }

@@ -1,14 +1,16 @@
 /**
  * submit(draft): the one door every channel uses. Validates the draft, gives it a request
  * number (or finds the request it answers), and puts a job in the `intake` queue — resolving
- * only once Redis has the job, so that a channel acknowledges its source (moves the mail,
- * answers 2xx, tells the caller) only for what is durably queued (DESIGN.md section 6).
+ * only once Redis has the job (and, with redis.minReplicasAcked, once that many replicas have
+ * it), so that a channel acknowledges its source (moves the mail, answers 2xx, tells the
+ * caller) only for what is durably queued (DESIGN.md section 6).
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
 import { IntakeError, isIntakeError } from '../errors.js';
+import { ReplicaConfirmation, type WrittenRecord } from '../redis/replica-confirmation.js';
 import { closeWithin, withTimeout } from '../util/timeouts.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
@@ -119,6 +121,8 @@ export class IntakeService implements Intake {
   private readonly queueRedis: Redis;
   private readonly queue: Queue<IntakeJobData>;
   private readonly keys: IntakeKeys;
+  /** WAIT for redis.minReplicasAcked replicas before resolving (none: resolves at once). */
+  private readonly replicas: ReplicaConfirmation;
 
   constructor(private readonly options: IntakeServiceOptions) {
     // No offline queue: while Redis is down a command fails at once instead of waiting in
@@ -138,6 +142,7 @@ export class IntakeService implements Intake {
     });
     this.queue.on('error', () => undefined);
     this.keys = intakeKeys(options.prefix);
+    this.replicas = new ReplicaConfirmation(options.connections, options.prefix);
   }
 
   /** Resolves when both connections are up (submit() fails fast until then). */
@@ -163,12 +168,15 @@ export class IntakeService implements Intake {
       }
       const [duplicate, requestNumber, mode, queued, storedKind] = allocated;
 
+      const jobId = jobIdFor('intake', draft.sourceKey);
+      // What must be on the primary, and then on the replicas, before the source is acknowledged.
+      const written: WrittenRecord[] = [{ source: sourceKey, job: this.queue.toKey(jobId) }];
       if (queued !== '1') {
         // First submit, or a retry after a crash between allocation and queueing.
         const data: IntakeJobData = { requestNumber, mode, draft, submittedAt: new Date().toISOString(), eventSource: draft.sourceKey };
         // Marked queued by the dispatcher once it runs the job (RequestStore.create, or below
         // for attachments); until then a repeated submit adds again, which BullMQ ignores.
-        await this.queue.add(mode, data, { jobId: jobIdFor('intake', draft.sourceKey) });
+        await this.queue.add(mode, data, { jobId });
       }
       if (duplicate === '1' && draft.kind === 'escalation' && storedKind !== 'escalation') {
         // One mail sent to pomoc@ and escalation@: one request, flagged as an escalation.
@@ -179,9 +187,15 @@ export class IntakeService implements Intake {
           submittedAt: new Date().toISOString(),
           eventSource: `${draft.sourceKey}#escalation`,
         };
-        await this.queue.add('attach', data, { jobId: jobIdFor('escalate', draft.sourceKey) });
+        const escalateJobId = jobIdFor('escalate', draft.sourceKey);
+        await this.queue.add('attach', data, { jobId: escalateJobId });
         await this.redis.hset(sourceKey, 'kind', 'escalation');
+        // The flag is written last: found on the primary, the escalation job before it is too.
+        written.push({ source: sourceKey, job: this.queue.toKey(escalateJobId), kind: 'escalation' });
       }
+      // Also on a duplicate: the first submit of this source may have been refused its
+      // confirmation (503), and this retry is what will be acknowledged.
+      await this.replicas.confirm(written);
       return { requestNumber, mode, duplicate: duplicate === '1' };
     });
   }
@@ -205,12 +219,15 @@ export class IntakeService implements Intake {
     await closeWithin(() => this.queue.close(), graceMs, () => undefined);
     this.queueRedis.disconnect();
     this.redis.disconnect();
+    await this.replicas.close(0);
   }
 
   private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
+    // A confirmation may wait out one WAIT in flight and then its own.
+    const limitMs = this.options.timeoutMs + (this.replicas.required > 0 ? 2 * this.options.connections.waitTimeoutMs : 0);
     try {
-      return await withTimeout(work(), this.options.timeoutMs, () => {
-        throw new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.options.timeoutMs} ms; nothing was filed, try again.`);
+      return await withTimeout(work(), limitMs, () => {
+        throw new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${limitMs} ms; nothing was acknowledged, try again.`);
       });
     } catch (error) {
       if (isIntakeError(error)) throw error;

@@ -17,6 +17,7 @@ import { MailSender } from './mail-sender.js';
 import { SmsSender } from './sms-sender.js';
 import { WebhookSender } from './webhook-sender.js';
 import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
+import { ReplicaConfirmation } from '../redis/replica-confirmation.js';
 import { closeWithin, StopBudget, withTimeout } from '../util/timeouts.js';
 
 /** One message to send. The caller renders it (messages.ts); the worker only delivers. */
@@ -134,6 +135,12 @@ export class Notifier {
   /** For the sent markers and the rate windows; not BullMQ's connections. */
   private readonly redis: Redis;
   private readonly channels: NotificationChannel[];
+  /**
+   * A reporter hears a request number only once the request is on the replicas (WAIT): the
+   * dispatcher may stamp a request whose submit() is still waiting for its confirmation, or
+   * was refused it (503) — its acknowledgment waits, retried, until the replicas have it.
+   */
+  private readonly replicas: ReplicaConfirmation;
   private readonly routes = new Map<NotificationType, NotificationChannel>();
   private worker: Worker<StoredJob, NotifyOutcome> | undefined;
   /** Deliveries running now: close() lets them write their sent markers before Redis goes. */
@@ -158,6 +165,7 @@ export class Notifier {
     });
     this.queue.on('error', (error) => this.logger.debug({ err: error }, 'notify queue: Redis error'));
     this.redis = this.connections.client({ purpose: 'notify-markers' });
+    this.replicas = new ReplicaConfirmation(this.connections, prefix);
     const overrides = options.channels ?? {};
     this.channels = createChannels(this.settings).map((channel) => overrides[channel.name] ?? channel);
     for (const channel of this.channels) for (const type of channel.handles) this.routes.set(type, channel);
@@ -231,6 +239,7 @@ export class Notifier {
     await closeBullmq(this.queue, this.queueConnection, this.connections, budget.grace(1_000));
     await closeWithin(() => Promise.all(this.channels.map((channel) => channel.close())), budget.grace(1_000), () => undefined);
     await this.connections.close(this.redis, budget.grace(500));
+    await this.replicas.close(budget.grace(500));
   }
 
   private async deliver(job: Job<StoredJob>): Promise<NotifyOutcome> {
@@ -254,6 +263,7 @@ export class Notifier {
       return { outcome: 'not-sent', channel: channel.name, reason };
     }
 
+    if (notification.type === 'ack-mail' || notification.type === 'ack-sms') await this.replicas.confirm();
     const result = await channel.send(notification, { jobId });
     if (result.status === 'rejected') throw new UnrecoverableError(`${channel.name} refused the message: ${result.reason}`);
     // Right after the provider took it: a crash between here and completion re-runs the job,

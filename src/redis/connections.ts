@@ -71,7 +71,7 @@ class Connections implements RedisConnections {
     if (redis.sentinels.length > 0) {
       const tls = tlsOptions(redis, sourceOf);
       this.display = `Sentinel "${redis.sentinelName}" via ${redis.sentinels.join(',')}${tls ? ' (TLS)' : ''}`;
-      this.failureContext = { display: this.display, sentinel: true, sourceOf: setBy, credentials: { username: redis.username !== '', password: redis.password !== '', inUrl: false } };
+      this.failureContext = { display: this.display, sentinel: true, sourceOf: setBy, credentials: { username: redis.username !== '', password: redis.password !== '', inUrl: false, sentinelPassword: redis.sentinelPassword !== '' } };
       this.base = {
         ...common,
         sentinels: redis.sentinels.map(parseHostPort),
@@ -99,7 +99,7 @@ class Connections implements RedisConnections {
       display: this.display,
       sentinel: false,
       sourceOf: setBy,
-      credentials: { username: redis.username !== '', password: redis.password !== '', inUrl: urlCredentials },
+      credentials: { username: redis.username !== '', password: redis.password !== '', inUrl: urlCredentials, sentinelPassword: false },
     };
     this.base = {
       ...common,

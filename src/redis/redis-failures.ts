@@ -18,7 +18,7 @@ export interface FailureContext {
   /** Where a setting was set (LoadedSettings.sourceOf); undefined when nobody set it. */
   sourceOf: (fieldPath: string) => string | undefined;
   /** Which settings hold the credentials that were sent. */
-  credentials: { username: boolean; password: boolean; inUrl: boolean };
+  credentials: { username: boolean; password: boolean; inUrl: boolean; sentinelPassword: boolean };
 }
 
 /** Certificate checks that fail because our CA (redis.tls.caFile) does not vouch for the server. */
@@ -59,7 +59,8 @@ function refusalOf(error: Error, context: FailureContext): IntakeErrorDetail[] |
     const reason = firstLine(lastErrorOf(message));
     // ioredis words a Sentinel's refusal as "All sentinels are unreachable ... Last error: ...".
     if (context.sentinel && /sentinel/i.test(message)) {
-      return [detail('redis.sentinelPassword', `the Sentinels refused the password (${reason})`, 'it can also be set with REDIS_SENTINEL_PASSWORD or REDIS_SENTINEL_PASSWORD_FILE')];
+      const what = context.credentials.sentinelPassword ? 'the Sentinels refused the password' : 'the Sentinels ask for a password and none is set';
+      return [detail('redis.sentinelPassword', `${what} (${reason})`, 'it can also be set with REDIS_SENTINEL_PASSWORD or REDIS_SENTINEL_PASSWORD_FILE')];
     }
     if (!context.credentials.password && !context.credentials.inUrl) {
       return [detail('redis.password', `Redis asks for a password and none is set (${reason})`, 'set it in config/local.json, or with REDIS_PASSWORD or REDIS_PASSWORD_FILE')];
@@ -70,6 +71,9 @@ function refusalOf(error: Error, context: FailureContext): IntakeErrorDetail[] |
     const details = [detail('redis.password', `Redis refused it (${reason})`, 'it can also be set with REDIS_PASSWORD or REDIS_PASSWORD_FILE')];
     if (context.credentials.username) details.push(detail('redis.username', 'the ACL user the password was sent for', 'or REDIS_USERNAME'));
     return details;
+  }
+  if (context.sentinel && /No such master/i.test(message)) {
+    return [detail('redis.sentinelName', `the Sentinels monitor no primary by this name (${firstLine(lastErrorOf(message))})`, 'or REDIS_SENTINEL_NAME')];
   }
   if (/NOPERM/.test(message)) {
     return [detail(context.credentials.username ? 'redis.username' : 'redis.password', `this ACL user may not run what the gateway needs (${firstLine(message)}): it needs its key prefix and the commands of BullMQ's scripts`)];
@@ -97,9 +101,7 @@ function unreachableLine(error: Error, context: FailureContext): string {
   const setting = `${where}${setIn ? ` (set in ${setIn})` : ''}`;
   let check: string;
   if (context.sentinel) {
-    check = /invalid reply: null/i.test(error.message)
-      ? `the Sentinels know no primary named as redis.sentinelName says: check it, and ${setting}`
-      : `check that the Sentinels run and answer there, and ${setting}`;
+    check = `check that the Sentinels run and answer there, and ${setting}`;
   } else if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(reason)) {
     check = `nothing listens there: start Redis, or fix ${setting}`;
   } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /ENOTFOUND|EAI_AGAIN/.test(reason)) {

@@ -555,9 +555,9 @@ describe('timers', () => {
     const job = await queue.add('response-breach', { kind: 'response-breach', requestNumber, deadline, minutesBefore: 0, fireAt: deadline });
     const outcome = await vi.waitFor(
       async () => {
-        const done = await queue.getJob(job.id ?? '');
-        if (!(await done?.isCompleted())) throw new Error('timer not run yet');
-        return done?.returnvalue;
+        // State first, then a fresh read: a job fetched while still active has no return value yet.
+        if ((await queue.getJobState(job.id ?? '')) !== 'completed') throw new Error('timer not run yet');
+        return (await queue.getJob(job.id ?? ''))?.returnvalue;
       },
       { timeout: 10_000, interval: 50 },
     );

@@ -105,6 +105,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     if (!settings.redis.url && settings.redis.sentinels.length === 0) {
       const server = await EmbeddedRedis.start({ dir: settings.redis.embeddedDir });
       stopping.add('processes', 'private redis-server', 3_000, () => server.stop());
+      // The private server's generated password (issue 16 item 4, the `embedded` work) goes here.
       embedded = { url: server.url, password: undefined };
       logger.info({ dir: server.dir, port: server.port }, 'started a private redis-server (REDIS_URL is unset)');
     }

@@ -21,7 +21,9 @@ import { createLogger } from '../src/logger.js';
 import { Readiness } from '../src/ops/health.js';
 import { escapeHtml } from '../src/util/html.js';
 import { createOps } from '../src/ops/ops-page/index.js';
+import { createRedisConnections } from '../src/redis/connections.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { loadSettings } from '../src/settings.js';
 import { launchBrowser } from '../test/support/browser.js';
 
 const COUNT = Number(process.env.BENCH_OPS_REQUESTS ?? 5000);
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     calendar,
     attachments: new AttachmentStore(path.join(dir, 'attachments'), 1_000_000),
     redis,
-    redisUrl: embedded.connectionUrl,
+    connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.url } }).settings.redis }),
     settings: {
       ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false },
       http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1' },

@@ -240,6 +240,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   }
   const where = gateway.url ? `listening on ${gateway.url} (public URL ${gateway.settings.http.publicUrl})` : 'running';
   io.stdout.write(`hezo-intake ${where}, roles: ${gateway.roles.join(', ')}; Ctrl-C stops it.\n`);
+  if (gateway.redisProblem) io.stderr.write(`${gateway.redisProblem}\n`);
   if (gateway.url && Object.keys(gateway.settings.ops.engineers).length === 0) {
     const { demoCredentials } = await import('./ops/ops-page/index.js');
     const demo = demoCredentials();

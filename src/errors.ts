@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   REDIS_UNAVAILABLE: {
     status: 503,
     retryable: true,
-    meaning: 'Redis cannot be reached; nothing was stored, try again shortly.',
+    meaning: 'Redis cannot be reached, or did not confirm the request on enough replicas in time; nothing was acknowledged, try again shortly (a retry files nothing twice).',
   },
   DRAFT_INVALID: {
     status: 400,

@@ -6,6 +6,7 @@
  * timers and notifications have fixed job ids.
  */
 import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { attachToRequest, stampNewRequest } from '../domain/assessment.js';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import type { ContractRegistry } from '../domain/contracts.js';
@@ -18,10 +19,11 @@ import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
 import type { TimerService } from './timers.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
 
 export interface DispatcherOptions {
-  connection: { url: string };
+  connections: RedisConnections;
   prefix: string;
   concurrency: number;
   lockDurationMs: number;
@@ -40,6 +42,8 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   private worker: Worker<IntakeJobData> | undefined;
+  /** What BullMQ's worker was handed (src/redis/connections.ts). */
+  private workerConnection: Redis | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -48,7 +52,8 @@ export class Dispatcher {
 
   start(): void {
     this.worker = new Worker<IntakeJobData>(QUEUE_NAMES.intake, (job) => this.process(job), {
-      connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
+      ...WORKER_DEFAULTS,
+      connection: (this.workerConnection = this.options.connections.bullmq('dispatcher', 'worker')),
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
       lockDuration: this.options.lockDurationMs,
@@ -118,10 +123,17 @@ export class Dispatcher {
     return result.changed ? 'attached' : 'already-attached';
   }
 
-  async close(): Promise<void> {
+  /**
+   * Lets the jobs in hand finish for up to `graceMs`, then drops the worker's connections: a job
+   * cut off is taken over as stalled by another dispatcher (or by this one after a restart).
+   */
+  async close(graceMs = 5_000): Promise<void> {
     const worker = this.worker;
-    if (worker) {
-      await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('dispatcher worker did not close within 5 s; leaving its jobs to stall recovery'));
+    this.worker = undefined;
+    if (worker && this.workerConnection) {
+      if (!(await closeBullmq(worker, this.workerConnection, this.options.connections, graceMs))) {
+        this.options.logger.warn({ graceMs }, 'dispatcher worker did not close in time; its jobs are left to stall recovery');
+      }
     }
   }
 }

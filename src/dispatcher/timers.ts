@@ -4,6 +4,7 @@
  * request has moved on by then — contacted, or re-stamped with another deadline.
  */
 import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import { warningInstants } from '../domain/deadlines.js';
 import type { ServiceRequest } from '../domain/request.js';
@@ -12,7 +13,9 @@ import { jobIdFor, QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
+import { StopBudget } from '../util/timeouts.js';
 
 export type TimerKind = 'response-warning' | 'response-breach' | 'delivery-reminder' | 'delivery-breach' | 'return-reminder' | 'return-overdue';
 
@@ -27,7 +30,7 @@ export interface TimerJobData {
 }
 
 export interface TimerServiceOptions {
-  connection: { url: string };
+  connections: RedisConnections;
   prefix: string;
   warnMinutesBefore: readonly number[];
   calendar: ServiceCalendar;
@@ -53,13 +56,17 @@ const CLOCK_OF_TIMER = Object.fromEntries(
 export class TimerService {
   private readonly queue: Queue<TimerJobData>;
   private worker: Worker<TimerJobData> | undefined;
+  /** What BullMQ's queue and worker were handed (src/redis/connections.ts). */
+  private readonly queueConnection: Redis;
+  private workerConnection: Redis | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: TimerServiceOptions) {
+    this.queueConnection = options.connections.bullmq('timers-queue', 'queue');
     this.queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, {
       // No auto-pipelining: ioredis copies BullMQ's ~40 scripts onto every auto-pipeline it
       // makes, which costs more than the socket write it saves (see IntakeService).
-      connection: { url: options.connection.url, maxRetriesPerRequest: 1 },
+      connection: this.queueConnection,
       prefix: options.prefix,
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
     });
@@ -104,7 +111,8 @@ export class TimerService {
 
   startWorker(): void {
     this.worker = new Worker<TimerJobData>(QUEUE_NAMES.timers, (job) => this.fire(job), {
-      connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
+      ...WORKER_DEFAULTS,
+      connection: (this.workerConnection = this.options.connections.bullmq('timers-worker', 'worker')),
       prefix: this.options.prefix,
       concurrency: 8,
     });
@@ -142,12 +150,17 @@ export class TimerService {
     return 'alerted';
   }
 
-  async close(): Promise<void> {
+  /** Closes the worker and the queue within `graceMs` together, then drops what is left. */
+  async close(graceMs = 5_000): Promise<void> {
+    const budget = new StopBudget(graceMs);
     const worker = this.worker;
-    if (worker) {
-      await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('timer worker did not close within 5 s'));
+    this.worker = undefined;
+    if (worker && this.workerConnection) {
+      if (!(await closeBullmq(worker, this.workerConnection, this.options.connections, budget.grace(graceMs)))) {
+        this.options.logger.warn({ graceMs }, 'timer worker did not close in time; its jobs are left to stall recovery');
+      }
     }
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+    await closeBullmq(this.queue, this.queueConnection, this.options.connections, budget.grace(1_000));
   }
 }
 

@@ -1,17 +1,20 @@
 /**
  * submit(draft): the one door every channel uses. Validates the draft, gives it a request
  * number (or finds the request it answers), and puts a job in the `intake` queue — resolving
- * only once Redis has the job, so that a channel acknowledges its source (moves the mail,
- * answers 2xx, tells the caller) only for what is durably queued (DESIGN.md section 6).
+ * only once Redis has the job (and, with redis.minReplicasAcked, once that many replicas have
+ * it), so that a channel acknowledges its source (moves the mail, answers 2xx, tells the
+ * caller) only for what is durably queued (DESIGN.md section 6).
  */
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
 import { requestNumberTemplate } from '../domain/request-number.js';
 import { normalizeMessageId, threadReference } from '../domain/thread-keys.js';
 import { IntakeError, isIntakeError } from '../errors.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import { ReplicaConfirmation, type WrittenRecord } from '../redis/replica-confirmation.js';
+import { closeWithin, withTimeout } from '../util/timeouts.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
 
 /** What submit() tells the channel. */
@@ -52,7 +55,7 @@ export interface SubmitOptions {
 }
 
 export interface IntakeServiceOptions {
-  redisUrl: string;
+  connections: RedisConnections;
   prefix: string;
   dispatchAttempts: number;
   /** How long to wait for Redis before answering "unavailable, retry" (a caller is waiting). */
@@ -122,21 +125,20 @@ export class IntakeService implements Intake {
   private readonly queueRedis: Redis;
   private readonly queue: Queue<IntakeJobData>;
   private readonly keys: IntakeKeys;
+  /** WAIT for redis.minReplicasAcked replicas before resolving (none: resolves at once). */
+  private readonly replicas: ReplicaConfirmation;
 
   constructor(private readonly options: IntakeServiceOptions) {
     // No offline queue: while Redis is down a command fails at once instead of waiting in
     // memory, so the channel can answer 503 / keep the mail / play the fallback.
     // Auto-pipelining: the commands of concurrent submits leave in one socket write, which
     // halves the CPU a request costs here and in redis-server under load (bench/portal).
-    const connection = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: options.timeoutMs, enableAutoPipelining: true };
-    this.redis = new Redis(options.redisUrl, connection);
-    this.redis.on('error', () => undefined);
+    this.redis = options.connections.client({ purpose: 'intake', offlineQueue: false, autoPipelining: true });
     this.redis.defineCommand('hezoAllocate', { numberOfKeys: 3, lua: ALLOCATE });
     // Not the queue's connection: BullMQ defines some forty scripts on it, and ioredis copies
     // every one onto each auto-pipeline it makes (one per tick), which costs more than the
     // socket write it saves (bench/portal: node CPU per request 0.31 → 0.29 ms).
-    this.queueRedis = new Redis(options.redisUrl, { ...connection, enableAutoPipelining: false });
-    this.queueRedis.on('error', () => undefined);
+    this.queueRedis = options.connections.client({ purpose: 'intake-queue', offlineQueue: false });
     this.queue = new Queue<IntakeJobData>(QUEUE_NAMES.intake, {
       connection: this.queueRedis,
       prefix: options.prefix,
@@ -144,6 +146,7 @@ export class IntakeService implements Intake {
     });
     this.queue.on('error', () => undefined);
     this.keys = intakeKeys(options.prefix);
+    this.replicas = new ReplicaConfirmation(options.connections, options.prefix);
   }
 
   /** Resolves when both connections are up (submit() fails fast until then). */
@@ -169,12 +172,15 @@ export class IntakeService implements Intake {
       }
       const [duplicate, requestNumber, mode, queued, storedKind] = allocated;
 
+      const jobId = jobIdFor('intake', draft.sourceKey);
+      // What must be on the primary, and then on the replicas, before the source is acknowledged.
+      const written: WrittenRecord[] = [{ source: sourceKey, job: this.queue.toKey(jobId) }];
       if (queued !== '1') {
         // First submit, or a retry after a crash between allocation and queueing.
         const data: IntakeJobData = { requestNumber, mode, draft, submittedAt: new Date().toISOString(), eventSource: draft.sourceKey };
         // Marked queued by the dispatcher once it runs the job (RequestStore.create, or below
         // for attachments); until then a repeated submit adds again, which BullMQ ignores.
-        await this.queue.add(mode, data, { jobId: jobIdFor('intake', draft.sourceKey) });
+        await this.queue.add(mode, data, { jobId });
       }
       if (duplicate === '1' && draft.kind === 'escalation' && storedKind !== 'escalation') {
         // One mail sent to pomoc@ and escalation@: one request, flagged as an escalation.
@@ -185,9 +191,15 @@ export class IntakeService implements Intake {
           submittedAt: new Date().toISOString(),
           eventSource: `${draft.sourceKey}#escalation`,
         };
-        await this.queue.add('attach', data, { jobId: jobIdFor('escalate', draft.sourceKey) });
+        const escalateJobId = jobIdFor('escalate', draft.sourceKey);
+        await this.queue.add('attach', data, { jobId: escalateJobId });
         await this.redis.hset(sourceKey, 'kind', 'escalation');
+        // The flag is written last: found on the primary, the escalation job before it is too.
+        written.push({ source: sourceKey, job: this.queue.toKey(escalateJobId), kind: 'escalation' });
       }
+      // Also on a duplicate: the first submit of this source may have been refused its
+      // confirmation (503), and this retry is what will be acknowledged.
+      await this.replicas.confirm(written);
       return { requestNumber, mode, duplicate: duplicate === '1' };
     });
   }
@@ -201,27 +213,24 @@ export class IntakeService implements Intake {
     return 'requestNumber' in reference ? `n:${reference.requestNumber}` : `m:${reference.messageId}`;
   }
 
-  async close(): Promise<void> {
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+  async close(graceMs = 2_000): Promise<void> {
+    // Its connections are dropped right below whether or not the queue closed in time.
+    await closeWithin(() => this.queue.close(), graceMs, () => undefined);
     this.queueRedis.disconnect();
     this.redis.disconnect();
+    await this.replicas.close(0);
   }
 
   private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.options.timeoutMs} ms; nothing was filed, try again.`)),
-        this.options.timeoutMs,
-      );
-    });
+    // A confirmation may wait out one WAIT in flight and then its own.
+    const limitMs = this.options.timeoutMs + (this.replicas.required > 0 ? 2 * this.options.connections.waitTimeoutMs : 0);
     try {
-      return await Promise.race([work(), timeout]);
+      return await withTimeout(work(), limitMs, () => {
+        throw new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${limitMs} ms; nothing was acknowledged, try again.`);
+      });
     } catch (error) {
       if (isIntakeError(error)) throw error;
       throw new IntakeError('REDIS_UNAVAILABLE', `Redis is unavailable (${(error as Error).message}); nothing was filed, try again.`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -60,13 +60,13 @@ describe('hezo-intake serve on SIGTERM and SIGINT', () => {
     const said = gateway.stderr.trim().split('\n').filter((line) => line.startsWith('hezo-intake:'));
     if (code !== EXIT.ok) {
       expect(code).toBe(1);
-      expect(said).toEqual([expect.stringMatching(/^hezo-intake: the orderly stop did not finish within 7 s \(still open: .*connection.*\); exiting without it/)]);
+      expect(said).toEqual([expect.stringMatching(/^hezo-intake: the orderly stop did not finish within 7.8 s \(still open: .*connection.*\); exiting without it/)]);
     }
   });
 
   it('a second SIGINT right after the first: exit at once, taking the redis-server down first', async () => {
     const { gateway, redisPid } = await serve();
-    // Stalled, so that the orderly stop the first SIGINT starts would take its whole 7 s.
+    // Stalled, so that the orderly stop the first SIGINT starts would take its whole 7.8 s.
     process.kill(redisPid, 'SIGSTOP');
     gateway.child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 300));

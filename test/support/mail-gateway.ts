@@ -53,7 +53,7 @@ export async function startMailBench(settings: Record<string, unknown> = {}): Pr
     { roles: ['dispatcher', 'timers', 'notify'] },
   );
   const { gateway } = test;
-  const notifier = new Notifier({ connection: { url: redis.url }, settings: gateway.settings, logger: gateway.logger });
+  const notifier = new Notifier({ connections: gateway.connections, settings: gateway.settings, logger: gateway.logger });
   const supervisors: MailboxSupervisor[] = [];
   const keys = intakeKeys(gateway.settings.intake.prefix);
 

@@ -81,8 +81,8 @@ export class MailboxSupervisor {
     this.alertTimer.unref();
   }
 
-  /** Stops every watcher; `abandon` simulates a crash (leases left to expire). */
-  async stop(options: { abandon?: boolean } = {}): Promise<void> {
+  /** Stops every watcher within `graceMs` (see MailboxWatcher.stop); `abandon` simulates a crash (leases left to expire). */
+  async stop(options: { abandon?: boolean; graceMs?: number } = {}): Promise<void> {
     clearInterval(this.alertTimer);
     await Promise.all(this.watchers.map((watcher) => watcher.stop(options)));
   }

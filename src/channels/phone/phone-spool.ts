@@ -19,6 +19,7 @@ import type { IntakeDraft } from '../../domain/request.js';
 import { isIntakeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { PRIVATE_FILE_MODE, ensurePrivateFolder } from '../../private-files.js';
+import { withTimeout } from '../../util/timeouts.js';
 import { recordingOf, type CallFiler } from './call-filer.js';
 
 export interface PhoneSpoolOptions {
@@ -100,11 +101,15 @@ export class PhoneSpool {
     tick();
   }
 
-  /** Stops retrying and waits for a drain under way. */
-  async stop(): Promise<void> {
+  /**
+   * Stops retrying and waits up to `graceMs` for a drain under way (its submit() is bounded by
+   * its own timeout). A draft whose filing is cut off stays on disk and is filed once by the
+   * next start: filing is idempotent by source key.
+   */
+  async stop(graceMs = 3_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.draining?.catch(() => undefined);
+    await withTimeout(this.draining?.catch(() => 0) ?? Promise.resolve(0), graceMs, () => 0);
   }
 
   private async files(): Promise<string[]> {

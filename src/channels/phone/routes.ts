@@ -33,6 +33,7 @@ import { isIntakeError } from '../../errors.js';
 import type { Intake, SubmitResult } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
+import { withTimeout } from '../../util/timeouts.js';
 import { CallFiler } from './call-filer.js';
 import { closingReply, draftForCall, registeringReply, type Unfinished } from './call-closing.js';
 import { advance, startCall, type CallInput, type CallSession, type Filing, type Line, type Reply } from './call-flow.js';
@@ -66,8 +67,8 @@ export interface PhoneChannel {
   spool: PhoneSpool;
   /** Starts retrying spooled drafts (also those left by a previous run). */
   start(): void;
-  /** Stops retrying; spooled drafts stay on disk for the next start. */
-  close(): Promise<void>;
+  /** Stops retrying within `graceMs`; spooled drafts stay on disk for the next start. */
+  close(graceMs?: number): Promise<void>;
 }
 
 const ENDED_STATUSES = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
@@ -256,7 +257,7 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
     router,
     spool,
     start: () => spool.start(),
-    close: () => spool.stop(),
+    close: (graceMs) => spool.stop(graceMs),
   };
 }
 
@@ -271,17 +272,11 @@ export function phoneRoutes(deps: PhoneDeps): Router {
 async function knownRequest(store: RequestStore, session: CallSession, input: CallInput): Promise<boolean | undefined> {
   const number = requestNumberFromKeypad((input.digits ?? '').replace(/\D/g, ''));
   if (session.step !== 'escalation-number' || number === null) return undefined;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), 500);
-    });
     const found = store.get(number).then((request) => request !== null);
-    return await Promise.race([found, timeout]);
+    return await withTimeout(found, 500, () => undefined);
   } catch {
     // Redis is down: do not refuse the number; the escalation is spooled and attached later.
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }

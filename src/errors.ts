@@ -209,6 +209,11 @@ export const INTERNAL_FAILURES = {
     retryable: true,
     meaning: 'The alert webhook did not answer in time or answered other than 2xx: the notification queue tries again.',
   },
+  RedisProbeFailure: {
+    raisedIn: 'src/redis/connections.ts',
+    retryable: true,
+    meaning: 'The start-up check of Redis got no answer in time, or its test write failed in a way Redis did not describe: turned into the one plain line start-up prints (or exit 78 when it names a setting); the gateway keeps trying.',
+  },
   UnrecoverableError: {
     raisedIn: 'src/notify/notifier.ts',
     retryable: false,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
-import { IntakeError } from '../errors.js';
+import { IntakeError, InternalFailure } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
 import { closeWithin, withTimeout } from '../util/timeouts.js';
@@ -119,17 +119,17 @@ class Connections implements RedisConnections {
         probe.once('ready', () => resolve(undefined));
         probe.once('error', (error: Error) => resolve(error));
       });
-      let failure = await withTimeout(connected, timeoutMs, () => Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      let failure = await withTimeout(connected, timeoutMs, () => new RedisProbeFailure(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
       if (!failure) {
         // Connected and signed in; an ACL user may still lack what the gateway needs, and a
         // replica refuses writes: one write as the gateway makes them (a script, a key of ours).
         failure = await withTimeout(
           probe.eval("return redis.call('SET', KEYS[1], '1', 'PX', 10000)", 1, `${keyPrefix}:start-check`).then(
             () => undefined,
-            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+            (error: unknown) => (error instanceof Error ? error : new RedisProbeFailure(String(error))),
           ),
           timeoutMs,
-          () => Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+          () => new RedisProbeFailure(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT'),
         );
       }
       return failure ? explainStartFailure(failure, this.failureContext) : undefined;
@@ -228,6 +228,16 @@ class Connections implements RedisConnections {
   disconnectAll(): void {
     for (const client of this.open) client.disconnect();
     this.open.clear();
+  }
+}
+
+/** What the start-up check saw instead of an answer; read by explainStartFailure (its `code` as a socket error's). */
+export class RedisProbeFailure extends InternalFailure {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super('RedisProbeFailure', message);
   }
 }
 

@@ -3,7 +3,7 @@
  * the record that lets a later start find it (and its owner) again. All 0600 in a 0700 folder.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PRIVATE_FILE_MODE } from '../private-files.js';
 import type { ProcessIdentity } from './process-identity.js';
@@ -36,8 +36,11 @@ export function readRedisRecord(dir: string): RedisRecord | undefined {
   }
 }
 
+/** Written whole or not at all (a temp file renamed into place): another start may be reading it. */
 export function writeRedisRecord(dir: string, record: RedisRecord): void {
-  writeFileSync(recordFile(dir), JSON.stringify(record), { mode: PRIVATE_FILE_MODE });
+  const temp = `${recordFile(dir)}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(record), { mode: PRIVATE_FILE_MODE });
+  renameSync(temp, recordFile(dir));
 }
 
 export function removeRedisRecord(dir: string): void {

@@ -57,7 +57,7 @@ describe('redis settings', () => {
     local({ redis: { sentinels: ['10.0.0.5:26379'] } });
     const error = loadError();
     expect(error.code).toBe('SETTINGS_INVALID');
-    expect(formatSettingsError(error)).toMatch(/local\.json: redis\.sentinels: redis\.sentinels is set but redis\.sentinelName is empty: name the primary/);
+    expect(formatSettingsError(error)).toMatch(/local\.json(?::\d+)?: redis\.sentinels: redis\.sentinels is set but redis\.sentinelName is empty: name the primary/);
   });
 
   it('refuses a Sentinel written without its port, and a URL beside Sentinels', () => {

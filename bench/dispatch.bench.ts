@@ -10,6 +10,11 @@
  * Each line also counts what redis-server ran per request (INFO commandstats): the baseline is
  * two Lua scripts (add, then complete-and-fetch-next); filing a request is five — numbering, the
  * add, the completion, the store write and the first timer.
+ *
+ * BENCH_REDIS=sentinel: what WAIT costs instead. The same load (submit() and the dispatcher in
+ * one process) on one node, then on a Sentinel group (a primary, one replica, three Sentinels;
+ * redis.minReplicasAcked 1, the default there, so every submit waits for the replica) in the
+ * same run, and the ratio; and the group with minReplicasAcked 0 (replication without waiting).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +27,9 @@ import type { IntakeDraft } from '../src/domain/request.js';
 import { QUEUE_NAMES, type IntakeJobData } from '../src/intake/queues.js';
 import { IntakeService } from '../src/intake/submit.js';
 import { startGateway } from '../src/main.js';
+import { createRedisConnections } from '../src/redis/connections.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
+import type { RedisConnections } from '../src/redis/redis-connections.js';
 import { loadSettings } from '../src/settings.js';
 import { redisWork, redisWorkPer, type RedisWork } from './cpu.js';
 
@@ -36,6 +43,11 @@ const LOCKS = { lockDurationMs: 30000, stalledIntervalMs: 15000 };
  * dispatcher's default (config/default.json) unless BENCH_DISPATCH_CONCURRENCY says otherwise.
  */
 const CONCURRENCY = Number(process.env.BENCH_DISPATCH_CONCURRENCY ?? loadSettings({ env: {} }).settings.intake.dispatchConcurrency);
+
+/** The gateway's connections to the Redis at `url`, made as `serve` makes them. */
+function connectionsFor(url: string): RedisConnections {
+  return createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: url } }).settings.redis });
+}
 
 function draft(i: number): IntakeDraft {
   return {
@@ -123,7 +135,7 @@ async function dispatchers(url: string, processes: number): Promise<{ rate: numb
     await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
     children.push(child);
   }
-  const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
+  const intake = new IntakeService({ connections: connectionsFor(url), prefix, dispatchAttempts: 10, timeoutMs: 5000 });
   await intake.ready();
   const redis = new Redis(url);
   const before = { workers: children.map((child) => processCpuMs(child.pid)), submitter: process.cpuUsage(), redis: await redisWork(redis) };
@@ -170,7 +182,7 @@ async function inOneProcess(url: string, mode: 'floor' | 'dispatcher'): Promise<
   const allDone = floorWorker ? allCompleted(floorWorker) : undefined;
   await floorWorker?.waitUntilReady();
   const gateway = mode === 'dispatcher' ? await startGateway({ roles: ['dispatcher'], env: { ...process.env, REDIS_URL: url, HEZO_CONFIG: configFile } }) : undefined;
-  const intake = new IntakeService({ redisUrl: url, prefix, dispatchAttempts: 10, timeoutMs: 5000 });
+  const intake = new IntakeService({ connections: connectionsFor(url), prefix, dispatchAttempts: 10, timeoutMs: 5000 });
   await intake.ready();
   const redis = new Redis(url);
   const before = { process: process.cpuUsage(), redis: await redisWork(redis) };
@@ -203,18 +215,65 @@ async function allStored(redis: Redis, prefix: string): Promise<void> {
   while ((await redis.scard(`${prefix}:status:accepted`)) < TOTAL) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/**
+ * submit() and the dispatcher in one process against `env`'s Redis (REDIS_URL, or a Sentinel
+ * group), as `serve` would run them there; `probe` is a client of the primary.
+ */
+async function onRedis(env: Record<string, string>, probe: Redis): Promise<{ rate: number; cost: Cost }> {
+  const prefix = `wait${Date.now()}`;
+  const configFile = writeConfig(prefix);
+  const gateway = await startGateway({ roles: ['dispatcher'], env: { ...process.env, ...env, HEZO_CONFIG: configFile } });
+  const intake = new IntakeService({ connections: createRedisConnections({ redis: loadSettings({ env }).settings.redis }), prefix, dispatchAttempts: 10, timeoutMs: 5000 });
+  await intake.ready();
+  const before = { process: process.cpuUsage(), redis: await redisWork(probe) };
+  const started = performance.now();
+  await inParallel(TOTAL, (i) => intake.submit(draft(i)));
+  await allStored(probe, prefix);
+  const rate = TOTAL / ((performance.now() - started) / 1000);
+  const cost = { submitter: 0, worker: cpuMs(process.cpuUsage(before.process)) / TOTAL, redis: redisWorkPer(before.redis, await redisWork(probe), TOTAL) };
+  await gateway.stop();
+  await intake.close();
+  return { rate, cost };
+}
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hezo-bench-dispatch-'));
 const server = await EmbeddedRedis.start({ dir: tmp });
+if (process.env.BENCH_REDIS === 'sentinel') {
+  const { startSentinelGroup } = await import('../test/support/sentinel.js');
+  const group = await startSentinelGroup({ replicas: 1 });
+  const oneProbe = new Redis(server.url);
+  const groupProbe = group.clientOf(await group.currentPrimary());
+  try {
+    // A discarded warm-up round, as for the baseline below.
+    await onRedis({ REDIS_URL: server.url }, oneProbe);
+    const one = await onRedis({ REDIS_URL: server.url }, oneProbe);
+    const sentinel = await onRedis({ REDIS_SENTINELS: group.sentinelList(), REDIS_SENTINEL_NAME: group.name }, groupProbe);
+    // The same group without WAIT: what replication alone costs, apart from waiting for it.
+    const noWait = await onRedis({ REDIS_SENTINELS: group.sentinelList(), REDIS_SENTINEL_NAME: group.name, REDIS_MIN_REPLICAS_ACKED: '0' }, groupProbe);
+    const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+    const cost = (c: Cost): string => `CPU per request: node ${c.worker.toFixed(3)} ms + redis ${c.redis.cpuMs.toFixed(3)} ms; redis ran ${c.redis.scripts.toFixed(1)} Lua scripts and ${Math.round(c.redis.commands)} commands`;
+    console.log(`dispatch (submit + dispatcher in one process, ${TOTAL} requests, ${IN_FLIGHT} submits in flight), one node: ${fmt(one.rate)} requests/s stamped and stored; ${cost(one.cost)}`);
+    console.log(`dispatch on Sentinel (primary + 1 replica, minReplicasAcked 1: every submit WAITs): ${fmt(sentinel.rate)} requests/s stamped and stored (${(sentinel.rate / one.rate).toFixed(2)}x one node); ${cost(sentinel.cost)}`);
+    console.log(`  reference, the same Sentinel group with minReplicasAcked 0 (replicated, no WAIT): ${fmt(noWait.rate)} requests/s (${(noWait.rate / one.rate).toFixed(2)}x one node); ${cost(noWait.cost)}`);
+  } finally {
+    oneProbe.disconnect();
+    groupProbe.disconnect();
+    await group.cleanup();
+    await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 try {
   // A discarded first round: the baseline runs first, and a cold JIT made it ~15% slower at
   // 5,000 jobs, which flattered every ratio below.
-  await baseline(server.url);
-  const bare = await baseline(server.url);
-  const bareWithTimer = await baseline(server.url, true);
-  const floor = await inOneProcess(server.url, 'floor');
-  const oneProcess = await inOneProcess(server.url, 'dispatcher');
-  const one = await dispatchers(server.url, 1);
-  const two = await dispatchers(server.url, 2);
+  await baseline(server.connectionUrl);
+  const bare = await baseline(server.connectionUrl);
+  const bareWithTimer = await baseline(server.connectionUrl, true);
+  const floor = await inOneProcess(server.connectionUrl, 'floor');
+  const oneProcess = await inOneProcess(server.connectionUrl, 'dispatcher');
+  const one = await dispatchers(server.connectionUrl, 1);
+  const two = await dispatchers(server.connectionUrl, 2);
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const costs = (c: Cost): string =>
     `CPU per request: ${c.submitter > 0 ? `submitter ${c.submitter.toFixed(3)} ms + ` : ''}worker${c.submitter > 0 ? '(s)' : ' and adder'} ${c.worker.toFixed(3)} ms + redis ${c.redis.cpuMs.toFixed(3)} ms = ${(c.submitter + c.worker + c.redis.cpuMs).toFixed(3)} ms; redis ran ${c.redis.scripts.toFixed(1)} Lua scripts and ${Math.round(c.redis.commands)} commands`;

@@ -19,9 +19,11 @@ import type { ServiceRequest } from '../src/domain/request.js';
 import { AttachmentStore } from '../src/intake/attachment-store.js';
 import { createLogger } from '../src/logger.js';
 import { Readiness } from '../src/ops/health.js';
-import { escapeHtml } from '../src/ops/ops-page/html.js';
+import { escapeHtml } from '../src/util/html.js';
 import { createOps } from '../src/ops/ops-page/index.js';
+import { createRedisConnections } from '../src/redis/connections.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { loadSettings } from '../src/settings.js';
 import { launchBrowser } from '../test/support/browser.js';
 
 const COUNT = Number(process.env.BENCH_OPS_REQUESTS ?? 5000);
@@ -88,7 +90,7 @@ const ms = (value: number): string => `${value.toFixed(1)} ms`;
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hezo-bench-ops-'));
   const embedded = await EmbeddedRedis.start({ dir: path.join(dir, 'redis') });
-  const redis = new Redis(embedded.url);
+  const redis = new Redis(embedded.connectionUrl);
   const logger = createLogger('silent');
   const store = new RequestStore(redis, 'bench');
   const now = Date.now();
@@ -102,11 +104,12 @@ async function main(): Promise<void> {
     calendar,
     attachments: new AttachmentStore(path.join(dir, 'attachments'), 1_000_000),
     redis,
-    redisUrl: embedded.url,
+    connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.url } }).settings.redis }),
     settings: {
       ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false },
       http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1' },
       intake: { prefix: 'bench' } as never,
+      alerts: { warnMinutesBefore: [30, 15, 5] },
     },
     logger,
   });

@@ -11,6 +11,10 @@
  * req/s, it does not depend on what else the machine is running. The gateway runs the `web` role here (the API process as deployed when
  * roles are split); BENCH_PORTAL_ROLES=web,dispatcher adds the dispatcher to the same process.
  * BENCH_PORTAL_SECONDS sets the duration of each run (default 10).
+ *
+ * BENCH_REDIS=sentinel: what WAIT costs instead. The same two loads on one node, then on a
+ * Sentinel group (a primary, one replica, three Sentinels; redis.minReplicasAcked 1, the default
+ * there: every 202 waits for the replica) in the same run, and the ratios.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -130,11 +134,11 @@ interface LoadResult {
   redisCpuMsPerRequest: number;
 }
 
-async function load(url: string, mode: 'closed' | 'open'): Promise<LoadResult> {
-  const [cpuBefore, redisBefore] = [process.cpuUsage(), await redisCpuMs(probe)];
+async function load(url: string, mode: 'closed' | 'open', redis: Redis = probe): Promise<LoadResult> {
+  const [cpuBefore, redisBefore] = [process.cpuUsage(), await redisCpuMs(redis)];
   const result = await runLoad(url, mode);
   const cpu = process.cpuUsage(cpuBefore);
-  const redisUsed = (await redisCpuMs(probe)) - redisBefore;
+  const redisUsed = (await redisCpuMs(redis)) - redisBefore;
   const n = Math.max(1, result.requests);
   return { ...result, nodeCpuMsPerRequest: (cpu.user + cpu.system) / 1000 / n, redisCpuMsPerRequest: redisUsed / n };
 }
@@ -169,7 +173,7 @@ writeFileSync(
   path.join(configDir, 'local.json'),
   JSON.stringify({
     http: { port: 0 },
-    redis: { url: redisServer.url },
+    redis: { url: redisServer.connectionUrl },
     intake: { prefix: 'bench-portal' },
     portal: { apiKeys: { bench: hashApiKey(KEY) }, rateLimitMax: 1_000_000_000 },
     log: { level: 'silent' },
@@ -179,32 +183,75 @@ const gateway = await startGateway({ configDir, env: {}, logger: createLogger('s
 const portalRouters = portalRoutes({ intake: gateway.intake, store: gateway.store, attachments: gateway.attachments, redis: gateway.redis, settings: gateway.settings, logger: gateway.logger });
 const portal = await listen(buildApp({ readiness: new Readiness(), logger: gateway.logger, routes: [{ path: '/api/v1/portal', router: portalRouters.api }] }));
 
-const queue = new Queue('bench-baseline', { connection: { url: redisServer.url }, prefix: 'bench-baseline' });
+const queue = new Queue('bench-baseline', { connection: { url: redisServer.connectionUrl }, prefix: 'bench-baseline' });
 const bare = express();
 bare.post('/add', express.json(), async (req, res) => {
   await queue.add('draft', req.body);
   res.status(202).json({ queued: true });
 });
 const baseline = await listen(bare);
-const probe = new Redis(redisServer.url);
+const probe = new Redis(redisServer.connectionUrl);
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
-try {
-  const base = await load(`${baseline.url}/add`, 'closed');
-  const closed = await load(`${portal.url}/api/v1/portal/requests`, 'closed');
-  const fixed = await load(`${portal.url}/api/v1/portal/requests`, 'open');
-  const baseFixed = await load(`${baseline.url}/add`, 'open');
-  console.log(`roles in the gateway process: ${gateway.roles.join(',')}; ${SECONDS} s per run`);
-  console.log(`baseline bare express + BullMQ add, ${CONNECTIONS} connections: ${fmt(base.rps)} req/s, p50 ${ms(base.p50)}, p99 ${ms(base.p99)} (${base.errors} errors)`);
-  console.log(
-    `portal POST /requests, ${CONNECTIONS} connections: ${fmt(closed.rps)} req/s (${(closed.rps / base.rps).toFixed(2)}x baseline; goal ≥ 2,000 and ≥ 0.6x), p50 ${ms(closed.p50)}, p99 ${ms(closed.p99)} (${closed.errors} errors)`,
+
+/** A gateway of its own on `redis` (settings), its portal API, and the two loads against it. */
+async function portalOn(redis: Record<string, unknown>, primary: Redis): Promise<{ closed: LoadResult; fixed: LoadResult }> {
+  const dir = path.join(root, `config-${Date.now()}`);
+  mkdirSync(dir);
+  for (const file of ['default.json', 'contracts.json', 'calendar-extras.json']) copyFileSync(path.join(DEFAULT_CONFIG_DIR, file), path.join(dir, file));
+  writeFileSync(
+    path.join(dir, 'local.json'),
+    JSON.stringify({ http: { port: 0 }, redis, intake: { prefix: `bench-wait-${Date.now()}` }, portal: { apiKeys: { bench: hashApiKey(KEY) }, rateLimitMax: 1_000_000_000 }, log: { level: 'silent' } }),
   );
-  console.log(`portal POST /requests at ${FIXED_RATE} req/s: p50 ${ms(fixed.p50)}, p99 ${ms(fixed.p99)} (goal p99 < 50 ms; ${fixed.requests} requests, ${fixed.errors} errors)`);
-  console.log(`baseline at ${FIXED_RATE} req/s: p50 ${ms(baseFixed.p50)}, p99 ${ms(baseFixed.p99)}`);
-  const cost = (r: LoadResult): string => `node ${r.nodeCpuMsPerRequest.toFixed(3)} ms + redis ${r.redisCpuMsPerRequest.toFixed(3)} ms`;
-  const total = (r: LoadResult): number => r.nodeCpuMsPerRequest + r.redisCpuMsPerRequest;
-  console.log(`CPU per request at ${CONNECTIONS} connections (independent of other load): portal ${cost(closed)}, baseline ${cost(base)} → baseline/portal ${(total(base) / total(closed)).toFixed(2)}`);
+  const own = await startGateway({ configDir: dir, env: {}, logger: createLogger('silent'), roles: parseRoles(process.env.BENCH_PORTAL_ROLES ?? 'web') });
+  const routers = portalRoutes({ intake: own.intake, store: own.store, attachments: own.attachments, redis: own.redis, settings: own.settings, logger: own.logger });
+  const api = await listen(buildApp({ readiness: new Readiness(), logger: own.logger, routes: [{ path: '/api/v1/portal', router: routers.api }] }));
+  try {
+    const closed = await load(`${api.url}/api/v1/portal/requests`, 'closed', primary);
+    const fixed = await load(`${api.url}/api/v1/portal/requests`, 'open', primary);
+    return { closed, fixed };
+  } finally {
+    await new Promise((resolve) => api.server.close(resolve));
+    await own.stop();
+  }
+}
+
+try {
+  if (process.env.BENCH_REDIS === 'sentinel') {
+    const { startSentinelGroup } = await import('../test/support/sentinel.js');
+    const group = await startSentinelGroup({ replicas: 1 });
+    const groupProbe = group.clientOf(await group.currentPrimary());
+    try {
+      const one = await portalOn({ url: redisServer.url }, probe);
+      const sentinel = await portalOn({ sentinels: group.sentinelList().split(','), sentinelName: group.name }, groupProbe);
+      const noWait = await portalOn({ sentinels: group.sentinelList().split(','), sentinelName: group.name, minReplicasAcked: 0 }, groupProbe);
+      const line = (label: string, r: { closed: LoadResult; fixed: LoadResult }, ratio = ''): string =>
+        `${label}: ${fmt(r.closed.rps)} req/s at ${CONNECTIONS} connections${ratio}, p50 ${ms(r.closed.p50)}, p99 ${ms(r.closed.p99)}; at ${FIXED_RATE} req/s p50 ${ms(r.fixed.p50)}, p99 ${ms(r.fixed.p99)}; CPU per request node ${r.closed.nodeCpuMsPerRequest.toFixed(3)} ms + redis (primary) ${r.closed.redisCpuMsPerRequest.toFixed(3)} ms (${r.closed.errors + r.fixed.errors} errors)`;
+      console.log(`roles in the gateway process: ${gateway.roles.join(',')}; ${SECONDS} s per run`);
+      console.log(line('portal POST /requests, one node', one));
+      console.log(line('portal POST /requests on Sentinel (primary + 1 replica, minReplicasAcked 1: every 202 WAITs)', sentinel, ` (${(sentinel.closed.rps / one.closed.rps).toFixed(2)}x one node)`));
+      console.log(line('  reference, the same Sentinel group with minReplicasAcked 0 (replicated, no WAIT)', noWait, ` (${(noWait.closed.rps / one.closed.rps).toFixed(2)}x one node)`));
+    } finally {
+      groupProbe.disconnect();
+      await group.cleanup();
+    }
+  } else {
+    const base = await load(`${baseline.url}/add`, 'closed');
+    const closed = await load(`${portal.url}/api/v1/portal/requests`, 'closed');
+    const fixed = await load(`${portal.url}/api/v1/portal/requests`, 'open');
+    const baseFixed = await load(`${baseline.url}/add`, 'open');
+    console.log(`roles in the gateway process: ${gateway.roles.join(',')}; ${SECONDS} s per run`);
+    console.log(`baseline bare express + BullMQ add, ${CONNECTIONS} connections: ${fmt(base.rps)} req/s, p50 ${ms(base.p50)}, p99 ${ms(base.p99)} (${base.errors} errors)`);
+    console.log(
+      `portal POST /requests, ${CONNECTIONS} connections: ${fmt(closed.rps)} req/s (${(closed.rps / base.rps).toFixed(2)}x baseline; goal ≥ 2,000 and ≥ 0.6x), p50 ${ms(closed.p50)}, p99 ${ms(closed.p99)} (${closed.errors} errors)`,
+    );
+    console.log(`portal POST /requests at ${FIXED_RATE} req/s: p50 ${ms(fixed.p50)}, p99 ${ms(fixed.p99)} (goal p99 < 50 ms; ${fixed.requests} requests, ${fixed.errors} errors)`);
+    console.log(`baseline at ${FIXED_RATE} req/s: p50 ${ms(baseFixed.p50)}, p99 ${ms(baseFixed.p99)}`);
+    const cost = (r: LoadResult): string => `node ${r.nodeCpuMsPerRequest.toFixed(3)} ms + redis ${r.redisCpuMsPerRequest.toFixed(3)} ms`;
+    const total = (r: LoadResult): number => r.nodeCpuMsPerRequest + r.redisCpuMsPerRequest;
+    console.log(`CPU per request at ${CONNECTIONS} connections (independent of other load): portal ${cost(closed)}, baseline ${cost(base)} → baseline/portal ${(total(base) / total(closed)).toFixed(2)}`);
+  }
 } finally {
   await new Promise((resolve) => portal.server.close(resolve));
   await new Promise((resolve) => baseline.server.close(resolve));

@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { RequestStore } from '../src/dispatcher/request-store.js';
 import type { ServiceRequest } from '../src/domain/request.js';
 import { intakeKeys } from '../src/intake/queues.js';
-import { normalizeMessageId } from '../src/intake/submit.js';
+import { normalizeMessageId } from '../src/domain/thread-keys.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { findFreePort } from '../src/redis/free-port.js';
 import { startPrivateDovecot } from '../test/support/dovecot.js';
@@ -63,14 +63,14 @@ writeFileSync(
   }),
 );
 const gateway = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve'], {
-  env: { ...process.env, HEZO_CONFIG: config, REDIS_URL: redisServer.url },
+  env: { ...process.env, HEZO_CONFIG: config, REDIS_URL: redisServer.connectionUrl },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 await new Promise<void>((resolve) => gateway.stdout?.once('data', () => resolve()));
 gateway.stdout?.resume();
 
 const imap = await dovecot.client('pomoc');
-const redis = new Redis(redisServer.url);
+const redis = new Redis(redisServer.connectionUrl);
 const store = new RequestStore(redis, PREFIX);
 const keys = intakeKeys(PREFIX);
 const log: Submission[] = [];

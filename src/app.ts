@@ -37,9 +37,12 @@ export function buildApp(deps: AppDeps): Express {
     next(new IntakeError('NOT_FOUND', `No route ${req.method} ${req.path}.`));
   });
 
-  const onError: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
     const intakeError = isIntakeError(error) ? error : toIntakeError(error);
-    if (intakeError.status >= 500) deps.logger.error({ err: error }, 'request failed');
+    // Redis away is expected and already told (one line at its loss): each 503 it causes is one
+    // short line, never a stack trace per request.
+    if (intakeError.code === 'REDIS_UNAVAILABLE') deps.logger.warn({ code: intakeError.code, method: req.method, path: req.path }, intakeError.message);
+    else if (intakeError.status >= 500) deps.logger.error({ err: error }, 'request failed');
     if (intakeError.retryable && intakeError.status === 503) res.set('Retry-After', '5');
     // The shape the OpenAPI document describes (errorAnswerSchema).
     const answer: ErrorAnswer = { error: intakeError.toJSON() };

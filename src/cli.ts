@@ -258,18 +258,23 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   // A layer of its own, so that a wrong value is reported against --port, not PORT.
   const overrides: SettingOverride[] = values.port === undefined ? [] : [{ path: 'http.port', value: values.port, type: 'number', source: '--port' }];
   const { parseRoles, startGateway } = await import('./main.js');
-  // Listened for from the start: a signal while the gateway starts would otherwise end Node at
-  // once and leave the embedded redis-server it had spawned running. It stops once started.
-  let stopSignal: NodeJS.Signals | undefined;
-  let signalled: (signal: NodeJS.Signals) => void = (signal) => {
-    stopSignal = signal;
-  };
-  const onSignal = (signal: NodeJS.Signals): void => signalled(signal);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const gateway = await startGateway({ overrides, roles: parseRoles(values.roles) });
+  const { ShutdownSignals } = await import('./shutdown-signals.js');
+  const shutdown = new ShutdownSignals({ stderr: io.stderr });
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({ overrides, roles: parseRoles(values.roles) });
+  } catch (error) {
+    shutdown.dispose();
+    // Refused before touching anything: the one line names the running gateway.
+    if (isIntakeError(error) && error.code === 'ALREADY_RUNNING') {
+      io.stderr.write(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
   const where = gateway.url ? `listening on ${gateway.url} (public URL ${gateway.settings.http.publicUrl})` : 'running';
   io.stdout.write(`hezo-intake ${where}, roles: ${gateway.roles.join(', ')}; Ctrl-C stops it.\n`);
+  if (gateway.redisProblem) io.stderr.write(`${gateway.redisProblem}\n`);
   if (gateway.url && Object.keys(gateway.settings.ops.engineers).length === 0) {
     const { demoCredentials } = await import('./ops/ops-page/index.js');
     const demo = demoCredentials();
@@ -288,9 +293,10 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   for (const [name, token] of Object.entries(gateway.generatedTokens)) {
     io.stdout.write(`No engineer API token is configured; for this run, "${name}" is: ${token}\n`);
   }
-  const signal = stopSignal ?? (await new Promise<NodeJS.Signals>((resolve) => (signalled = resolve)));
+  const signal = await shutdown.first;
   gateway.logger.info({ signal }, 'stopping');
   await gateway.stop();
+  shutdown.markStopped();
   return EXIT.ok;
 }
 

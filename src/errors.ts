@@ -41,10 +41,15 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'REDIS_URL is unset and redis-server is not installed for the embedded default.',
   },
+  ALREADY_RUNNING: {
+    status: 409,
+    retryable: false,
+    meaning: 'Another gateway runs on this data folder (its pid and port are named); stop it, or give this one its own folder with HEZO_REDIS_DIR.',
+  },
   REDIS_UNAVAILABLE: {
     status: 503,
     retryable: true,
-    meaning: 'Redis cannot be reached; nothing was stored, try again shortly.',
+    meaning: 'Redis cannot be reached, or did not confirm the request on enough replicas in time; nothing was acknowledged, try again shortly (a retry files nothing twice).',
   },
   DRAFT_INVALID: {
     status: 400,
@@ -208,6 +213,11 @@ export const INTERNAL_FAILURES = {
     raisedIn: 'src/mail-auth/credentials-failure.ts',
     retryable: true,
     meaning: 'The credentials of a mailbox or of the SMTP relay could not be had: a token endpoint (Microsoft 365, Google, another OAuth2 provider) was unreachable or refused with its own reason (e.g. AADSTS7000215), or a secret file cannot be read. The mailbox is not connected and shows the reason on /readyz, engineers get one alert, the watcher and the notification queue try again with backoff, and mail waits in INBOX.',
+  },
+  RedisProbeFailure: {
+    raisedIn: 'src/redis/connections.ts',
+    retryable: true,
+    meaning: 'The start-up check of Redis got no answer in time, or its test write failed in a way Redis did not describe: turned into the one plain line start-up prints (or exit 78 when it names a setting); the gateway keeps trying.',
   },
   UnrecoverableError: {
     raisedIn: 'src/notify/notifier.ts',

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
 import { EngineerAlerts } from './dispatcher/engineer-alerts.js';
@@ -24,7 +24,12 @@ import { createPhoneChannel } from './channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
-import { EmbeddedRedis } from './redis/embedded-redis.js';
+import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-default.js';
+import { createRedisConnections } from './redis/connections.js';
+import type { RedisConnections } from './redis/redis-connections.js';
+import { redisReadiness } from './redis/redis-readiness.js';
+import { StopSequence } from './stop-sequence.js';
+import { closeWithin, withTimeout } from './util/timeouts.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
 import { loadCalendarExtras, loadSettings, type LoadSettingsOptions, type Settings } from './settings.js';
 
@@ -42,11 +47,12 @@ export function parseRoles(text: string | undefined): Role[] {
   return roles as Role[];
 }
 
-/** What a started gateway holds; `stop()` releases it all in reverse order. */
+/** What a started gateway holds; `stop()` releases it all, within 8 s whatever Redis does (src/stop-sequence.ts). */
 export interface Gateway {
   settings: Readonly<Settings>;
   logger: Logger;
-  redisUrl: string;
+  /** Every Redis connection of the gateway comes from here (and tests take theirs from it too). */
+  connections: RedisConnections;
   roles: readonly Role[];
   /** The address the HTTP server listens on (web role), else empty. */
   url: string;
@@ -63,6 +69,11 @@ export interface Gateway {
   callRedis: Redis;
   /** Engineer API tokens generated because none were configured (embedded default). */
   generatedTokens: Record<string, string>;
+  /**
+   * Redis did not answer at start: the one plain line saying which Redis, what failed and what
+   * to check (also logged). The gateway runs on and takes requests once Redis answers.
+   */
+  redisProblem: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -74,20 +85,11 @@ export interface StartOptions extends LoadSettingsOptions {
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
-  const { settings } = loadSettings(options);
+  const { settings, sourceOf } = loadSettings(options);
   const logger = options.logger ?? createLogger(settings.log.level);
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const stop = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        logger.debug({ step: cleanup.toString().slice(0, 80) }, 'stopping');
-        await cleanup();
-      } catch (error) {
-        logger.warn({ err: error }, 'error while stopping');
-      }
-    }
-    cleanups.length = 0;
-  };
+  // Each component registers its bounded close as it starts (src/stop-sequence.ts).
+  const stopping = new StopSequence(logger);
+  const stop = (): Promise<void> => stopping.run();
 
   try {
     const calendar = new ServiceCalendar({
@@ -97,44 +99,52 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       onReload: (info) => logger.info(info, 'contract registry reloaded'),
       onError: (error) => logger.error({ err: error, details: error.details }, 'contract registry change rejected; keeping the previous registry'),
     });
-    cleanups.push(() => registry.close());
+    stopping.add('processes', 'contract registry watcher', 500, () => registry.close());
 
-    let redisUrl = settings.redis.url;
-    if (!redisUrl) {
-      const embedded = await EmbeddedRedis.start({ dir: settings.redis.embeddedDir });
-      cleanups.push(() => embedded.stop());
-      redisUrl = embedded.url;
-      logger.info({ dir: embedded.dir, port: embedded.port }, 'started a private redis-server (REDIS_URL is unset)');
+    let embedded: { url: string; password: string | undefined } | undefined;
+    let embeddedDefault: EmbeddedDefault | undefined;
+    if (!settings.redis.url && settings.redis.sentinels.length === 0) {
+      const started = await startEmbeddedDefault(settings.redis.embeddedDir, logger);
+      embeddedDefault = started;
+      stopping.add('processes', 'private redis-server', 3_000, () => started.stop());
+      // The generated password goes to the connection factory, never into a URL that is logged.
+      embedded = { url: started.server.url, password: started.server.password };
+      logger.info({ dir: started.server.dir, port: started.server.port }, 'started a private redis-server (REDIS_URL is unset)');
     }
-    const connect = (autoPipelining: boolean): Redis => {
-      const client = new Redis(redisUrl, {
-        lazyConnect: false,
-        maxRetriesPerRequest: 1,
-        connectTimeout: settings.redis.commandTimeoutMs,
-        enableAutoPipelining: autoPipelining,
-        retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
-      });
-      client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
-      cleanups.push(async () => {
-        await client.quit().catch(() => client.disconnect());
-      });
+    const connections = createRedisConnections({ redis: settings.redis, sourceOf, logger, ...(embedded ? { embedded } : {}) });
+    // Whatever a close left open (or a stop cut short) is dropped here.
+    stopping.add('connections', 'Redis connections', 0, () => connections.disconnectAll());
+    // Never blocks on a Redis that is not there: it is told once, and everything below connects
+    // in the background. Only a Redis that refuses us (password, certificate) stops the start.
+    const redisProblem = await connections.checkAtStart(settings.redis.commandTimeoutMs + 500, settings.intake.prefix);
+    if (redisProblem) logger.warn({ redis: connections.display }, redisProblem);
+    /** Waits for a component to connect when Redis is there (tests file right after start), never when it is not. */
+    const connected = async (what: Promise<unknown>): Promise<void> => {
+      if (redisProblem) {
+        what.catch(() => undefined);
+        return;
+      }
+      await withTimeout(what.then(() => undefined), settings.redis.commandTimeoutMs * 2, () => undefined);
+    };
+    const connect = (purpose: string, autoPipelining: boolean, watched = false): Redis => {
+      const client = connections.client({ purpose, autoPipelining, watched });
+      stopping.add('intake', `redis client ${purpose}`, 1_000, (grace) => connections.close(client, grace));
       return client;
     };
     // Auto-pipelining: the commands of many requests at once leave in one socket write, which
     // roughly halves what a portal request costs in CPU here and in redis-server (bench/portal:
     // 0.45x → 0.73x of the bare baseline in the same run).
-    const redis = connect(true);
+    const redis = connect('general', true, true);
     // But a pipelined client has one batch in flight at a time and a command waits for the
     // batch before it: the phone's call sessions — a caller listening to silence — get their own.
-    const callRedis = connect(false);
+    const callRedis = connect('call-sessions', false);
 
     const roles = options.roles ?? ROLES;
     const prefix = settings.intake.prefix;
-    const connection = { url: redisUrl };
     const store = new RequestStore(redis, prefix);
     const attachments = new AttachmentStore(settings.attachments.dir, settings.attachments.maxBytes);
-    const notifier = new Notifier({ connection, settings, logger });
-    cleanups.push(() => notifier.close());
+    const notifier = new Notifier({ connections, settings, logger });
+    stopping.add('serving', 'notifier', 5_000, (grace) => notifier.close(grace));
     const alerts = new EngineerAlerts({
       notifier,
       engineerEmails: settings.alerts.engineerEmails,
@@ -143,7 +153,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       ...(options.now ? { now: options.now } : {}),
     });
     const timers = new TimerService({
-      connection,
+      connections,
       prefix,
       warnMinutesBefore: settings.alerts.warnMinutesBefore,
       calendar,
@@ -152,23 +162,23 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger,
       ...(options.now ? { now: options.now } : {}),
     });
-    cleanups.push(() => timers.close());
+    stopping.add('serving', 'timers', 5_000, (grace) => timers.close(grace));
     const intake = new IntakeService({
-      redisUrl,
+      connections,
       prefix,
       dispatchAttempts: settings.intake.dispatchAttempts,
       timeoutMs: settings.redis.commandTimeoutMs,
       ownMessageIdDomain: settings.mail.messageIdDomain,
       ...(options.now ? { now: options.now } : {}),
     });
-    cleanups.push(() => intake.close());
-    await intake.ready();
+    stopping.add('intake', 'intake', 1_000, (grace) => intake.close(grace));
+    await connected(intake.ready());
 
     if (roles.includes('notify')) notifier.startWorker();
     if (roles.includes('timers')) timers.startWorker();
     if (roles.includes('dispatcher')) {
       const dispatcher = new Dispatcher({
-        connection,
+        connections,
         prefix,
         concurrency: settings.intake.dispatchConcurrency,
         lockDurationMs: settings.intake.lockDurationMs,
@@ -182,8 +192,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         ...(options.now ? { now: options.now } : {}),
       });
       dispatcher.start();
-      cleanups.push(() => dispatcher.close());
-      await dispatcher.ready();
+      stopping.add('serving', 'dispatcher', 5_000, (grace) => dispatcher.close(grace));
+      await connected(dispatcher.ready());
     }
 
     const generatedTokens: Record<string, string> = {};
@@ -196,11 +206,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     }
 
     const readiness = new Readiness();
-    readiness.register('redis', async () => {
-      const started = performance.now();
-      const answer = await redis.ping();
-      return { ok: answer === 'PONG', detail: `${answer} in ${Math.round(performance.now() - started)} ms` };
-    });
+    readiness.register('redis', redisReadiness(redis, connections));
     readiness.register('contracts', () => ({
       ok: registry.current.size > 0,
       detail: `${registry.current.size} contracts from ${registry.file}`,
@@ -222,7 +228,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         },
       });
       await supervisor.start();
-      cleanups.push(() => supervisor.stop());
+      stopping.add('serving', 'mailbox watchers', 3_000, (grace) => supervisor.stop({ graceMs: grace }));
       for (const { name, check } of supervisor.readinessChecks()) readiness.register(name, check);
       mail = supervisor;
     }
@@ -230,17 +236,10 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let url = '';
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
-      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, redisUrl, settings, logger, ...(options.now ? { now: options.now } : {}) });
-      // Closed once, by whichever cleanup runs first: this one when the start fails before the
-      // server listens (its queues and subscriber would reconnect for ever), else the one below.
-      let opsClosed = false;
-      const closeOps = async (): Promise<void> => {
-        if (opsClosed) return;
-        opsClosed = true;
-        await ops.close();
-      };
-      cleanups.push(closeOps);
-      await ops.start();
+      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      // Beside the server's close: it ends the open event streams at once, which would hold it.
+      stopping.add('serving', 'ops page', 1_500, (grace) => ops.close(grace));
+      await connected(ops.start().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'ops change feed not subscribed')));
       const watchers = mail;
       if (watchers) {
         ops.metrics.setMailboxStates(() =>
@@ -254,7 +253,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       const phone = createPhoneChannel({ intake, registry: () => registry.current, calendar, store, redis: callRedis, settings, logger, ...(options.now ? { now: options.now } : {}) });
       // Also files calls left on disk by a previous run while Redis was down.
       phone.start();
-      cleanups.push(() => phone.close());
+      stopping.add('serving', 'phone spool', 3_000, (grace) => phone.close(grace));
       readiness.register('phone-spool', async () => ({ ok: true, detail: `${await phone.spool.pending()} call drafts waiting for Redis` }));
       const portal = portalRoutes({ intake, store, attachments, redis, settings, logger, ...(options.now ? { now: options.now } : {}) });
       const app = buildApp({
@@ -270,18 +269,17 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       });
       httpApp = app;
       const server = await listen(app, settings.http.port, settings.http.host);
-      cleanups.push(() => closeServer(server));
-      // Runs before the server closes (cleanups run in reverse): open SSE streams would hold it.
-      cleanups.push(closeOps);
+      stopping.add('serving', 'HTTP server', 3_000, (grace) => closeServer(server, grace));
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : settings.http.port;
       url = `http://${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${port}`;
+      embeddedDefault?.listening(url);
       logger.info({ url, publicUrl: settings.http.publicUrl, roles }, 'hezo-intake is listening');
     } else {
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, redisUrl, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, stop };
+    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, redisProblem, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -311,10 +309,12 @@ function listenError(error: Error, port: number, host: string): Error {
   return message ? new IntakeError('PORT_UNAVAILABLE', message, { cause: error }) : error;
 }
 
-async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
+/** In-flight requests get `graceMs` to finish; then their connections are cut. */
+async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
     server.close(() => resolve());
     // Keep-alive connections would hold close() open; in-flight requests still finish.
     server.closeIdleConnections();
   });
+  await closeWithin(() => closed, graceMs, () => server.closeAllConnections());
 }

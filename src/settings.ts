@@ -20,6 +20,81 @@ export const DEFAULT_CONFIG_DIR = path.join(PACKAGE_ROOT, 'config');
 const port = z.number().int().min(0).max(65535);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 
+/** `host:port` of one Sentinel. */
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, 'expected host:port, e.g. 10.0.0.5:26379');
+
+/**
+ * Where Redis is and how to reach it: one node by URL (redis:// or rediss://), or a Sentinel
+ * group; credentials (ACL username and password) apart from the URL so that they can come from
+ * files (REDIS_PASSWORD_FILE); and how many replicas must confirm a request before its source
+ * is acknowledged (WAIT). The combinations are checked below; src/redis/connections.ts turns
+ * these into connection options.
+ */
+const redisSchema = z
+  .object({
+    /** redis:// or rediss:// (TLS). Empty, and no sentinels: start a private redis-server (the embedded default) with data in `embeddedDir`. */
+    url: z.union([z.literal(''), z.string().regex(/^rediss?:\/\/[^\s]+$/, 'expected redis://host:port or rediss://host:port (or empty for the private redis-server)')]),
+    embeddedDir: z.string().min(1),
+    /** How long submit() waits for Redis before answering "unavailable, retry". */
+    commandTimeoutMs: z.number().int().positive(),
+    /** ACL user (Redis 6+); empty: the default user. Overrides a user in the URL. */
+    username: z.string(),
+    /** Overrides a password in the URL; prefer REDIS_PASSWORD_FILE to keep it out of files and `ps`. */
+    password: z.string(),
+    /** For rediss:// and for a Sentinel group over TLS (then every node and Sentinel speaks TLS). */
+    tls: z
+      .object({
+        /** PEM file of the CA that signed the servers' certificates; empty: the system's CAs. */
+        caFile: z.string(),
+        /** A client certificate and its key (PEM), when the servers ask for one (`tls-auth-clients`). */
+        certFile: z.string(),
+        keyFile: z.string(),
+        /** The name the servers' certificates carry, when it is not the host connected to. */
+        servername: z.string(),
+      })
+      .strict(),
+    /** Sentinels as host:port; set with `sentinelName` instead of `url`. */
+    sentinels: z.array(hostPort),
+    /** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`). */
+    sentinelName: z.string(),
+    /** The Sentinels' own ACL user and password (their `requirepass`), apart from the data nodes'. */
+    sentinelUsername: z.string(),
+    sentinelPassword: z.string(),
+    /**
+     * Replicas that must confirm a request's writes (WAIT) before its source is acknowledged.
+     * null: 1 with Sentinel, 0 on one node.
+     */
+    minReplicasAcked: z.number().int().min(0).nullable(),
+    /** How long a WAIT may take before the channel answers as when Redis is down (503, fallback, mail kept). */
+    waitTimeoutMs: z.number().int().positive(),
+  })
+  .strict()
+  .superRefine((redis, ctx) => {
+    if (redis.sentinels.length > 0 && redis.sentinelName === '') {
+      // Reported against the setting that was set (its source is named), not the missing one.
+      ctx.addIssue({ code: 'custom', path: ['sentinels'], message: 'redis.sentinels is set but redis.sentinelName is empty: name the primary the Sentinels monitor' });
+    }
+    if (redis.sentinelName !== '' && redis.sentinels.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['sentinelName'], message: 'redis.sentinelName is set but redis.sentinels is empty: list the Sentinels (host:port)' });
+    }
+    if (redis.sentinels.length > 0 && redis.url !== '') {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'set either redis.url (one node) or redis.sentinels (a Sentinel group), not both' });
+    }
+    if ((redis.tls.certFile === '') !== (redis.tls.keyFile === '')) {
+      ctx.addIssue({ code: 'custom', path: ['tls', redis.tls.certFile === '' ? 'certFile' : 'keyFile'], message: 'a client certificate needs both redis.tls.certFile and redis.tls.keyFile' });
+    }
+    const tlsSet = redis.tls.caFile !== '' || redis.tls.certFile !== '' || redis.tls.servername !== '';
+    if (tlsSet && redis.url.startsWith('redis://')) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'redis.tls is set but the URL is redis:// (plain text): use rediss:// for TLS' });
+    }
+    if (tlsSet && redis.url === '' && redis.sentinels.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'redis.tls is set but no Redis is configured: the private redis-server speaks plain text on 127.0.0.1' });
+    }
+    if (redis.url === '' && redis.sentinels.length === 0 && (redis.minReplicasAcked ?? 0) > 0) {
+      ctx.addIssue({ code: 'custom', path: ['minReplicasAcked'], message: 'the private redis-server (redis.url empty) has no replicas to confirm writes: use 0, or configure a Redis with replicas' });
+    }
+  });
+
 export const settingsSchema = z
   .object({
     http: z
@@ -33,15 +108,7 @@ export const settingsSchema = z
         publicUrl: z.url({ message: 'expected an absolute URL such as https://intake.myhezo.pl' }),
       })
       .strict(),
-    redis: z
-      .object({
-        /** Empty: start a private redis-server (the embedded default) with data in `embeddedDir`. */
-        url: z.string(),
-        embeddedDir: z.string().min(1),
-        /** How long submit() waits for Redis before answering "unavailable, retry". */
-        commandTimeoutMs: z.number().int().positive(),
-      })
-      .strict(),
+    redis: redisSchema,
     contracts: z.object({ file: z.string().min(1) }).strict(),
     intake: z
       .object({
@@ -229,13 +296,22 @@ export type CalendarExtras = z.infer<typeof calendarExtrasSchema>;
 
 /**
  * Environment variables that override settings, in one table so that the README and the
- * error messages agree. Values are parsed as the field's type.
+ * error messages agree. Values are parsed as the field's type (`list`: comma-separated).
+ * Every `string` one may also be given as `<NAME>_FILE`, the path of a file holding the
+ * value (Docker and Kubernetes secrets): see `fileVariable`.
  */
-export const ENV_OVERRIDES: Readonly<Record<string, { path: string; type: 'string' | 'number' }>> = {
+export const ENV_OVERRIDES: Readonly<Record<string, { path: string; type: 'string' | 'number' | 'list' }>> = {
   HOST: { path: 'http.host', type: 'string' },
   PORT: { path: 'http.port', type: 'number' },
   PUBLIC_URL: { path: 'http.publicUrl', type: 'string' },
   REDIS_URL: { path: 'redis.url', type: 'string' },
+  REDIS_USERNAME: { path: 'redis.username', type: 'string' },
+  REDIS_PASSWORD: { path: 'redis.password', type: 'string' },
+  REDIS_TLS_CA_FILE: { path: 'redis.tls.caFile', type: 'string' },
+  REDIS_SENTINELS: { path: 'redis.sentinels', type: 'list' },
+  REDIS_SENTINEL_NAME: { path: 'redis.sentinelName', type: 'string' },
+  REDIS_SENTINEL_PASSWORD: { path: 'redis.sentinelPassword', type: 'string' },
+  REDIS_MIN_REPLICAS_ACKED: { path: 'redis.minReplicasAcked', type: 'number' },
   HEZO_REDIS_DIR: { path: 'redis.embeddedDir', type: 'string' },
   HEZO_CONTRACTS_FILE: { path: 'contracts.file', type: 'string' },
   HEZO_CALENDAR_EXTRAS_FILE: { path: 'calendar.extrasFile', type: 'string' },
@@ -278,6 +354,8 @@ export interface LoadedSettings {
   configDir: string;
   /** Files read, in order of precedence (last wins). */
   sources: readonly string[];
+  /** Where a setting was set (`config/local.json`, `environment REDIS_PASSWORD`), for messages about it. */
+  sourceOf(fieldPath: string): string;
 }
 
 export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings {
@@ -305,18 +383,22 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
 
   const envProblems: IntakeErrorDetail[] = [];
   for (const [name, target] of Object.entries(ENV_OVERRIDES)) {
-    const raw = env[name];
+    const fromFile = target.type === 'string' ? fileVariable(env, name, target.path, envProblems) : undefined;
+    const raw = fromFile?.value ?? env[name];
+    const source = fromFile?.source ?? `environment ${name}`;
     if (raw === undefined || (raw === '' && target.type === 'number')) continue;
     let value: Json = raw;
     if (target.type === 'number') {
       value = Number(raw);
       if (!Number.isFinite(value)) {
-        envProblems.push({ path: target.path, file: `environment ${name}`, message: `expected a number, got "${raw}"` });
+        envProblems.push({ path: target.path, file: source, message: `expected a number, got "${raw}"` });
         continue;
       }
+    } else if (target.type === 'list') {
+      value = raw.split(',').map((item) => item.trim()).filter(Boolean);
     }
     setPath(merged, target.path, value);
-    provenance.set(target.path, `environment ${name}`);
+    provenance.set(target.path, source);
   }
   if (envProblems.length > 0) throw settingsError(envProblems);
 
@@ -367,7 +449,33 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   settings.attachments.dir = path.resolve(base, settings.attachments.dir);
   settings.mail.smtp.auth = resolveAuthFiles(settings.mail.smtp.auth, base);
   for (const mailbox of settings.mailboxes.list) mailbox.imap.auth = resolveAuthFiles(mailbox.imap.auth, base);
-  return { settings: deepFreeze(settings), configDir, sources };
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    if (settings.redis.tls[key] !== '') settings.redis.tls[key] = path.resolve(base, settings.redis.tls[key]);
+  }
+  return { settings: deepFreeze(settings), configDir, sources, sourceOf: (fieldPath) => sourceOf(fieldPath, provenance, sources) };
+}
+
+/**
+ * `<NAME>_FILE`: the value of NAME read from a file, as Docker secrets are mounted. One trailing
+ * newline is dropped (editors and `echo` add it; a password never ends in one). Setting both
+ * NAME and NAME_FILE, or a file that cannot be read, is a problem naming the variable.
+ */
+function fileVariable(env: NodeJS.ProcessEnv, name: string, fieldPath: string, problems: IntakeErrorDetail[]): { value: string; source: string } | undefined {
+  const file = env[`${name}_FILE`];
+  if (file === undefined || file === '') return undefined;
+  const source = `environment ${name}_FILE`;
+  if (env[name] !== undefined) {
+    problems.push({ path: fieldPath, file: source, message: `both ${name} and ${name}_FILE are set: keep one` });
+    return undefined;
+  }
+  try {
+    return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, ''), source: `${source} (${file})` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    problems.push({ path: fieldPath, file: source, message: `cannot read ${file}: ${reason}` });
+    return undefined;
+  }
 }
 
 /** Reads and validates the calendar extras file named in settings. */

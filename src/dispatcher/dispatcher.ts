@@ -6,21 +6,24 @@
  * timers and notifications have fixed job ids.
  */
 import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { attachToRequest, stampNewRequest } from '../domain/assessment.js';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import type { ContractRegistry } from '../domain/contracts.js';
 import type { RequestEvent } from '../domain/history.js';
-import type { ServiceRequest, ValidDraft } from '../domain/request.js';
+import type { ServiceRequest } from '../domain/request.js';
+import { replyThreadOf } from '../domain/thread-keys.js';
 import { IntakeError } from '../errors.js';
 import { QUEUE_NAMES, type IntakeJobData } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
 import type { TimerService } from './timers.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
 
 export interface DispatcherOptions {
-  connection: { url: string };
+  connections: RedisConnections;
   prefix: string;
   concurrency: number;
   lockDurationMs: number;
@@ -39,6 +42,8 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   private worker: Worker<IntakeJobData> | undefined;
+  /** What BullMQ's worker was handed (src/redis/connections.ts). */
+  private workerConnection: Redis | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -47,7 +52,8 @@ export class Dispatcher {
 
   start(): void {
     this.worker = new Worker<IntakeJobData>(QUEUE_NAMES.intake, (job) => this.process(job), {
-      connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
+      ...WORKER_DEFAULTS,
+      connection: (this.workerConnection = this.options.connections.bullmq('dispatcher', 'worker')),
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
       lockDuration: this.options.lockDurationMs,
@@ -87,7 +93,7 @@ export class Dispatcher {
     // this filing, not from the stored request: between attempts an escalation@ copy of the
     // mail may have attached (and alerted under its own key) or a reply may have moved it on.
     await this.options.timers.schedule(request);
-    if (!draft.silent) await this.options.alerts.acknowledge(request, 'filed', threadOf(draft));
+    if (!draft.silent) await this.options.alerts.acknowledge(request, 'filed', replyThreadOf(draft));
     await this.options.alerts.filed(request);
     if (draft.kind === 'escalation') await this.options.alerts.escalation(request, draft.sourceKey);
     return request.status;
@@ -110,23 +116,24 @@ export class Dispatcher {
     const request = result.request;
     if (events.some((event) => event.type === 'clock-started')) {
       await this.options.timers.schedule(request);
-      if (!draft.silent) await this.options.alerts.acknowledge(request, `clock:${eventSource}`, threadOf(draft));
+      if (!draft.silent) await this.options.alerts.acknowledge(request, `clock:${eventSource}`, replyThreadOf(draft));
     }
     if (events.some((event) => event.type === 'escalation')) await this.options.alerts.escalation(request, eventSource);
     if (result.changed) this.options.logger.info({ requestNumber, channel: draft.channel, kind: draft.kind, status: request.status }, 'attached to request');
     return result.changed ? 'attached' : 'already-attached';
   }
 
-  async close(): Promise<void> {
+  /**
+   * Lets the jobs in hand finish for up to `graceMs`, then drops the worker's connections: a job
+   * cut off is taken over as stalled by another dispatcher (or by this one after a restart).
+   */
+  async close(graceMs = 5_000): Promise<void> {
     const worker = this.worker;
-    if (worker) {
-      await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('dispatcher worker did not close within 5 s; leaving its jobs to stall recovery'));
+    this.worker = undefined;
+    if (worker && this.workerConnection) {
+      if (!(await closeBullmq(worker, this.workerConnection, this.options.connections, graceMs))) {
+        this.options.logger.warn({ graceMs }, 'dispatcher worker did not close in time; its jobs are left to stall recovery');
+      }
     }
   }
-}
-
-function threadOf(draft: ValidDraft): { inReplyTo?: string; references?: string[] } {
-  const messageId = draft.raw.payload?.messageId;
-  if (typeof messageId !== 'string') return {};
-  return { inReplyTo: messageId, references: [...draft.references.filter((ref) => ref.includes('@')), messageId] };
 }

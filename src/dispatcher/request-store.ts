@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import { readStoredHistory, type RequestEvent } from '../domain/history.js';
 import { OPEN_STATUSES, type RequestStatus, type ServiceRequest } from '../domain/request.js';
+import { runningClock } from '../domain/running-clock.js';
 import { IntakeError } from '../errors.js';
 import { intakeKeys, type IntakeKeys } from '../intake/queues.js';
 
@@ -173,18 +174,10 @@ export class RequestStore {
 }
 
 /**
- * The deadline an open request is sorted by: the one that is running now. Closed requests
+ * The deadline an open request is sorted by: that of its running clock. Closed requests
  * leave the index; open ones with no clock (waiting for data or a person) sort last.
  */
 export function openScore(request: ServiceRequest): number | null {
   if (request.status === 'closed') return null;
-  const running =
-    request.status === 'accepted'
-      ? request.responseDeadline
-      : request.status === 'verified' || request.status === 'shipped'
-        ? request.deliveryDeadline
-        : request.status === 'delivered'
-          ? request.returnDeadline
-          : undefined;
-  return running ? Date.parse(running.at) : Number.MAX_SAFE_INTEGER;
+  return runningClock(request)?.dueMs ?? Number.MAX_SAFE_INTEGER;
 }

@@ -4,14 +4,18 @@
  * request has moved on by then — contacted, or re-stamped with another deadline.
  */
 import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ServiceCalendar } from '../domain/calendar.js';
-import { subtractWindowTime } from '../domain/deadlines.js';
+import { warningInstants } from '../domain/deadlines.js';
 import type { ServiceRequest } from '../domain/request.js';
+import { runningClock, type ClockKind } from '../domain/running-clock.js';
 import { jobIdFor, QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
+import { StopBudget } from '../util/timeouts.js';
 
 export type TimerKind = 'response-warning' | 'response-breach' | 'delivery-reminder' | 'delivery-breach' | 'return-reminder' | 'return-overdue';
 
@@ -26,7 +30,7 @@ export interface TimerJobData {
 }
 
 export interface TimerServiceOptions {
-  connection: { url: string };
+  connections: RedisConnections;
   prefix: string;
   warnMinutesBefore: readonly number[];
   calendar: ServiceCalendar;
@@ -36,20 +40,33 @@ export interface TimerServiceOptions {
   now?: () => number;
 }
 
-/** Elapsed-time reminders before delivery and return deadlines (minutes). */
-const DELIVERY_REMINDER_MINUTES = 60;
-const RETURN_REMINDER_MINUTES = 24 * 60;
+/**
+ * The timers of each clock: before the deadline (the response warnings at the minutes of
+ * settings; an elapsed-time reminder 1 h before delivery and 24 h before return), and at it.
+ */
+const TIMERS_OF_CLOCK: Record<ClockKind, { before: TimerKind; due: TimerKind; reminderMinutes: number | null }> = {
+  response: { before: 'response-warning', due: 'response-breach', reminderMinutes: null },
+  delivery: { before: 'delivery-reminder', due: 'delivery-breach', reminderMinutes: 60 },
+  return: { before: 'return-reminder', due: 'return-overdue', reminderMinutes: 24 * 60 },
+};
+const CLOCK_OF_TIMER = Object.fromEntries(
+  Object.entries(TIMERS_OF_CLOCK).flatMap(([clock, { before, due }]) => [[before, clock], [due, clock]]),
+) as Record<TimerKind, ClockKind>;
 
 export class TimerService {
   private readonly queue: Queue<TimerJobData>;
   private worker: Worker<TimerJobData> | undefined;
+  /** What BullMQ's queue and worker were handed (src/redis/connections.ts). */
+  private readonly queueConnection: Redis;
+  private workerConnection: Redis | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: TimerServiceOptions) {
+    this.queueConnection = options.connections.bullmq('timers-queue', 'queue');
     this.queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, {
       // No auto-pipelining: ioredis copies BullMQ's ~40 scripts onto every auto-pipeline it
       // makes, which costs more than the socket write it saves (see IntakeService).
-      connection: { url: options.connection.url, maxRetriesPerRequest: 1 },
+      connection: this.queueConnection,
       prefix: options.prefix,
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
     });
@@ -57,30 +74,23 @@ export class TimerService {
     this.now = options.now ?? Date.now;
   }
 
-  /** The timers a request needs in its current state (idempotent: fixed job ids). */
+  /**
+   * The timers a request needs in its current state, earliest first (idempotent: fixed job
+   * ids): the alerts of its running clock — the warnings of settings on the response hour, one
+   * reminder before a delivery or return deadline — then the breach.
+   */
   plan(request: ServiceRequest): TimerJobData[] {
-    const timers: TimerJobData[] = [];
-    const add = (kind: TimerKind, deadline: string, minutesBefore: number, fireAtMs: number): void => {
-      timers.push({ kind, requestNumber: request.number, deadline, minutesBefore, fireAt: new Date(fireAtMs).toISOString() });
-    };
-    if (request.status === 'accepted' && request.responseDeadline && !request.firstResponse && request.window) {
-      const due = Date.parse(request.responseDeadline.at);
-      for (const minutes of this.options.warnMinutesBefore) {
-        add('response-warning', request.responseDeadline.at, minutes, subtractWindowTime(due, minutes * 60_000, request.window, this.options.calendar));
-      }
-      add('response-breach', request.responseDeadline.at, 0, due);
-    }
-    if ((request.status === 'verified' || request.status === 'shipped') && request.deliveryDeadline) {
-      const due = Date.parse(request.deliveryDeadline.at);
-      add('delivery-reminder', request.deliveryDeadline.at, DELIVERY_REMINDER_MINUTES, due - DELIVERY_REMINDER_MINUTES * 60_000);
-      add('delivery-breach', request.deliveryDeadline.at, 0, due);
-    }
-    if (request.status === 'delivered' && request.returnDeadline) {
-      const due = Date.parse(request.returnDeadline.at);
-      add('return-reminder', request.returnDeadline.at, RETURN_REMINDER_MINUTES, due - RETURN_REMINDER_MINUTES * 60_000);
-      add('return-overdue', request.returnDeadline.at, 0, due);
-    }
-    return timers;
+    const clock = runningClock(request);
+    if (!clock) return [];
+    const kinds = TIMERS_OF_CLOCK[clock.kind];
+    const minutesBefore = kinds.reminderMinutes === null ? this.options.warnMinutesBefore : [kinds.reminderMinutes];
+    return warningInstants(clock.dueMs, clock.window, this.options.calendar, minutesBefore).map((alert) => ({
+      kind: alert.kind === 'breach' ? kinds.due : kinds.before,
+      requestNumber: request.number,
+      deadline: clock.deadline.at,
+      minutesBefore: alert.minutesBefore,
+      fireAt: new Date(alert.at).toISOString(),
+    }));
   }
 
   /**
@@ -101,7 +111,8 @@ export class TimerService {
 
   startWorker(): void {
     this.worker = new Worker<TimerJobData>(QUEUE_NAMES.timers, (job) => this.fire(job), {
-      connection: { url: this.options.connection.url, maxRetriesPerRequest: null },
+      ...WORKER_DEFAULTS,
+      connection: (this.workerConnection = this.options.connections.bullmq('timers-worker', 'worker')),
       prefix: this.options.prefix,
       concurrency: 8,
     });
@@ -139,26 +150,22 @@ export class TimerService {
     return 'alerted';
   }
 
-  async close(): Promise<void> {
+  /** Closes the worker and the queue within `graceMs` together, then drops what is left. */
+  async close(graceMs = 5_000): Promise<void> {
+    const budget = new StopBudget(graceMs);
     const worker = this.worker;
-    if (worker) {
-      await boundedClose(() => worker.close(), 5_000, () => this.options.logger.warn('timer worker did not close within 5 s'));
+    this.worker = undefined;
+    if (worker && this.workerConnection) {
+      if (!(await closeBullmq(worker, this.workerConnection, this.options.connections, budget.grace(graceMs)))) {
+        this.options.logger.warn({ graceMs }, 'timer worker did not close in time; its jobs are left to stall recovery');
+      }
     }
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+    await closeBullmq(this.queue, this.queueConnection, this.options.connections, budget.grace(1_000));
   }
 }
 
-/** A timer matters only while the request is still in the state it was set for. */
+/** A timer matters only while the clock it was set for still runs on the same deadline. */
 export function isStillRelevant(request: ServiceRequest, timer: TimerJobData): boolean {
-  switch (timer.kind) {
-    case 'response-warning':
-    case 'response-breach':
-      return request.status === 'accepted' && !request.firstResponse && request.responseDeadline?.at === timer.deadline;
-    case 'delivery-reminder':
-    case 'delivery-breach':
-      return (request.status === 'verified' || request.status === 'shipped') && request.deliveryDeadline?.at === timer.deadline;
-    case 'return-reminder':
-    case 'return-overdue':
-      return request.status === 'delivered' && request.returnDeadline?.at === timer.deadline;
-  }
+  const clock = runningClock(request);
+  return clock !== null && CLOCK_OF_TIMER[timer.kind] === clock.kind && clock.deadline.at === timer.deadline;
 }

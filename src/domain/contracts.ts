@@ -143,7 +143,8 @@ function describeValue(value: unknown): string {
   return String(value);
 }
 
-const CONTRACT_NUMBER = /^(?=.*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/;
+/** A contract number as the registry accepts it (and so as every channel must accept it). */
+export const CONTRACT_NUMBER = /^(?=.*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/;
 const SERIAL = /^[A-Za-z0-9]+(?:[-. /][A-Za-z0-9]+)*$/;
 const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -147,7 +147,8 @@ export function deliveryDeadline(verifiedAt: InstantInput, onsite: OnsiteOption,
   }
   const day = calendar.nextBusinessDay(warsawDate(verified));
   const hours = calendar.openingHours(day);
-  if (hours === null) throw new IntakeError('INTERNAL', `Next business day ${day} has no opening hours.`);
+  // nextBusinessDay() answers a day with opening hours by definition.
+  if (hours === null) impossible(`next business day ${day} has no opening hours`);
   const closed = closureNote(calendar.closedDaysBetween(nextDate(warsawDate(verified)), day));
   return {
     deadline: hours.close,
@@ -178,6 +179,21 @@ export interface DeadlineAlert {
 }
 
 /**
+ * The warning minutes of settings (alerts.warnMinutesBefore) as the warnings and the ops page's
+ * colours use them: each once, in the order given. One that is not a positive number is a
+ * settings mistake (SETTINGS_INVALID).
+ */
+export function warningMinutes(minutesBefore: readonly number[]): number[] {
+  const unique = [...new Set(minutesBefore)];
+  for (const minutes of unique) {
+    if (!(minutes > 0 && Number.isFinite(minutes))) {
+      throw new IntakeError('SETTINGS_INVALID', `Warning minutes must be positive numbers, got ${minutes}.`);
+    }
+  }
+  return unique;
+}
+
+/**
  * The alert moments of a deadline, earliest first: a warning at each of `minutesBefore`
  * window-minutes before it (each the latest instant with that much window time left), then the
  * breach at the deadline itself.
@@ -188,13 +204,11 @@ export function warningInstants(
   calendar: ServiceCalendar,
   minutesBefore: readonly number[] = [30, 15, 5],
 ): DeadlineAlert[] {
-  const alerts: DeadlineAlert[] = [];
-  for (const minutes of new Set(minutesBefore)) {
-    if (!(minutes > 0 && Number.isFinite(minutes))) {
-      throw new IntakeError('SETTINGS_INVALID', `Warning minutes must be positive numbers, got ${minutes}.`);
-    }
-    alerts.push({ kind: 'warning', minutesBefore: minutes, at: subtractWindowTime(deadline, minutes * MINUTE_MS, window, calendar) });
-  }
+  const alerts: DeadlineAlert[] = warningMinutes(minutesBefore).map((minutes) => ({
+    kind: 'warning',
+    minutesBefore: minutes,
+    at: subtractWindowTime(deadline, minutes * MINUTE_MS, window, calendar),
+  }));
   alerts.sort((a, b) => a.at - b.at || b.minutesBefore - a.minutesBefore);
   alerts.push({ kind: 'breach', minutesBefore: 0, at: toMillis(deadline) });
   return alerts;

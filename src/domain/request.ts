@@ -7,15 +7,6 @@ import { z } from 'zod';
 export const CHANNELS = ['phone', 'email', 'portal'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** Request numbers as people read and type them: HZ-2026-000123. */
-export const REQUEST_NUMBER = /^HZ-\d{4}-\d{6}$/;
-/** Finds request numbers in free text (subjects, bodies, speech), tolerant of case. */
-export const REQUEST_NUMBER_IN_TEXT = /\bHZ-(\d{4})-(\d{6})\b/gi;
-
-export function formatRequestNumber(year: number, sequence: number): string {
-  return `HZ-${year}-${String(sequence).padStart(6, '0')}`;
-}
-
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 instant with an offset or Z' });
 
 export const attachmentSchema = z

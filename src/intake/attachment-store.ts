@@ -12,13 +12,16 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Attachment } from '../domain/request.js';
 import { IntakeError } from '../errors.js';
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, ensurePrivateFolder } from '../private-files.js';
 
 export class AttachmentStore {
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
   ) {
-    mkdirSync(path.join(dir, 'tmp'), { recursive: true });
+    // What customers sent (device logs with hostnames, serials, configs): the gateway's user only.
+    ensurePrivateFolder(dir);
+    ensurePrivateFolder(path.join(dir, 'tmp'));
   }
 
   /**
@@ -41,7 +44,7 @@ export class AttachmentStore {
       },
     });
     const temporary = path.join(this.dir, 'tmp', randomUUID());
-    const file = createWriteStream(temporary, { flags: 'wx' });
+    const file = createWriteStream(temporary, { flags: 'wx', mode: PRIVATE_FILE_MODE });
     try {
       await pipeline(content, counter, file);
     } catch (error) {
@@ -54,7 +57,7 @@ export class AttachmentStore {
     const sha256 = hash.digest('hex');
     const storageKey = `sha256/${sha256.slice(0, 2)}/${sha256}`;
     const target = this.pathOf(storageKey);
-    mkdirSync(path.dirname(target), { recursive: true });
+    mkdirSync(path.dirname(target), { recursive: true, mode: PRIVATE_FOLDER_MODE });
     // Same content, same key: a second copy simply replaces the first.
     await rename(temporary, target);
     return { name: sanitizeFileName(meta.name), type: safeContentType(meta.type), size, sha256, storageKey };

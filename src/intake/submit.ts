@@ -1,15 +1,20 @@
 /**
  * submit(draft): the one door every channel uses. Validates the draft, gives it a request
  * number (or finds the request it answers), and puts a job in the `intake` queue — resolving
- * only once Redis has the job, so that a channel acknowledges its source (moves the mail,
- * answers 2xx, tells the caller) only for what is durably queued (DESIGN.md section 6).
+ * only once Redis has the job (and, with redis.minReplicasAcked, once that many replicas have
+ * it), so that a channel acknowledges its source (moves the mail, answers 2xx, tells the
+ * caller) only for what is durably queued (DESIGN.md section 6).
  */
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { warsawClock } from '../domain/warsaw-time.js';
 import { intakeDraftSchema, type IntakeDraft, type ValidDraft } from '../domain/request.js';
+import { requestNumberTemplate } from '../domain/request-number.js';
+import { normalizeMessageId, threadReference } from '../domain/thread-keys.js';
 import { IntakeError, isIntakeError } from '../errors.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import { ReplicaConfirmation, type WrittenRecord } from '../redis/replica-confirmation.js';
+import { closeWithin, withTimeout } from '../util/timeouts.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
 
 /** What submit() tells the channel. */
@@ -50,7 +55,7 @@ export interface SubmitOptions {
 }
 
 export interface IntakeServiceOptions {
-  redisUrl: string;
+  connections: RedisConnections;
   prefix: string;
   dispatchAttempts: number;
   /** How long to wait for Redis before answering "unavailable, retry" (a caller is waiting). */
@@ -64,8 +69,10 @@ export interface IntakeServiceOptions {
 /**
  * Allocation in one atomic script, so that concurrent submits of one source key (the same
  * mail seen by two processes, a replayed webhook) get one number and never two.
- * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, year, kind, own Message-ID,
- * source key, guard value, guard ttl ms (0: no expiry), refs (`n:` number, `m:` Message-ID).
+ * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, the year's number template
+ * (`HZ-2026-%06d`, domain/request-number.ts: the script has no spelling of its own), kind, own
+ * Message-ID, source key, guard value, guard ttl ms (0: no expiry), refs (`n:` number, `m:`
+ * Message-ID).
  * The guard is checked first, so a conflicting repeat is refused even when its source is
  * known. Keys built from the prefix inside the script tie it to one Redis node: Sentinel is
  * fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
@@ -103,7 +110,7 @@ end
 local mode = 'attach'
 if not target then
   local seq = redis.call('INCR', KEYS[2])
-  target = string.format('HZ-%s-%06d', ARGV[2], seq)
+  target = string.format(ARGV[2], seq)
   redis.call('SET', ARGV[1] .. ':number:' .. target, ARGV[5])
   mode = 'new'
 end
@@ -118,21 +125,20 @@ export class IntakeService implements Intake {
   private readonly queueRedis: Redis;
   private readonly queue: Queue<IntakeJobData>;
   private readonly keys: IntakeKeys;
+  /** WAIT for redis.minReplicasAcked replicas before resolving (none: resolves at once). */
+  private readonly replicas: ReplicaConfirmation;
 
   constructor(private readonly options: IntakeServiceOptions) {
     // No offline queue: while Redis is down a command fails at once instead of waiting in
     // memory, so the channel can answer 503 / keep the mail / play the fallback.
     // Auto-pipelining: the commands of concurrent submits leave in one socket write, which
     // halves the CPU a request costs here and in redis-server under load (bench/portal).
-    const connection = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: options.timeoutMs, enableAutoPipelining: true };
-    this.redis = new Redis(options.redisUrl, connection);
-    this.redis.on('error', () => undefined);
+    this.redis = options.connections.client({ purpose: 'intake', offlineQueue: false, autoPipelining: true });
     this.redis.defineCommand('hezoAllocate', { numberOfKeys: 3, lua: ALLOCATE });
     // Not the queue's connection: BullMQ defines some forty scripts on it, and ioredis copies
     // every one onto each auto-pipeline it makes (one per tick), which costs more than the
     // socket write it saves (bench/portal: node CPU per request 0.31 → 0.29 ms).
-    this.queueRedis = new Redis(options.redisUrl, { ...connection, enableAutoPipelining: false });
-    this.queueRedis.on('error', () => undefined);
+    this.queueRedis = options.connections.client({ purpose: 'intake-queue', offlineQueue: false });
     this.queue = new Queue<IntakeJobData>(QUEUE_NAMES.intake, {
       connection: this.queueRedis,
       prefix: options.prefix,
@@ -140,6 +146,7 @@ export class IntakeService implements Intake {
     });
     this.queue.on('error', () => undefined);
     this.keys = intakeKeys(options.prefix);
+    this.replicas = new ReplicaConfirmation(options.connections, options.prefix);
   }
 
   /** Resolves when both connections are up (submit() fails fast until then). */
@@ -158,19 +165,22 @@ export class IntakeService implements Intake {
       const guard = options.guard;
       const allocated = (await (this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }).hezoAllocate(
         sourceKey, this.keys.sequence(year), guard?.key ?? '',
-        this.options.prefix, String(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), ...refs,
+        this.options.prefix, requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), ...refs,
       )) as [string, string, 'new' | 'attach', string, string];
       if (allocated[0] === 'conflict') {
         throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
       }
       const [duplicate, requestNumber, mode, queued, storedKind] = allocated;
 
+      const jobId = jobIdFor('intake', draft.sourceKey);
+      // What must be on the primary, and then on the replicas, before the source is acknowledged.
+      const written: WrittenRecord[] = [{ source: sourceKey, job: this.queue.toKey(jobId) }];
       if (queued !== '1') {
         // First submit, or a retry after a crash between allocation and queueing.
         const data: IntakeJobData = { requestNumber, mode, draft, submittedAt: new Date().toISOString(), eventSource: draft.sourceKey };
         // Marked queued by the dispatcher once it runs the job (RequestStore.create, or below
         // for attachments); until then a repeated submit adds again, which BullMQ ignores.
-        await this.queue.add(mode, data, { jobId: jobIdFor('intake', draft.sourceKey) });
+        await this.queue.add(mode, data, { jobId });
       }
       if (duplicate === '1' && draft.kind === 'escalation' && storedKind !== 'escalation') {
         // One mail sent to pomoc@ and escalation@: one request, flagged as an escalation.
@@ -181,48 +191,46 @@ export class IntakeService implements Intake {
           submittedAt: new Date().toISOString(),
           eventSource: `${draft.sourceKey}#escalation`,
         };
-        await this.queue.add('attach', data, { jobId: jobIdFor('escalate', draft.sourceKey) });
+        const escalateJobId = jobIdFor('escalate', draft.sourceKey);
+        await this.queue.add('attach', data, { jobId: escalateJobId });
         await this.redis.hset(sourceKey, 'kind', 'escalation');
+        // The flag is written last: found on the primary, the escalation job before it is too.
+        written.push({ source: sourceKey, job: this.queue.toKey(escalateJobId), kind: 'escalation' });
       }
+      // Also on a duplicate: the first submit of this source may have been refused its
+      // confirmation (503), and this retry is what will be acknowledged.
+      await this.replicas.confirm(written);
       return { requestNumber, mode, duplicate: duplicate === '1' };
     });
   }
 
   /**
-   * A reference as the allocation script reads it: `n:` a request number, `m:` a Message-ID.
-   * Our own Message-IDs (`<hz-2026-000123.ack.…@intake.myhezo.pl>`) name their request, so a
-   * reply to an acknowledgment threads even when nothing recorded that Message-ID.
+   * A reference as the allocation script reads it: `n:` a request number (also the one our own
+   * Message-IDs name), `m:` a Message-ID that may have been recorded for a request.
    */
   private referenceKey(ref: string): string {
-    if (/^HZ-\d{4}-\d{6}$/i.test(ref)) return `n:${ref.toUpperCase()}`;
-    const messageId = normalizeMessageId(ref);
-    const domain = this.options.ownMessageIdDomain?.toLowerCase();
-    const own = domain ? /^(hz-\d{4}-\d{6})\.[^@]*@(.+)$/.exec(messageId) : null;
-    if (own && own[2] === domain) return `n:${(own[1] as string).toUpperCase()}`;
-    return `m:${messageId}`;
+    const reference = threadReference(ref, this.options.ownMessageIdDomain);
+    return 'requestNumber' in reference ? `n:${reference.requestNumber}` : `m:${reference.messageId}`;
   }
 
-  async close(): Promise<void> {
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
+  async close(graceMs = 2_000): Promise<void> {
+    // Its connections are dropped right below whether or not the queue closed in time.
+    await closeWithin(() => this.queue.close(), graceMs, () => undefined);
     this.queueRedis.disconnect();
     this.redis.disconnect();
+    await this.replicas.close(0);
   }
 
   private async withTimeout<T>(work: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.options.timeoutMs} ms; nothing was filed, try again.`)),
-        this.options.timeoutMs,
-      );
-    });
+    // A confirmation may wait out one WAIT in flight and then its own.
+    const limitMs = this.options.timeoutMs + (this.replicas.required > 0 ? 2 * this.options.connections.waitTimeoutMs : 0);
     try {
-      return await Promise.race([work(), timeout]);
+      return await withTimeout(work(), limitMs, () => {
+        throw new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${limitMs} ms; nothing was acknowledged, try again.`);
+      });
     } catch (error) {
       if (isIntakeError(error)) throw error;
       throw new IntakeError('REDIS_UNAVAILABLE', `Redis is unavailable (${(error as Error).message}); nothing was filed, try again.`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
@@ -234,11 +242,6 @@ export function validateDraft(input: IntakeDraft): ValidDraft {
   throw new IntakeError('DRAFT_INVALID', 'The request is incomplete or malformed; see details.', {
     details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
   });
-}
-
-/** `<ABC@x.pl>` and `abc@X.pl` are the same Message-ID for threading. */
-export function normalizeMessageId(messageId: string): string {
-  return messageId.trim().replace(/^<|>$/g, '').toLowerCase();
 }
 
 async function waitReady(redis: Redis): Promise<void> {

@@ -5,11 +5,12 @@
  * and carries X-Loop with our address so that our own watcher recognises it (DESIGN.md §5).
  * Precedence is not set: it is not standardised, and "bulk"/"junk" hurt deliverability.
  */
-import { createHash } from 'node:crypto';
 import nodemailer, { type NodemailerError, type SendMailOptions, type SMTPSentMessageInfo, type Transporter } from 'nodemailer';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { processMailTokens, type MailCredentials, type MailTokens } from '../mail-auth/mail-credentials.js';
+import { ourMessageId } from '../domain/thread-keys.js';
 import type { Settings } from '../settings.js';
+import { mailboxAddress } from '../util/mail-address.js';
 import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
 
 /** Seconds-scale limits so that a silent relay fails the attempt (and is retried) instead of hanging it. */
@@ -40,12 +41,12 @@ export class MailSender implements NotificationChannel {
       to: job.to,
       subject: job.subject,
       text: job.text,
-      messageId: messageId(job.requestNumber, ack ? 'ack' : 'alert', context.jobId, this.settings.messageIdDomain),
+      messageId: ourMessageId(job.requestNumber, ack ? 'ack' : 'alert', context.jobId, this.settings.messageIdDomain),
       headers: {
         // auto-replied: an answer to the reporter's mail; auto-generated: a mail nobody sent us.
         'Auto-Submitted': ack ? 'auto-replied' : 'auto-generated',
         'X-Auto-Response-Suppress': 'All',
-        'X-Loop': addressOf(this.settings.from),
+        'X-Loop': mailboxAddress(this.settings.from),
       },
     };
     if (ack && job.inReplyTo) message.inReplyTo = bracketed(job.inReplyTo);
@@ -94,7 +95,7 @@ export class MailSender implements NotificationChannel {
 
 /** Who signs in to the relay: `mail.smtp`'s user and password or `auth`; by default as the address acknowledgments come from. */
 export function smtpCredentials(settings: Readonly<Settings['mail']>, tokens: MailTokens = processMailTokens): MailCredentials {
-  return tokens.credentials(settings.smtp, addressOf(settings.from));
+  return tokens.credentials(settings.smtp, mailboxAddress(settings.from));
 }
 
 /** A nodemailer transport to the relay in settings, signing in with `credentials` (also what `mailboxes check` verifies). */
@@ -138,24 +139,6 @@ async function smtpAuth(credentials: MailCredentials): Promise<{ auth?: SMTPConn
     },
   };
   return { auth };
-}
-
-
-/**
- * `<hz-2026-000123.ack.5f0c…@intake.myhezo.pl>`: the request number comes first so that a reply
- * (In-Reply-To / References) can be threaded back to its request by reading it out. The token
- * is derived from the job id rather than random, so that a resend after a crash carries the
- * same Message-ID and the reporter's mail client can drop the duplicate.
- */
-export function messageId(requestNumber: string, kind: 'ack' | 'alert', jobId: string, domain: string): string {
-  const token = createHash('sha256').update(jobId).digest('hex').slice(0, 20);
-  const number = requestNumber.toLowerCase().replace(/[^a-z0-9-]/g, '');
-  return `<${number ? `${number}.` : ''}${kind}.${token}@${domain}>`;
-}
-
-/** `myHEZO Pomoc <pomoc@myhezo.pl>` → `pomoc@myhezo.pl`. */
-function addressOf(mailbox: string): string {
-  return (/<([^>]+)>/.exec(mailbox)?.[1] ?? mailbox).trim();
 }
 
 function bracketed(id: string): string {

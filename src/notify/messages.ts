@@ -12,6 +12,7 @@
  */
 import { DateTime } from 'luxon';
 import type { ServiceRequest } from '../domain/request.js';
+import { requestTag, withoutRequestTags } from '../domain/thread-keys.js';
 import { warsawClock, type WarsawClock } from '../domain/warsaw-time.js';
 import { IntakeError } from '../errors.js';
 
@@ -58,11 +59,6 @@ const PL_WEEKDAYS_SHORT = ['pon.', 'wt.', 'śr.', 'czw.', 'pt.', 'sob.', 'ndz.']
 const PL_MONTHS_GENITIVE = ['stycznia', 'lutego', 'marca', 'kwietnia', 'maja', 'czerwca', 'lipca', 'sierpnia', 'września', 'października', 'listopada', 'grudnia'];
 const EN_WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-/** The tag every subject carries, so that a reply finds its request: `[HZ-2026-000123]`. */
-export function requestTag(requestNumber: string): string {
-  return `[${requestNumber}]`;
-}
 
 /**
  * An instant in words, relative to `now`, in Warsaw time: "dziś do 10:30", "jutro do 09:30",
@@ -408,8 +404,7 @@ const STATUS_LABELS: Record<Language, Record<string, string>> = {
  */
 function ackSubject(input: AcknowledgmentInput): string {
   const tag = requestTag(input.requestNumber);
-  const own = oneLine(input.subject ?? '')
-    .replace(/\[HZ-\d{4}-\d{6}\]/gi, ' ')
+  const own = withoutRequestTags(oneLine(input.subject ?? ''))
     .replace(/^(\s*(re|odp|odp\.|aw|sv|fw|fwd|pd|pd\.)\s*:\s*)+/i, '')
     .replace(/\s+/g, ' ')
     .trim();

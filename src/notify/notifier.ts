@@ -9,13 +9,17 @@
  */
 import { createHash } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import type { Logger } from '../logger.js';
 import type { Settings } from '../settings.js';
+import { bareAddress } from '../util/mail-address.js';
 import { MailSender } from './mail-sender.js';
 import { SmsSender } from './sms-sender.js';
 import { WebhookSender } from './webhook-sender.js';
-import { boundedClose } from '../redis/bounded-close.js';
+import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
+import { ReplicaConfirmation } from '../redis/replica-confirmation.js';
+import { closeWithin, StopBudget, withTimeout } from '../util/timeouts.js';
 
 /** One message to send. The caller renders it (messages.ts); the worker only delivers. */
 export type NotificationJob =
@@ -95,8 +99,8 @@ export type NotifyOutcome =
   | { outcome: 'not-sent'; channel: string; reason: string };
 
 export interface NotifierOptions {
-  /** Redis to use: `{ url }` (redis:// or rediss://). Queue, worker and markers each open their own connection. */
-  connection: { url: string };
+  /** Where the queue, the worker and the sent markers each get their own connection. */
+  connections: RedisConnections;
   settings: Readonly<Settings>;
   logger: Logger;
   /** Replaces providers by name (`mail`, `sms`, `webhook`), e.g. to plug in another SMS vendor. */
@@ -124,11 +128,20 @@ export function queueJobId(jobId: string): string {
 export class Notifier {
   private readonly settings: Readonly<Settings>;
   private readonly logger: Logger;
-  private readonly url: string;
+  private readonly connections: RedisConnections;
   private readonly queue: Queue<StoredJob>;
+  /** What BullMQ's queue and worker were handed (src/redis/connections.ts). */
+  private readonly queueConnection: Redis;
+  private readonly workerConnection: Redis;
   /** For the sent markers and the rate windows; not BullMQ's connections. */
   private readonly redis: Redis;
   private readonly channels: NotificationChannel[];
+  /**
+   * A reporter hears a request number only once the request is on the replicas (WAIT): the
+   * dispatcher may stamp a request whose submit() is still waiting for its confirmation, or
+   * was refused it (503) — its acknowledgment waits, retried, until the replicas have it.
+   */
+  private readonly replicas: ReplicaConfirmation;
   private readonly routes = new Map<NotificationType, NotificationChannel>();
   private worker: Worker<StoredJob, NotifyOutcome> | undefined;
   /** Deliveries running now: close() lets them write their sent markers before Redis goes. */
@@ -137,10 +150,12 @@ export class Notifier {
   constructor(options: NotifierOptions) {
     this.settings = options.settings;
     this.logger = options.logger.child({ component: 'notifier' });
-    this.url = options.connection.url;
+    this.connections = options.connections;
     const prefix = this.settings.intake.prefix;
+    this.queueConnection = this.connections.bullmq('notify-queue', 'queue');
+    this.workerConnection = this.connections.bullmq('notify-worker', 'worker');
     this.queue = new Queue<StoredJob>(NOTIFY_QUEUE, {
-      connection: { url: this.url },
+      connection: this.queueConnection,
       prefix,
       defaultJobOptions: {
         attempts: this.settings.notify.attempts,
@@ -149,9 +164,9 @@ export class Notifier {
         removeOnFail: KEEP_FAILED,
       },
     });
-    this.queue.on('error', (error) => this.logger.warn({ err: error }, 'notify queue: Redis error'));
-    this.redis = new Redis(this.url);
-    this.redis.on('error', (error) => this.logger.warn({ err: error }, 'notifier: Redis error'));
+    this.queue.on('error', (error) => this.logger.debug({ err: error }, 'notify queue: Redis error'));
+    this.redis = this.connections.client({ purpose: 'notify-markers' });
+    this.replicas = new ReplicaConfirmation(this.connections, prefix);
     const overrides = options.channels ?? {};
     this.channels = createChannels(this.settings).map((channel) => overrides[channel.name] ?? channel);
     for (const channel of this.channels) for (const type of channel.handles) this.routes.set(type, channel);
@@ -170,7 +185,8 @@ export class Notifier {
     if (this.worker) return;
     const { backoffMs, maxBackoffMs } = this.settings.notify;
     this.worker = new Worker<StoredJob, NotifyOutcome>(NOTIFY_QUEUE, (job) => this.tracked(this.deliver(job)), {
-      connection: { url: this.url },
+      ...WORKER_DEFAULTS,
+      connection: this.workerConnection,
       prefix: this.settings.intake.prefix,
       concurrency: 8,
       settings: {
@@ -180,7 +196,7 @@ export class Notifier {
           type === BACKOFF_TYPE ? Math.min(backoffMs * 2 ** Math.max(0, attemptsMade - 1), maxBackoffMs) : backoffMs,
       },
     });
-    this.worker.on('error', (error) => this.logger.warn({ err: error }, 'notify worker: Redis error'));
+    this.worker.on('error', (error) => this.logger.debug({ err: error }, 'notify worker: Redis error'));
     this.worker.on('failed', (job, error) => {
       if (!job) return;
       const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
@@ -191,22 +207,40 @@ export class Notifier {
   }
 
   /**
-   * Stops the worker, the queue, the channels and Redis. A send still in flight after the
-   * worker's 5 s (an SMTP relay may take 30 s to answer) is waited for — its channel's own
-   * timeout bounds it: with Redis closed under it, a message the provider took would get no sent
-   * marker, and the job, marked failed, would send it again after the restart.
+   * Stops the worker, the queue, the channels and Redis, all within `graceMs`. The worker gets
+   * 5 s for the sends in hand; a send still in flight then (an SMTP relay may take 30 s to
+   * answer) is waited for while the grace lasts, with the worker still connected: with Redis
+   * closed under it, a message the provider took would get no sent marker and no completion, and
+   * would be sent again after the restart. Past the grace that is the price of stopping: the
+   * worker is dropped (docs/redis.md lists it). The marker connection's QUIT is bounded too — on
+   * a Redis that is gone it used to wait for ever.
    */
-  async close(): Promise<void> {
+  async close(graceMs = 6_500): Promise<void> {
+    const budget = new StopBudget(graceMs);
     const worker = this.worker;
     this.worker = undefined;
-    if (worker) await boundedClose(() => worker.close(), 5_000, () => this.logger.warn('notify worker did not close within 5 s'));
-    if (this.inFlight.size > 0) {
-      this.logger.warn({ sends: this.inFlight.size }, 'waiting for notifications in flight before closing');
-      await Promise.allSettled([...this.inFlight]);
+    if (worker) {
+      // Without Redis no send can be marked anyway, and a graceful close would wait for it (see closeBullmq).
+      const closing = worker.close(!this.connections.connected(this.workerConnection)).then(
+        () => true,
+        () => true,
+      );
+      if (!(await withTimeout(closing, budget.grace(5_000), () => false))) {
+        if (this.inFlight.size > 0) {
+          this.logger.warn({ sends: this.inFlight.size }, 'notify worker: waiting for notifications in flight before closing');
+          await withTimeout(Promise.allSettled([...this.inFlight]), budget.grace(graceMs), () => undefined);
+        }
+        // A send that finished completes its job through the worker: give that a moment.
+        if (!(await withTimeout(closing, budget.grace(500), () => false))) {
+          this.logger.warn({ graceMs, sends: this.inFlight.size }, 'notify worker did not close in time; dropped (a send cut off may be sent again)');
+        }
+      }
     }
-    await boundedClose(() => this.queue.close(), 5_000, () => undefined);
-    await Promise.all(this.channels.map((channel) => channel.close()));
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.connections.close(this.workerConnection, budget.grace(500));
+    await closeBullmq(this.queue, this.queueConnection, this.connections, budget.grace(1_000));
+    await closeWithin(() => Promise.all(this.channels.map((channel) => channel.close())), budget.grace(1_000), () => undefined);
+    await this.connections.close(this.redis, budget.grace(500));
+    await this.replicas.close(budget.grace(500));
   }
 
   private async deliver(job: Job<StoredJob>): Promise<NotifyOutcome> {
@@ -230,6 +264,7 @@ export class Notifier {
       return { outcome: 'not-sent', channel: channel.name, reason };
     }
 
+    if (notification.type === 'ack-mail' || notification.type === 'ack-sms') await this.replicas.confirm();
     const result = await channel.send(notification, { jobId });
     if (result.status === 'rejected') throw new UnrecoverableError(`${channel.name} refused the message: ${result.reason}`);
     // Right after the provider took it: a crash between here and completion re-runs the job,
@@ -249,7 +284,7 @@ export class Notifier {
   }
 
   private async mayAcknowledge(to: string, jobId: string): Promise<boolean> {
-    const address = (/<([^>]+)>/.exec(to)?.[1] ?? to).trim().toLowerCase();
+    const address = bareAddress(to);
     // Hashed so that addresses (personal data) do not show up in Redis key listings.
     const key = `${this.settings.intake.prefix}:notify:ack-rate:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
     const allowed = await this.redis.eval(ACK_RATE_SCRIPT, 1, key, Date.now(), HOUR_MS, this.settings.notify.ackPerSenderPerHour, jobId);

@@ -4,6 +4,7 @@
  * them all. A watcher that cannot reach its mailbox must show here — fetching never stops
  * silently (DESIGN.md section 5).
  */
+import { withTimeout } from '../util/timeouts.js';
 
 /** The answer of one readiness check. */
 export interface CheckResult {
@@ -33,16 +34,10 @@ export class Readiness {
   async report(): Promise<ReadinessReport> {
     const entries = await Promise.all(
       [...this.checks].map(async ([name, check]): Promise<[string, CheckResult]> => {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<CheckResult>((resolve) => {
-          timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${this.timeoutMs} ms` }), this.timeoutMs);
-        });
         try {
-          return [name, await Promise.race([Promise.resolve().then(check), timeout])];
+          return [name, await withTimeout(Promise.resolve().then(check), this.timeoutMs, () => ({ ok: false, detail: `no answer within ${this.timeoutMs} ms` }))];
         } catch (error) {
           return [name, { ok: false, detail: error instanceof Error ? error.message : String(error) }];
-        } finally {
-          clearTimeout(timer);
         }
       }),
     );

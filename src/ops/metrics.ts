@@ -13,6 +13,8 @@ import client from 'prom-client';
 import type { RequestStore } from '../dispatcher/request-store.js';
 import { QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { closeBullmq } from '../redis/connections.js';
 import type { ChangeFeed } from './ops-page/change-feed.js';
 
 /** One mailbox watcher as the metrics see it (the mail channel reports these). */
@@ -25,7 +27,7 @@ export interface MailboxWatcherState {
 
 export interface MetricsDeps {
   redis: Redis;
-  redisUrl: string;
+  connections: RedisConnections;
   prefix: string;
   store: RequestStore;
   changes: ChangeFeed;
@@ -40,7 +42,8 @@ export interface Metrics {
   setMailboxStates(read: () => readonly MailboxWatcherState[]): void;
   /** Subscribes to the change feed; counters move from then on. */
   start(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes the metrics' queues within `graceMs`, then drops them. */
+  close(graceMs?: number): Promise<void>;
 }
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -69,9 +72,10 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     labelNames: ['result'] as const,
     registers: [registry],
   });
-  const queues = Object.values(QUEUE_NAMES).map(
-    (name) => new Queue(name, { connection: { url: deps.redisUrl, maxRetriesPerRequest: 1 }, prefix: deps.prefix }),
-  );
+  const queues = Object.values(QUEUE_NAMES).map((name) => {
+    const connection = deps.connections.bullmq(`metrics-${name}`, 'queue');
+    return Object.assign(new Queue(name, { connection, prefix: deps.prefix }), { handed: connection });
+  });
   for (const queue of queues) queue.on('error', (error) => deps.logger.debug({ err: error, queue: queue.name }, 'metrics queue error'));
 
   new client.Gauge({
@@ -148,9 +152,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       });
       await deps.changes.start();
     },
-    async close() {
+    async close(graceMs = 1_000) {
       unlisten?.();
-      await Promise.all(queues.map((queue) => queue.close()));
+      await Promise.all(queues.map((queue) => closeBullmq(queue, queue.handed, deps.connections, graceMs)));
     },
   };
 }

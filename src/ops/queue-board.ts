@@ -11,20 +11,24 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import type { Router } from 'express';
 import { QUEUE_NAMES } from '../intake/queues.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { closeBullmq } from '../redis/connections.js';
 
 /** The mount path of the board. */
 export const QUEUE_BOARD_PATH = '/ops/queues';
 
 export interface QueueBoard {
   router: Router;
-  close(): Promise<void>;
+  /** Closes the board's queues within `graceMs`, then drops them. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Builds the board over its own Queue handles (closed by `close()`). */
-export function createQueueBoard(options: { redisUrl: string; prefix: string }): QueueBoard {
-  const queues = Object.values(QUEUE_NAMES).map(
-    (name) => new Queue(name, { connection: { url: options.redisUrl, maxRetriesPerRequest: 1 }, prefix: options.prefix }),
-  );
+export function createQueueBoard(options: { connections: RedisConnections; prefix: string }): QueueBoard {
+  const queues = Object.values(QUEUE_NAMES).map((name) => {
+    const connection = options.connections.bullmq(`board-${name}`, 'queue');
+    return Object.assign(new Queue(name, { connection, prefix: options.prefix }), { handed: connection });
+  });
   // Errors show on the board itself; an unhandled 'error' event would crash the process.
   for (const queue of queues) queue.on('error', () => undefined);
   const serverAdapter = new ExpressAdapter();
@@ -38,8 +42,8 @@ export function createQueueBoard(options: { redisUrl: string; prefix: string }):
   });
   return {
     router: serverAdapter.getRouter() as Router,
-    async close() {
-      await Promise.all(queues.map((queue) => queue.close()));
+    async close(graceMs = 1_000) {
+      await Promise.all(queues.map((queue) => closeBullmq(queue, queue.handed, options.connections, graceMs)));
     },
   };
 }

@@ -7,8 +7,8 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../domain/calendar.js';
-import { windowTimeBetween } from '../domain/deadlines.js';
 import { CHANNELS, REQUEST_STATUSES, type ServiceRequest } from '../domain/request.js';
+import { remainingClockTime, runningClock } from '../domain/running-clock.js';
 import { parseAction, recordAction, recordNote } from '../dispatcher/engineer-actions.js';
 import type { EngineerAlerts } from '../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../dispatcher/request-store.js';
@@ -96,8 +96,9 @@ export function requestsApi(deps: RequestsApiDeps): Router {
 
 /** Countdown in window time: an 8x5 request on Friday 16:55 shows its clock paused, not late. */
 export function withCountdown(request: ServiceRequest, atMs: number, calendar: ServiceCalendar): ServiceRequest & { responseRemainingMs?: number } {
-  if (request.status !== 'accepted' || !request.responseDeadline || !request.window) return request;
-  return { ...request, responseRemainingMs: windowTimeBetween(atMs, Date.parse(request.responseDeadline.at), request.window, calendar) };
+  const clock = runningClock(request);
+  if (clock?.kind !== 'response') return request;
+  return { ...request, responseRemainingMs: remainingClockTime(clock, atMs, calendar) };
 }
 
 

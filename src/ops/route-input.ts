@@ -3,13 +3,13 @@
  * and a zod-checked body or query, each failing as INPUT_INVALID (400) with field details.
  */
 import type { z } from 'zod';
-import { REQUEST_NUMBER } from '../domain/request.js';
+import { parseRequestNumber } from '../domain/request-number.js';
 import { IntakeError } from '../errors.js';
 
 /** `hz-2026-000123` → `HZ-2026-000123`; anything else is a 400 naming the field. */
 export function requestNumberParam(text: string | undefined): string {
-  const number = (text ?? '').toUpperCase();
-  if (!REQUEST_NUMBER.test(number)) {
+  const number = parseRequestNumber(text ?? '');
+  if (number === null) {
     throw new IntakeError('INPUT_INVALID', 'number must be a request number like HZ-2026-000123.', { details: [{ path: 'number', message: 'expected HZ-YYYY-NNNNNN' }] });
   }
   return number;

@@ -15,7 +15,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RequestStore } from '../../src/dispatcher/request-store.js';
 import { intakeKeys } from '../../src/intake/queues.js';
-import { normalizeMessageId } from '../../src/intake/submit.js';
+import { normalizeMessageId } from '../../src/domain/thread-keys.js';
 import { findFreePort } from '../../src/redis/free-port.js';
 import { startPrivateDovecot, type PrivateDovecot } from '../support/dovecot.js';
 import { buildMail } from '../support/mail-gateway.js';

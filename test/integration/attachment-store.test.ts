@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -17,6 +17,19 @@ describe('the attachment store', () => {
     const saved = await store.save(Readable.from([content]), { name: 'library.log', type: 'text/plain; charset=utf-8' });
     expect(saved).toMatchObject({ name: 'library.log', type: 'text/plain', size: content.length, sha256: createHash('sha256').update(content).digest('hex') });
     expect(readFileSync(store.pathOf(saved.storageKey))).toEqual(content);
+  });
+
+  it('keeps what customers sent for the gateway\'s user only (folders 0700, files 0600), tightening a folder left open', async () => {
+    const own = path.join(dir, 'private');
+    mkdirSync(own, { mode: 0o755 });
+    chmodSync(own, 0o755);
+    const store = new AttachmentStore(own, 1024);
+    const saved = await store.save(Readable.from([Buffer.from('serial Q48-24-07315, host backup-01\n')]), { name: 'robot.log', type: 'text/plain' });
+    const file = store.pathOf(saved.storageKey);
+    expect(statSync(own).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(own, 'tmp')).mode & 0o777).toBe(0o700);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a file over the limit and leaves nothing behind', async () => {

@@ -18,7 +18,7 @@ import { TimerService, type TimerJobData } from '../../src/dispatcher/timers.js'
 import { QUEUE_NAMES } from '../../src/intake/queues.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { storeClockEventInOldShape } from '../support/old-history.js';
-import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
+import { connectionsFor, startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';
 import { startWebhook, type TestWebhook } from '../support/webhook.js';
@@ -130,7 +130,7 @@ describe('submit()', () => {
   });
 
   it('rejects quickly with a retryable error when Redis is unreachable', async () => {
-    const intake = new IntakeService({ redisUrl: 'redis://127.0.0.1:1', prefix: 'nowhere', dispatchAttempts: 1, timeoutMs: 500 });
+    const intake = new IntakeService({ connections: connectionsFor('redis://127.0.0.1:1'), prefix: 'nowhere', dispatchAttempts: 1, timeoutMs: 500 });
     try {
       const started = Date.now();
       const error = await intake.submit(draft()).catch((e: unknown) => e);
@@ -308,9 +308,9 @@ describe('replies and escalations', () => {
       webhookConfigured: true,
     });
     const prefix = `retry-${randomUUID().slice(0, 8)}`;
-    const timers = new TimerService({ connection: { url: redis.url }, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: test.gateway.store, alerts, logger: test.gateway.logger });
+    const timers = new TimerService({ connections: test.gateway.connections, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: test.gateway.store, alerts, logger: test.gateway.logger });
     const dispatcher = new Dispatcher({
-      connection: { url: redis.url },
+      connections: test.gateway.connections,
       prefix,
       concurrency: 1,
       lockDurationMs: 30_000,
@@ -408,7 +408,7 @@ describe('engineer actions', () => {
     expect((await api().post(`/api/v1/requests/${requestNumber}/contacted`).set(auth).send({})).status).toBe(200);
     const { prefix } = test.gateway.settings.intake;
     const timers = new TimerService({
-      connection: { url: redis.url },
+      connections: test.gateway.connections,
       prefix,
       warnMinutesBefore: [30],
       calendar: test.gateway.calendar,
@@ -541,6 +541,37 @@ describe('timers', () => {
     expect(alertsFor(contactedEarly.requestNumber, 'breach')).toHaveLength(0);
   });
 
+  it('plans the alerts of the running clock earliest first — every response warning whatever order settings list them in — then the breach', async () => {
+    const { requestNumber } = await test.gateway.intake.submit(draft());
+    const filed = await stored(requestNumber);
+    const due = Date.parse(filed.responseDeadline?.at ?? '');
+    // Timers are chained: each schedules the first planned one after itself, so a plan out of
+    // order ([5, 30, 15] as listed) would start at the 5-minute warning and never send the others.
+    const timers = new TimerService({ connections: connectionsFor(redis.url), prefix: `plan-${randomUUID().slice(0, 8)}`, warnMinutesBefore: [5, 30, 15], calendar: test.gateway.calendar, store: test.gateway.store, alerts: undefined as never, logger: test.gateway.logger });
+    try {
+      expect(timers.plan(filed).map((timer) => [timer.kind, timer.minutesBefore, Date.parse(timer.fireAt)])).toEqual([
+        ['response-warning', 30, due - 30 * 60_000],
+        ['response-warning', 15, due - 15 * 60_000],
+        ['response-warning', 5, due - 5 * 60_000],
+        ['response-breach', 0, due],
+      ]);
+      // Delivery and return count elapsed time: one reminder (1 h, 24 h before), then the breach.
+      const delivery = { at: '2026-11-24T16:00:00.000Z', trace: 'verified' };
+      expect(timers.plan({ ...filed, status: 'shipped', deliveryDeadline: delivery }).map((timer) => [timer.kind, timer.minutesBefore, timer.fireAt])).toEqual([
+        ['delivery-reminder', 60, '2026-11-24T15:00:00.000Z'],
+        ['delivery-breach', 0, delivery.at],
+      ]);
+      const back = { at: '2026-12-01T11:00:00.000Z', trace: 'delivered' };
+      expect(timers.plan({ ...filed, status: 'delivered', deliveryDeadline: delivery, returnDeadline: back }).map((timer) => [timer.kind, timer.minutesBefore, timer.fireAt])).toEqual([
+        ['return-reminder', 1440, '2026-11-30T11:00:00.000Z'],
+        ['return-overdue', 0, back.at],
+      ]);
+      expect(timers.plan({ ...filed, status: 'contacted' })).toEqual([]);
+    } finally {
+      await timers.close();
+    }
+  });
+
   it('records no breach when "contacted" lands between the breach timer reading the request and writing it', async () => {
     const { requestNumber } = await test.gateway.intake.submit(draft());
     const filed = await stored(requestNumber);
@@ -569,15 +600,15 @@ describe('timers', () => {
     });
     // A queue of its own (another prefix), so the gateway's timer worker does not take the job.
     const prefix = `race-${randomUUID().slice(0, 8)}`;
-    const timers = new TimerService({ connection: { url: redis.url }, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: racing, alerts, logger: test.gateway.logger });
+    const timers = new TimerService({ connections: test.gateway.connections, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: racing, alerts, logger: test.gateway.logger });
     timers.startWorker();
     const queue = new Queue<TimerJobData>(QUEUE_NAMES.timers, { connection: { url: redis.url }, prefix });
     const job = await queue.add('response-breach', { kind: 'response-breach', requestNumber, deadline, minutesBefore: 0, fireAt: deadline });
     const outcome = await vi.waitFor(
       async () => {
-        const done = await queue.getJob(job.id ?? '');
-        if (!(await done?.isCompleted())) throw new Error('timer not run yet');
-        return done?.returnvalue;
+        // State first, then a fresh read: a job fetched while still active has no return value yet.
+        if ((await queue.getJobState(job.id ?? '')) !== 'completed') throw new Error('timer not run yet');
+        return (await queue.getJob(job.id ?? ''))?.returnvalue;
       },
       { timeout: 10_000, interval: 50 },
     );

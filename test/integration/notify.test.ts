@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { renderAcknowledgment, renderAlert } from '../../src/notify/messages.js';
 import { NOTIFY_QUEUE, Notifier, queueJobId, type NotificationJob, type NotifyOutcome } from '../../src/notify/notifier.js';
 import { loadSettings, type Settings } from '../../src/settings.js';
-import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
+import { connectionsFor, startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';
 import { startWebhook, type TestWebhook } from '../support/webhook.js';
@@ -51,7 +51,7 @@ function testSettings(change: (settings: Settings) => void = () => undefined): S
 
 /** A started notifier and a BullMQ queue handle to look at its jobs. */
 function startNotifier(settings: Settings): { notifier: Notifier; jobs: Queue } {
-  const notifier = new Notifier({ connection: { url: redis.url }, settings, logger });
+  const notifier = new Notifier({ connections: connectionsFor(redis.url), settings, logger });
   notifier.startWorker();
   const jobs = new Queue(NOTIFY_QUEUE, { connection: { url: redis.url }, prefix: settings.intake.prefix });
   open.push(notifier, jobs);
@@ -126,7 +126,7 @@ describe('notifier', () => {
 
   it('lets a send still in flight at close() mark itself sent, so a restarted notifier does not send it again', async () => {
     const settings = testSettings();
-    const first = new Notifier({ connection: { url: redis.url }, settings, logger });
+    const first = new Notifier({ connections: connectionsFor(redis.url), settings, logger });
     first.startWorker();
     const jobs = new Queue(NOTIFY_QUEUE, { connection: { url: redis.url }, prefix: settings.intake.prefix });
     open.push(jobs);
@@ -151,11 +151,11 @@ describe('notifier', () => {
     const to = 'nobody@klient-4.pl';
     smtp.rejectedRecipients.add(to);
     await notifier.enqueue('ack-mail:HZ-2026-000104', ackMail('HZ-2026-000104', to));
-    await vi.waitFor(async () => {
+    // State first, then a fresh read: a job fetched while still active shows attemptsMade 0.
+    const job = await vi.waitFor(async () => {
       expect(await jobs.getJobState(queueJobId('ack-mail:HZ-2026-000104'))).toBe('failed');
+      return jobs.getJob(queueJobId('ack-mail:HZ-2026-000104'));
     }, WAIT);
-    // Read after it failed: a copy read before (then checked for its state) still says 0 attempts.
-    const job = await jobs.getJob(queueJobId('ack-mail:HZ-2026-000104'));
     expect(job?.attemptsMade).toBe(1);
     expect(job?.failedReason).toContain('550');
   });

@@ -3,6 +3,7 @@
  * process's copy of the session, the caller hears that the request is being registered, the
  * draft waits in the local spool, and it is filed once the private redis-server is back.
  */
+import { readdirSync, statSync } from 'node:fs';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -60,6 +61,10 @@ describe('Redis down during a call', () => {
     expect(c.said).toContain('Twoje zgłoszenie jest rejestrowane. Oddzwonimy z jego numerem.');
     expect(c.verbs.at(-1)?.name).toBe('Hangup');
     expect(await phone.spool.pending()).toBe(1);
+    // The caller's number waits on disk: for the gateway's user only.
+    const spoolDir = `${test.root}/phone-spool`;
+    expect(statSync(spoolDir).mode & 0o777).toBe(0o700);
+    for (const file of readdirSync(spoolDir)) expect({ file, mode: statSync(`${spoolDir}/${file}`).mode & 0o777 }).toEqual({ file, mode: 0o600 });
     // The status callback of the ended call must not file it a second time.
     expect(await c.hangUp()).toBe(204);
 

@@ -4,9 +4,11 @@
  * (Kept beside the portal's integration tests: they are the portal's files.)
  */
 import { describe, expect, it } from 'vitest';
-import { DEMO_PORTAL_KEY, clientOfKey, demoPortalKey, effectiveKeys, hashApiKey } from '../../src/channels/portal/api-keys.js';
+import { DEMO_PORTAL_KEY, demoPortalKey, effectiveKeys, hashApiKey } from '../../src/channels/portal/api-keys.js';
+import { ownerOfToken as clientOfKey } from '../../src/util/bearer-token.js';
 import { bodyHash } from '../../src/channels/portal/idempotency.js';
-import { SENT_AT_CLOCK_SKEW_MS, portalRequestProblems } from '../../src/channels/portal/schemas.js';
+import { SENT_AT_CLOCK_SKEW_MS, portalRequestProblems, portalRequestSchema } from '../../src/channels/portal/schemas.js';
+import { contractNumberSchema } from '../../src/domain/contracts.js';
 import { customerView } from '../../src/channels/portal/status-view.js';
 import { executableReason } from '../../src/channels/portal/uploads.js';
 import type { RequestEvent } from '../../src/domain/history.js';
@@ -24,6 +26,17 @@ describe('API keys', () => {
     expect(demoPortalKey({})).toBe(DEMO_PORTAL_KEY);
     expect(clientOfKey(DEMO_PORTAL_KEY, effectiveKeys({}))).toBe('demo');
     expect(demoPortalKey({ alpha: hashApiKey('alpha-key') })).toBeNull();
+  });
+});
+
+describe('contract numbers', () => {
+  it('the portal accepts exactly the contract numbers the registry accepts', () => {
+    const portal = portalRequestSchema.shape.contractNumber;
+    for (const number of ['HZ-2026-00123', 'hz-2026-00123', 'XY-2026-00123', 'HZ-1', 'K12', 'HZ-ABC', 'HZ 2026 00123', 'HZ--2026', '-HZ-1', 'HZ-2026-00123-']) {
+      expect(portal.safeParse(number).success, number).toBe(contractNumberSchema.safeParse(number).success);
+    }
+    expect(portal.safeParse('XY-2026-00123').success).toBe(true);
+    expect(portal.safeParse('HZ 2026 00123').success).toBe(false);
   });
 });
 

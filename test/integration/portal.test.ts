@@ -203,6 +203,14 @@ describe('POST /requests', () => {
     expect(Date.parse(stored.responseDeadline?.at ?? '')).toBe(Date.parse(sentAt) + 60 * 60_000);
   });
 
+  it('takes a contract number as the registry does: one typed in lower case files against that contract', async () => {
+    const payload = body({ contractNumber: 'hz-2026-00123' });
+    expect(validSubmission(payload)).toBe(true);
+    const response = await file(payload);
+    expect(response.status).toBe(202);
+    expect(await stamped(response.body.requestNumber)).toMatchObject({ status: 'accepted', contractNumber: 'HZ-2026-00123', customer: expect.any(String) });
+  });
+
   it('files without an Idempotency-Key too', async () => {
     const response = await request(app).post('/api/v1/portal/requests').set(auth()).send(body());
     conforms('post', '/requests', response);
@@ -217,7 +225,7 @@ describe('POST /requests', () => {
     const wrong = await file({
       kind: 'service',
       reporter: { name: '', email: 'not-an-email', phone: 'call me' },
-      contractNumber: '123',
+      contractNumber: 'HZ 2026 00123',
       serialNumber: '../x',
       subject: '',
       description: 'x',

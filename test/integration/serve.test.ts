@@ -52,7 +52,7 @@ describe('the HTTP server', () => {
       .poll(async () => (await request(test.gateway.url).get('/readyz')).status, { timeout: 15_000, interval: 200 })
       .toBe(200);
     // And the queue workers carry on: a request submitted now is stamped. (This also keeps the
-    // stop below from racing the workers' reconnection; see the note in src/redis/bounded-close.ts.)
+    // stop below from racing the workers' reconnection; see closeWithin in src/util/timeouts.ts.)
     const filed = await vi.waitFor(
       () =>
         test.gateway.intake.submit({

@@ -9,7 +9,7 @@ import { vi } from 'vitest';
 import { MailboxSupervisor, type MailboxSupervisorDeps } from '../../src/channels/mail/supervisor.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { intakeKeys } from '../../src/intake/queues.js';
-import { normalizeMessageId } from '../../src/intake/submit.js';
+import { normalizeMessageId } from '../../src/domain/thread-keys.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { MailAuth } from '../../src/mail-auth/auth-settings.js';
 import { Notifier } from '../../src/notify/notifier.js';
@@ -67,7 +67,7 @@ export async function startMailBench(settings: Record<string, unknown> = {}, ben
     { roles: ['dispatcher', 'timers', 'notify'], ...(benchOptions.logger ? { logger: benchOptions.logger } : {}) },
   );
   const { gateway } = test;
-  const notifier = new Notifier({ connection: { url: redis.url }, settings: gateway.settings, logger: gateway.logger });
+  const notifier = new Notifier({ connections: gateway.connections, settings: gateway.settings, logger: gateway.logger });
   const supervisors: MailboxSupervisor[] = [];
   const keys = intakeKeys(gateway.settings.intake.prefix);
 

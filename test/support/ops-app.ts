@@ -48,8 +48,8 @@ export async function startOpsApp(options: { overrides?: Record<string, unknown>
     cleanups.push(() => test.stop());
     const { gateway } = test;
     const logger = options.logger ?? createLogger('silent');
-    const connection = { url: gateway.redisUrl };
-    const notifier = new Notifier({ connection, settings: gateway.settings, logger });
+    const { connections } = gateway;
+    const notifier = new Notifier({ connections, settings: gateway.settings, logger });
     cleanups.push(() => notifier.close());
     const alerts = new EngineerAlerts({
       notifier,
@@ -59,7 +59,7 @@ export async function startOpsApp(options: { overrides?: Record<string, unknown>
       now,
     });
     const timers = new TimerService({
-      connection,
+      connections,
       prefix: gateway.settings.intake.prefix,
       warnMinutesBefore: gateway.settings.alerts.warnMinutesBefore,
       calendar: gateway.calendar,
@@ -76,7 +76,7 @@ export async function startOpsApp(options: { overrides?: Record<string, unknown>
       calendar: gateway.calendar,
       attachments: gateway.attachments,
       redis: gateway.redis,
-      redisUrl: gateway.redisUrl,
+      connections,
       settings: gateway.settings,
       logger,
       now,

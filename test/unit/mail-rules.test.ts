@@ -9,9 +9,11 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { compilePatterns, detectLanguage, extractNumbers, knownToRegistry, normalizeContract, stripQuotedAndSignature, type KnownSerial } from '../../src/channels/mail/extract.js';
 import { htmlToPlainText } from '../../src/channels/mail/html-text.js';
-import { bareAddress, LOOP_GUARD_HEADERS, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
+import { LOOP_GUARD_HEADERS, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
+import { bareAddress } from '../../src/util/mail-address.js';
 import { mailSourceKey } from '../../src/channels/mail/mail-draft.js';
-import { mailReferences, messageIds, requestTags } from '../../src/channels/mail/threading.js';
+import { mailReferences, messageIds } from '../../src/channels/mail/threading.js';
+import { requestNumbersIn } from '../../src/domain/request-number.js';
 import { guessCharset, UnlabelledCharsetLabeller } from '../../src/channels/mail/unlabelled-charset.js';
 import { readRegistryFile } from '../../src/registry/registry-file.js';
 import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
@@ -64,7 +66,7 @@ describe('loop guard', () => {
 
 describe('threading', () => {
   it('finds request tags in any case, once each', () => {
-    expect(requestTags('Re: [hz-2026-000123] i HZ-2026-000123, HZ-2026-000124')).toEqual(['HZ-2026-000123', 'HZ-2026-000124']);
+    expect(requestNumbersIn('Re: [hz-2026-000123] i HZ-2026-000123, HZ-2026-000124')).toEqual(['HZ-2026-000123', 'HZ-2026-000124']);
   });
 
   it('reads Message-IDs from In-Reply-To and References, newest first', () => {

@@ -6,10 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
 import { explainResponseDeadline } from '../../src/domain/deadlines.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
-import { availableActions, countdownOf, openingAround, toRow, urgencyState } from '../../src/ops/ops-page/request-view.js';
-import { escapeHtml, signInPage } from '../../src/ops/ops-page/html.js';
+import { openingAround, urgencyLevels, urgencyOf } from '../../src/domain/running-clock.js';
+import { availableActions, countdownOf, toRow } from '../../src/ops/ops-page/request-view.js';
+import { signInPage } from '../../src/ops/ops-page/html.js';
+import { escapeHtml } from '../../src/util/html.js';
 
 const calendar = new ServiceCalendar();
+const urgency = urgencyLevels([30, 15, 5]);
 const at = (iso: string): number => Date.parse(iso);
 
 function accepted(sentAt: string, window: '8x5' | '24x7'): ServiceRequest {
@@ -47,7 +50,7 @@ describe('countdown in window time', () => {
       pausedUntil: '2026-11-23T08:00:00.000Z',
       runsUntil: '2026-11-23T16:00:00.000Z',
     });
-    expect(toRow(request, at('2026-11-21T12:00:00+01:00'), calendar).state).toBe('ok');
+    expect(toRow(request, at('2026-11-21T12:00:00+01:00'), calendar, urgency).state).toBe('ok');
   });
 
   it('runs until 17:00 while the 8x5 window is open', () => {
@@ -62,7 +65,7 @@ describe('countdown in window time', () => {
   it('24x7 never pauses and counts elapsed time', () => {
     const request = accepted('2026-11-21T03:00:00+01:00', '24x7');
     expect(countdownOf(request, at('2026-11-21T03:50:00+01:00'), calendar)).toMatchObject({ remainingMs: 10 * 60_000, pausedUntil: null, runsUntil: null });
-    expect(toRow(request, at('2026-11-21T03:50:00+01:00'), calendar).state).toBe('under15');
+    expect(toRow(request, at('2026-11-21T03:50:00+01:00'), calendar, urgency).state).toBe('under15');
   });
 
   it('a contacted request has no running response clock and only its next actions', () => {
@@ -80,7 +83,7 @@ describe('countdown in window time', () => {
     [-1, 'breached'],
     [null, 'none'],
   ] as const)('%s ms left is %s', (remaining, state) => {
-    expect(urgencyState(remaining)).toBe(state);
+    expect(urgencyOf(remaining, urgency)).toBe(state);
   });
 });
 

@@ -5,7 +5,7 @@
  * subject and that text with the patterns from settings. Pure functions over strings.
  */
 import type { ContractRegistry } from '../../domain/contracts.js';
-import { REQUEST_NUMBER_IN_TEXT } from '../../domain/request.js';
+import { REQUEST_NUMBER_IN_TEXT } from '../../domain/request-number.js';
 
 /** Where a reply's quoted history begins: Gmail, Outlook (Polish and English), Apple, Thunderbird. */
 const QUOTE_HEADERS: readonly RegExp[] = [
@@ -172,11 +172,11 @@ function serialIn(capture: string, knownSerial: KnownSerial | undefined): string
   // A contract number straight after the serial ("S/N Q48 24 07315 HZ-2026-00123") is not part of it.
   const contract = groups.findIndex((group, at) => at > 0 && /^HZ[-\d]/i.test(group));
   if (contract > 0) groups.length = contract;
-  const longestFirst = groups.map((_, at) => normalizeSerial(groups.slice(0, groups.length - at).join(' ')));
+  const longestFirst = groups.map((_, at) => tidyCapturedSerial(groups.slice(0, groups.length - at).join(' ')));
   const known = knownSerial ? longestFirst.find((serial) => knownSerial(serial)) : undefined;
   if (known) return known;
   const first = groups[0] ?? '';
-  return /[A-Z0-9]-[A-Z0-9]/i.test(first) ? normalizeSerial(first) : (longestFirst[0] ?? '');
+  return /[A-Z0-9]-[A-Z0-9]/i.test(first) ? tidyCapturedSerial(first) : (longestFirst[0] ?? '');
 }
 
 /**
@@ -210,8 +210,12 @@ export function normalizeContract(raw: string): string | undefined {
   return `HZ-${digits.slice(0, 4)}-${digits.slice(4)}`;
 }
 
-/** Upper case, no trailing punctuation: `xls812-240517.` → `XLS812-240517`. */
-export function normalizeSerial(raw: string): string {
+/**
+ * A serial as captured from a mail, tidied for the request: upper case, no trailing punctuation
+ * (`xls812-240517.` → `XLS812-240517`), its separators kept as written. Not a comparison key:
+ * lookups compare by the registry's normalizeSerial (domain/contracts.ts).
+ */
+function tidyCapturedSerial(raw: string): string {
   return raw.trim().toUpperCase().replace(/[-.,;:]+$/, '');
 }
 

@@ -43,8 +43,3 @@ export function loopGuardReason(header: HeaderLookup, sender: string | undefined
   if (ownAddresses.some((own) => own.toLowerCase() === address)) return 'our own address';
   return undefined;
 }
-
-/** `myHEZO Pomoc <pomoc@myhezo.pl>` → `pomoc@myhezo.pl`. */
-export function bareAddress(text: string): string {
-  return (/<([^>]*)>/.exec(text)?.[1] ?? text).trim().toLowerCase();
-}

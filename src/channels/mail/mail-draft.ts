@@ -4,7 +4,7 @@
  * one request (submit() flags it as an escalation when the escalation copy arrives).
  */
 import type { IntakeDraft } from '../../domain/request.js';
-import { normalizeMessageId } from '../../intake/submit.js';
+import { normalizeMessageId } from '../../domain/thread-keys.js';
 import { detectLanguage, extractNumbers, stripQuotedAndSignature, type KnownSerial, type NumberPatterns } from './extract.js';
 import { loopGuardReason } from './loop-guard.js';
 import type { ParsedMail } from './parse-mail.js';

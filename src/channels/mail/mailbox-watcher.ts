@@ -10,6 +10,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import type { MailCredentials } from '../../mail-auth/mail-credentials.js';
+import { closeWithin, StopBudget, withTimeout } from '../../util/timeouts.js';
 import { drainMailbox, type DrainContext, type MailboxConfig } from './drain.js';
 import { imapErrorText, imapSignIn, type ImapServer, type ImapSignIn } from './imap-sign-in.js';
 import { MailboxLease } from './mailbox-lease.js';
@@ -93,11 +94,15 @@ export class MailboxWatcher {
   }
 
   /**
-   * Stops watching. Graceful: waits for the mail in hand, logs out, frees the lease.
+   * Stops watching. Graceful: waits for the mail in hand, logs out, frees the lease — all within
+   * `graceMs`; past it the connection is closed and the lease left to expire (another process
+   * takes the mailbox over within one TTL, and what was not moved to Processed is drained again).
    * `abandon` leaves everything as a crashed process would (lease left to expire) — for
    * proving that nothing is lost or duplicated when a process dies.
    */
-  async stop(options: { abandon?: boolean } = {}): Promise<void> {
+  async stop(options: { abandon?: boolean; graceMs?: number } = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 3_000;
+    const budget = new StopBudget(graceMs);
     this.running = false;
     clearTimeout(this.leaseTimer);
     clearTimeout(this.reconnectTimer);
@@ -110,11 +115,11 @@ export class MailboxWatcher {
       this.connected = false;
       return;
     }
-    await this.draining?.catch(() => undefined);
-    if (client) await client.logout().catch(() => client.close());
+    await withTimeout(this.draining?.catch(() => undefined) ?? Promise.resolve(), budget.grace(graceMs), () => undefined);
+    if (client) await closeWithin(() => client.logout().catch(() => client.close()), budget.grace(1_000), () => client.close());
     this.connected = false;
-    await this.leaseTick;
-    if (this.leaseHeld) await this.lease.release().catch(() => undefined);
+    await withTimeout(this.leaseTick, budget.grace(graceMs), () => undefined);
+    if (this.leaseHeld) await withTimeout(this.lease.release().catch(() => undefined), budget.grace(500), () => undefined);
     this.leaseHeld = false;
   }
 
@@ -153,7 +158,7 @@ export class MailboxWatcher {
       }
     } catch (error) {
       // Redis down: keep what we have; the lease check runs again shortly.
-      this.logger.warn({ err: error }, 'lease check failed');
+      this.logger.warn({ reason: (error as Error).message }, 'lease check failed');
     }
     if (this.running) {
       this.leaseTimer = setTimeout(() => {

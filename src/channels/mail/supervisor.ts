@@ -14,7 +14,7 @@ import type { Notifier } from '../../notify/notifier.js';
 import type { CheckResult } from '../../ops/health.js';
 import type { Settings } from '../../settings.js';
 import { compilePatterns, knownToRegistry } from './extract.js';
-import { bareAddress } from './loop-guard.js';
+import { bareAddress } from '../../util/mail-address.js';
 import { MailboxWatcher, type MailboxStatus } from './mailbox-watcher.js';
 
 /** How often the unreachable alert condition is checked. */
@@ -86,8 +86,8 @@ export class MailboxSupervisor {
     this.alertTimer.unref();
   }
 
-  /** Stops every watcher; `abandon` simulates a crash (leases left to expire). */
-  async stop(options: { abandon?: boolean } = {}): Promise<void> {
+  /** Stops every watcher within `graceMs` (see MailboxWatcher.stop); `abandon` simulates a crash (leases left to expire). */
+  async stop(options: { abandon?: boolean; graceMs?: number } = {}): Promise<void> {
     clearInterval(this.alertTimer);
     await Promise.all(this.watchers.map((watcher) => watcher.stop(options)));
   }

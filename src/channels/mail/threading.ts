@@ -3,16 +3,11 @@
  * tag `[HZ-2026-000123]` in its subject or one of our Message-IDs in In-Reply-To/References;
  * submit() attaches the draft to the request a reference names. Pure functions.
  */
-import { REQUEST_NUMBER_IN_TEXT } from '../../domain/request.js';
-import { normalizeMessageId } from '../../intake/submit.js';
+import { requestNumbersIn } from '../../domain/request-number.js';
+import { normalizeMessageId } from '../../domain/thread-keys.js';
 
 /** At most this many references per draft (the draft schema allows 100). */
 const MAX_REFERENCES = 100;
-
-/** Request numbers in a text, upper-cased, in order of appearance, without repeats. */
-export function requestTags(text: string): string[] {
-  return unique([...text.matchAll(REQUEST_NUMBER_IN_TEXT)].map((match) => match[0].toUpperCase()));
-}
 
 /** `<a@x> <b@y>` (References) or one id (In-Reply-To) → normalized ids, newest first. */
 export function messageIds(header: string | string[] | undefined): string[] {
@@ -26,8 +21,8 @@ export function messageIds(header: string | string[] | undefined): string[] {
  * request they escalate in the text), then In-Reply-To, then References, newest first.
  */
 export function mailReferences(input: { subject: string; body: string; kind: 'service' | 'escalation'; inReplyTo?: string | string[]; references?: string | string[] }): string[] {
-  const tags = requestTags(input.subject);
-  if (input.kind === 'escalation') tags.push(...requestTags(input.body));
+  const tags = requestNumbersIn(input.subject);
+  if (input.kind === 'escalation') tags.push(...requestNumbersIn(input.body));
   return unique([...tags, ...messageIds(input.inReplyTo), ...messageIds(input.references)]).slice(0, MAX_REFERENCES);
 }
 

@@ -5,6 +5,7 @@
  * path of a call can be tested without a server.
  */
 import { contractStatusAt, type Contract, type ContractRegistry, type Device } from '../../domain/contracts.js';
+import { requestNumberFromKeypad } from '../../domain/request-number.js';
 import { promptsFor, type CallLanguage } from './prompts.js';
 
 /** Which number was called: the hotline (+48 12 25 25 600) or the escalation line (+48 12 25 25 502). */
@@ -176,8 +177,8 @@ export function advance(current: CallSession, input: CallInput, context: FlowCon
     case 'escalation-number': {
       if (digits === '0') return { session: { ...session, escalationNumber: undefined, step: 'done' }, file: 'escalation', prefix: [] };
       if (digits === '') return failure(session, input, t.noInput, context);
-      if (!/^20\d{8}$/.test(digits)) return failure(session, input, t.escalationNumberMalformed, context);
-      const number = requestNumberFromDigits(digits);
+      const number = requestNumberFromKeypad(digits);
+      if (number === null) return failure(session, input, t.escalationNumberMalformed, context);
       if (context.escalationRequestKnown === false) return failure(session, input, t.escalationNumberUnknown(number), context);
       session.escalationNumber = number;
       return ask(session, 'escalation-confirm', [t.readBackEscalationNumber(number)]);
@@ -194,11 +195,6 @@ export function advance(current: CallSession, input: CallInput, context: FlowCon
     case 'done':
       return { session, reply: { say: [t.goodbye], hangup: true } };
   }
-}
-
-/** `2026000123` → `HZ-2026-000123`. */
-export function requestNumberFromDigits(digits: string): string {
-  return `HZ-${digits.slice(0, 4)}-${digits.slice(4)}`;
 }
 
 /**

@@ -15,6 +15,7 @@
 import type { Redis } from 'ioredis';
 import { IntakeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { withTimeout } from '../../util/timeouts.js';
 import type { CallSession } from './call-flow.js';
 
 export interface CallSessionsOptions {
@@ -55,7 +56,7 @@ export class CallSessions {
       const text = await this.withTimeout(this.options.redis.get(this.key(callSid)));
       if (text !== null) return JSON.parse(text) as CallSession;
     } catch (error) {
-      this.options.logger.warn({ err: error, callSid }, 'call session unreadable in Redis; using the local copy');
+      this.options.logger.warn({ reason: (error as Error).message, callSid }, 'call session unreadable in Redis; using the local copy');
     }
     return this.localCopy(callSid);
   }
@@ -71,7 +72,7 @@ export class CallSessions {
     try {
       await this.withTimeout(this.options.redis.set(this.key(session.callSid), JSON.stringify(session), 'EX', this.options.ttlSeconds));
     } catch (error) {
-      this.options.logger.warn({ err: error, callSid: session.callSid }, 'call session not saved in Redis; kept locally');
+      this.options.logger.warn({ reason: (error as Error).message, callSid: session.callSid }, 'call session not saved in Redis; kept locally');
     }
   }
 
@@ -98,15 +99,9 @@ export class CallSessions {
     }
   }
 
-  private async withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+  private withTimeout<T>(work: Promise<T>): Promise<T> {
+    return withTimeout(work, this.timeoutMs, () => {
+      throw new IntakeError('REDIS_UNAVAILABLE', `Redis did not answer within ${this.timeoutMs} ms`);
     });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

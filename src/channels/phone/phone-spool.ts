@@ -13,12 +13,13 @@
  * callback's) cannot keep it out; CallFiler attaches it to the call's request when drained.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { link, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { IntakeDraft } from '../../domain/request.js';
 import { isIntakeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { PRIVATE_FILE_MODE, ensurePrivateFolder } from '../../private-files.js';
+import { withTimeout } from '../../util/timeouts.js';
 import { recordingOf, type CallFiler } from './call-filer.js';
 
 export interface PhoneSpoolOptions {
@@ -35,7 +36,8 @@ export class PhoneSpool {
   private draining: Promise<number> | undefined;
 
   constructor(private readonly options: PhoneSpoolOptions) {
-    mkdirSync(options.dir, { recursive: true });
+    // Drafts hold callers' numbers and recordings' addresses: the gateway's user only.
+    ensurePrivateFolder(options.dir);
   }
 
   /**
@@ -48,7 +50,7 @@ export class PhoneSpool {
     // Never shared: two saves writing one temp would interleave their bytes.
     const temp = `${file}.${randomUUID()}.tmp`;
     try {
-      const handle = await open(temp, 'wx');
+      const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
       try {
         await handle.writeFile(JSON.stringify(draft));
         await handle.sync();
@@ -99,11 +101,15 @@ export class PhoneSpool {
     tick();
   }
 
-  /** Stops retrying and waits for a drain under way. */
-  async stop(): Promise<void> {
+  /**
+   * Stops retrying and waits up to `graceMs` for a drain under way (its submit() is bounded by
+   * its own timeout). A draft whose filing is cut off stays on disk and is filed once by the
+   * next start: filing is idempotent by source key.
+   */
+  async stop(graceMs = 3_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.draining?.catch(() => undefined);
+    await withTimeout(this.draining?.catch(() => 0) ?? Promise.resolve(0), graceMs, () => 0);
   }
 
   private async files(): Promise<string[]> {

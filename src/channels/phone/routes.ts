@@ -28,10 +28,12 @@ import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { IntakeDraft } from '../../domain/request.js';
+import { requestNumberFromKeypad } from '../../domain/request-number.js';
 import { isIntakeError } from '../../errors.js';
 import type { Intake, SubmitResult } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
+import { withTimeout } from '../../util/timeouts.js';
 import { CallFiler } from './call-filer.js';
 import { closingReply, draftForCall, registeringReply, type Unfinished } from './call-closing.js';
 import { advance, startCall, type CallInput, type CallSession, type Filing, type Line, type Reply } from './call-flow.js';
@@ -65,8 +67,8 @@ export interface PhoneChannel {
   spool: PhoneSpool;
   /** Starts retrying spooled drafts (also those left by a previous run). */
   start(): void;
-  /** Stops retrying; spooled drafts stay on disk for the next start. */
-  close(): Promise<void>;
+  /** Stops retrying within `graceMs`; spooled drafts stay on disk for the next start. */
+  close(graceMs?: number): Promise<void>;
 }
 
 const ENDED_STATUSES = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
@@ -255,7 +257,7 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
     router,
     spool,
     start: () => spool.start(),
-    close: () => spool.stop(),
+    close: (graceMs) => spool.stop(graceMs),
   };
 }
 
@@ -268,19 +270,13 @@ export function phoneRoutes(deps: PhoneDeps): Router {
 
 /** On the escalation line, whether a typed request number exists; undefined when it cannot be told. */
 async function knownRequest(store: RequestStore, session: CallSession, input: CallInput): Promise<boolean | undefined> {
-  const digits = (input.digits ?? '').replace(/\D/g, '');
-  if (session.step !== 'escalation-number' || !/^20\d{8}$/.test(digits)) return undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const number = requestNumberFromKeypad((input.digits ?? '').replace(/\D/g, ''));
+  if (session.step !== 'escalation-number' || number === null) return undefined;
   try {
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), 500);
-    });
-    const found = store.get(`HZ-${digits.slice(0, 4)}-${digits.slice(4)}`).then((request) => request !== null);
-    return await Promise.race([found, timeout]);
+    const found = store.get(number).then((request) => request !== null);
+    return await withTimeout(found, 500, () => undefined);
   } catch {
     // Redis is down: do not refuse the number; the escalation is spooled and attached later.
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { RequestEventType } from '../../domain/history.js';
-import { REQUEST_NUMBER, REQUEST_STATUSES } from '../../domain/request.js';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
+import { REQUEST_STATUSES } from '../../domain/request.js';
 
 const requestNumber = z.string().regex(REQUEST_NUMBER);
 const instant = z.iso.datetime();

@@ -1,12 +1,11 @@
 /**
  * API keys of the portal's back ends. Settings keep only each key's sha256 (a leaked config
- * file leaks no key); a presented key is hashed and compared with timingSafeEqual against
- * every configured digest, so an unknown key and a wrong one take the same time and the
- * position of a key in the list does not show either.
+ * file leaks no key); a presented key is matched as every bearer token is (util/bearer-token.ts:
+ * hashed, compared in constant time against every configured digest).
  */
-import { hash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { IntakeError } from '../../errors.js';
+import { bearerAuth, type TokenOwner } from '../../util/bearer-token.js';
 
 /**
  * The demo key of the embedded default: it exists only while `settings.portal.apiKeys` is
@@ -32,37 +31,20 @@ export interface PortalClient {
   name: string;
 }
 
-/** The keys in force: the configured ones, or the demo key alone. */
-export function effectiveKeys(apiKeys: Readonly<Record<string, string>>): Array<{ name: string; digest: Buffer }> {
+/** The keys in force (whose each is, and its digest): the configured ones, or the demo key alone. */
+export function effectiveKeys(apiKeys: Readonly<Record<string, string>>): TokenOwner[] {
   const entries = Object.keys(apiKeys).length > 0 ? Object.entries(apiKeys) : [[DEMO_CLIENT, hashApiKey(DEMO_PORTAL_KEY)] as const];
   return entries.map(([name, hex]) => ({ name, digest: Buffer.from(hex, 'hex') }));
 }
 
-/** Finds the client of a presented key; null for none. Constant work whatever the key. */
-export function clientOfKey(presented: string, keys: ReadonlyArray<{ name: string; digest: Buffer }>): string | null {
-  const digest = hash('sha256', presented, 'buffer');
-  let found: string | null = null;
-  for (const key of keys) {
-    // No early exit: every digest is compared, matched or not.
-    if (timingSafeEqual(digest, key.digest) && found === null) found = key.name;
-  }
-  return found;
-}
-
-/** Middleware: 401 without a valid `Authorization: Bearer <key>`. */
+/** Middleware: sets the PortalClient on `res.locals.portalClient`; 401 without a valid `Authorization: Bearer <key>`. */
 export function portalAuth(apiKeys: Readonly<Record<string, string>>): RequestHandler {
-  const keys = effectiveKeys(apiKeys);
-  return (req, res, next) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    const client = clientOfKey(match?.[1] ?? '', keys);
-    if (client !== null) {
-      res.locals.portalClient = { name: client } satisfies PortalClient;
-      next();
-      return;
-    }
-    res.set('WWW-Authenticate', 'Bearer realm="myHEZO portal API"');
-    next(new IntakeError('UNAUTHORIZED', 'Send "Authorization: Bearer <API key>" with the key issued to your portal back end.'));
-  };
+  return bearerAuth({
+    owners: effectiveKeys(apiKeys),
+    realm: 'myHEZO portal API',
+    unauthorized: 'Send "Authorization: Bearer <API key>" with the key issued to your portal back end.',
+    local: 'portalClient',
+  });
 }
 
 /** The client name set by `portalAuth`. */

@@ -4,12 +4,9 @@
  * offline and under a strict Content-Security-Policy.
  */
 
-type Json = Record<string, unknown>;
+import { escapeHtml } from '../../util/html.js';
 
-/** HTML-escapes text from the document (descriptions may hold `<`, quotes, ampersands). */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
+type Json = Record<string, unknown>;
 
 /** `code` spans for backticked words, after escaping. */
 function prose(text: unknown): string {

@@ -6,7 +6,7 @@
  */
 import { Router } from 'express';
 import helmet from 'helmet';
-import { escapeHtml } from './docs-page.js';
+import { escapeHtml } from '../../util/html.js';
 
 /** The page's script: submits the form as JSON with the demo key and shows the answer. */
 const FORM_SCRIPT = `'use strict';

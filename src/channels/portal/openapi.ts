@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { errorAnswerSchema, errorAnswerSchemaFor, errorDetailSchema, type ErrorCode } from '../../errors.js';
-import { REQUEST_NUMBER } from '../../domain/request.js';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import { attachAnswerSchema, attachmentViewSchema, deadlineViewSchema, filedAnswerSchema, historyItemViewSchema, requestStatusViewSchema } from './answers.js';
 import { portalRequestSchema } from './schemas.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';

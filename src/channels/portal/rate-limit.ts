@@ -47,7 +47,7 @@ class ReloadingRedisStore extends RedisStore {
       try {
         return await super.increment(key);
       } catch (error) {
-        this.logger.warn({ err: error }, 'portal rate limit not counted (Redis unavailable); request let through');
+        this.logger.warn({ reason: (error as Error).message }, 'portal rate limit not counted (Redis unavailable); request let through');
         // Counted as the window's first hit: the request is let through and nothing is stored.
         return { totalHits: 1, resetTime: new Date(Date.now() + this.windowMs) };
       }

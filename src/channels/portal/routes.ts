@@ -8,7 +8,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
-import { REQUEST_NUMBER, type IntakeDraft } from '../../domain/request.js';
+import type { IntakeDraft } from '../../domain/request.js';
+import { parseRequestNumber } from '../../domain/request-number.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
 import { IntakeError, isIntakeError } from '../../errors.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
@@ -146,8 +147,8 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
 
   /** The number in the path, if this client filed it; 404 for any other (existence is not leaked). */
   async function ownedNumber(req: Request, res: Response): Promise<string> {
-    const number = String(req.params.number).toUpperCase();
-    if (!REQUEST_NUMBER.test(number)) {
+    const number = parseRequestNumber(String(req.params.number));
+    if (number === null) {
       throw new IntakeError('INPUT_INVALID', `"${String(req.params.number)}" is not a request number.`, { details: [{ path: 'number', message: 'expected HZ-YYYY-NNNNNN' }] });
     }
     if (!(await redisCall(ownership.isOwner(number, portalClientOf(res.locals))))) throw new IntakeError('NOT_FOUND', `No request ${number} was filed with this API key.`);

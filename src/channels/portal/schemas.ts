@@ -5,7 +5,9 @@
  * against the clock. Pure: no I/O, the clock is a parameter.
  */
 import { z } from 'zod';
-import { REQUEST_NUMBER, type IntakeDraft } from '../../domain/request.js';
+import { CONTRACT_NUMBER } from '../../domain/contracts.js';
+import type { IntakeDraft } from '../../domain/request.js';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { IntakeErrorDetail } from '../../errors.js';
 
 /** How far in the future a `sentAt` may lie: the portal's clock and ours are not one clock. */
@@ -31,7 +33,7 @@ export const portalRequestSchema = z
     reporter: portalReporterSchema,
     contractNumber: z
       .string()
-      .regex(/^HZ-\d{4}-\d{5}$/, 'expected a contract number such as HZ-2026-00123')
+      .regex(CONTRACT_NUMBER, 'expected a contract number such as HZ-2026-00123: letters and digits in groups joined by single dashes, with at least one digit')
       .optional()
       .describe('The service contract, e.g. HZ-2026-00123. Required for `service`.'),
     serialNumber: z

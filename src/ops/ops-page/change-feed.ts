@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
+import type { RedisConnections } from '../../redis/redis-connections.js';
 
 export type ChangeListener = (requestNumber: string) => void;
 
@@ -15,7 +16,7 @@ export class ChangeFeed {
   private starting: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly connections: RedisConnections,
     private readonly channel: string,
     private readonly logger: Logger,
   ) {}
@@ -24,7 +25,7 @@ export class ChangeFeed {
   start(): Promise<void> {
     this.starting ??= (async () => {
       // A subscribed connection can do nothing else, hence its own; it resubscribes by itself after a reconnect.
-      const subscriber = this.redis.duplicate({ maxRetriesPerRequest: null });
+      const subscriber = this.connections.client({ purpose: 'change-feed', maxRetriesPerRequest: null });
       this.subscriber = subscriber;
       subscriber.on('error', (error: Error) => this.logger.debug({ err: error }, 'ops change feed: redis error'));
       subscriber.on('message', (_channel: string, number: string) => {
@@ -47,10 +48,10 @@ export class ChangeFeed {
     return () => this.listeners.delete(listener);
   }
 
-  async close(): Promise<void> {
+  async close(graceMs = 1_000): Promise<void> {
     this.listeners.clear();
     const subscriber = this.subscriber;
     this.subscriber = undefined;
-    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+    if (subscriber) await this.connections.close(subscriber, graceMs);
   }
 }

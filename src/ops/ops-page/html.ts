@@ -4,6 +4,9 @@
  * all — the browser fetches it as JSON and writes it with textContent.
  */
 import type { Response } from 'express';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
+import type { UrgencyLevel } from '../../domain/running-clock.js';
+import { escapeHtml } from '../../util/html.js';
 
 /**
  * The ops page's Content-Security-Policy: scripts and styles only from our own files, no
@@ -22,11 +25,6 @@ export function setSecurityHeaders(res: Response, csp = OPS_CSP): void {
     'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });
-}
-
-/** Escapes text for an HTML element or a double-quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const SIGN_IN_TEXT = {
@@ -59,13 +57,20 @@ ${options.message ? `<p class="message" role="alert">${escapeHtml(options.messag
 </html>`;
 }
 
-/** The shell of the list and the detail view: app.js does the rest from JSON. */
-export function pageShell(options: { csrf: string; language: 'pl' | 'en'; engineer: string }): string {
+/**
+ * The shell of the list and the detail view: app.js does the rest from JSON. The urgency levels
+ * (from settings' warning minutes) and the request number's pattern travel in meta tags, so
+ * that the browser colours a ticking countdown at the same thresholds as the server and knows a
+ * request's address, without copies of either in app.js.
+ */
+export function pageShell(options: { csrf: string; language: 'pl' | 'en'; engineer: string; urgency: readonly UrgencyLevel[] }): string {
   return `<!doctype html>
 <html lang="${options.language}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${escapeHtml(options.csrf)}">
 <meta name="engineer" content="${escapeHtml(options.engineer)}">
+<meta name="urgency-levels" content="${escapeHtml(JSON.stringify(options.urgency))}">
+<meta name="request-number" content="${escapeHtml(REQUEST_NUMBER.source)}">
 <title>myHEZO ops</title><link rel="stylesheet" href="/ops/assets/app.css">
 <script defer src="/ops/assets/app.js"></script></head>
 <body><div id="app" aria-live="polite"></div></body>

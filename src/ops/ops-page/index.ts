@@ -7,11 +7,13 @@
 import { Router, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { ServiceCalendar } from '../../domain/calendar.js';
+import { urgencyLevels } from '../../domain/running-clock.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { TimerService } from '../../dispatcher/timers.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Logger } from '../../logger.js';
+import type { RedisConnections } from '../../redis/redis-connections.js';
 import type { Settings } from '../../settings.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
@@ -29,10 +31,11 @@ export interface OpsDeps {
   alerts: Pick<EngineerAlerts, 'acknowledge'>;
   calendar: ServiceCalendar;
   attachments: Pick<AttachmentStore, 'open' | 'exists'>;
-  /** The general-purpose client (sessions, lock-outs, metric markers); a subscriber is duplicated from it. */
+  /** The general-purpose client (sessions, lock-outs, metric markers). */
   redis: Redis;
-  redisUrl: string;
-  settings: Readonly<Pick<Settings, 'ops' | 'http' | 'intake'>>;
+  /** Where the change feed's subscriber and the board's and metrics' queues get their connections. */
+  connections: RedisConnections;
+  settings: Readonly<Pick<Settings, 'ops' | 'http' | 'intake'> & { alerts: Pick<Settings['alerts'], 'warnMinutesBefore'> }>;
   logger: Logger;
   /** For tests: the clock of countdowns and actions. */
   now?: () => number;
@@ -45,20 +48,21 @@ export interface Ops {
   metrics: Metrics;
   /** Subscribes to request changes (SSE and counters). */
   start(): Promise<void>;
-  close(): Promise<void>;
+  /** Ends the event streams at once, then closes queues and the subscriber within `graceMs`. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function createOps(deps: OpsDeps): Ops {
   const prefix = deps.settings.intake.prefix;
-  const changes = new ChangeFeed(deps.redis, deps.store.keys.changes, deps.logger);
+  const changes = new ChangeFeed(deps.connections, deps.store.keys.changes, deps.logger);
   const sessions = new SessionStore(deps.redis, {
     prefix,
     ttlSeconds: deps.settings.ops.sessionTtlSeconds,
     lockoutAttempts: deps.settings.ops.lockoutAttempts,
     lockoutSeconds: deps.settings.ops.lockoutSeconds,
   });
-  const metrics = createMetrics({ redis: deps.redis, redisUrl: deps.redisUrl, prefix, store: deps.store, changes, logger: deps.logger });
-  const board = createQueueBoard({ redisUrl: deps.redisUrl, prefix });
+  const metrics = createMetrics({ redis: deps.redis, connections: deps.connections, prefix, store: deps.store, changes, logger: deps.logger });
+  const board = createQueueBoard({ connections: deps.connections, prefix });
   const signIn = { sessions, settings: deps.settings, logger: deps.logger };
   const streams = new Set<Response>();
 
@@ -83,6 +87,7 @@ export function createOps(deps: OpsDeps): Ops {
       timers: deps.timers,
       alerts: deps.alerts,
       calendar: deps.calendar,
+      urgency: urgencyLevels(deps.settings.alerts.warnMinutesBefore),
       attachments: deps.attachments,
       changes,
       logger: deps.logger,
@@ -98,13 +103,11 @@ export function createOps(deps: OpsDeps): Ops {
     async start() {
       await metrics.start();
     },
-    async close() {
+    async close(graceMs = 1_500) {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.
       for (const stream of streams) stream.end();
       streams.clear();
-      await metrics.close();
-      await board.close();
-      await changes.close();
+      await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs)]);
     },
   };
 }

@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../../domain/calendar.js';
+import type { UrgencyLevel } from '../../domain/running-clock.js';
 import { parseAction, recordAction, recordNote } from '../../dispatcher/engineer-actions.js';
 import { openListQuery } from '../requests-api.js';
-import { REQUEST_NUMBER } from '../../domain/request.js';
+import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
 import type { TimerService } from '../../dispatcher/timers.js';
@@ -23,7 +24,7 @@ import type { Logger } from '../../logger.js';
 import { PACKAGE_ROOT } from '../../settings.js';
 import type { ChangeFeed } from './change-feed.js';
 import { pageShell, setSecurityHeaders } from './html.js';
-import { availableActions, countdownOf, toRow, urgencyState } from './request-view.js';
+import { availableActions, countdownOf, countdownState, toRow } from './request-view.js';
 import { sessionOf } from './sign-in.js';
 import { parseInput, requestNumberParam } from '../route-input.js';
 
@@ -32,6 +33,8 @@ export interface PageRoutesDeps {
   timers: Pick<TimerService, 'schedule'>;
   alerts: Pick<EngineerAlerts, 'acknowledge'>;
   calendar: ServiceCalendar;
+  /** The colour levels of countdowns, from the warning minutes (served to the page too). */
+  urgency: readonly UrgencyLevel[];
   attachments: Pick<AttachmentStore, 'open' | 'exists'>;
   changes: ChangeFeed;
   logger: Logger;
@@ -68,7 +71,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   const shell = (_req: express.Request, res: express.Response): void => {
     const session = sessionOf(res);
     setSecurityHeaders(res);
-    res.type('html').send(pageShell({ csrf: session?.csrf ?? '', language: session?.language ?? 'pl', engineer: session?.name ?? '' }));
+    res.type('html').send(pageShell({ csrf: session?.csrf ?? '', language: session?.language ?? 'pl', engineer: session?.name ?? '', urgency: deps.urgency }));
   };
   router.get('/ops', shell);
   router.get('/ops/requests/:number', shell);
@@ -78,7 +81,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
     const requests = await deps.store.listOpen(query);
     const now = deps.now();
     setSecurityHeaders(res);
-    res.json({ now: new Date(now).toISOString(), requests: requests.map((request) => toRow(request, now, deps.calendar)) });
+    res.json({ now: new Date(now).toISOString(), requests: requests.map((request) => toRow(request, now, deps.calendar, deps.urgency)) });
   });
 
   router.get('/ops/api/requests/:number', async (req, res) => {
@@ -91,9 +94,9 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
     res.json({
       now: new Date(now).toISOString(),
       request,
-      row: toRow(request, now, deps.calendar),
+      row: toRow(request, now, deps.calendar, deps.urgency),
       countdown,
-      state: urgencyState(countdown ? countdown.remainingMs : null),
+      state: countdownState(countdown, deps.urgency),
       actions: availableActions(request),
       history: await deps.store.history(number),
     });

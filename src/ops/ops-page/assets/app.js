@@ -43,6 +43,14 @@ const TEXT = {
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const engineer = document.querySelector('meta[name="engineer"]').content;
+/**
+ * The colour levels of a countdown, most urgent first ({ state, belowMs, warning }), made by the
+ * server from settings' warning minutes (domain/running-clock.ts urgencyLevels), so that a
+ * ticking countdown changes colour at the minutes the warnings go out.
+ */
+const urgencyLevels = JSON.parse(document.querySelector('meta[name="urgency-levels"]').content);
+/** A whole request number (domain/request-number.ts), typed in any case in an address. */
+const requestNumberPattern = new RegExp(document.querySelector('meta[name="request-number"]').content, 'i');
 let lang = localStorage.getItem('hezo-ops-lang') || document.documentElement.lang || 'pl';
 let t = TEXT[lang] || TEXT.pl;
 const app = document.getElementById('app');
@@ -112,13 +120,27 @@ function liveCountdown(countdown, fetchedAtServerMs) {
   return { remainingMs: countdown.remainingMs - (Math.min(now, runsUntil) - from), pausedUntil: null };
 }
 
+/** The state of a remaining time, as the server's urgencyOf decides it, on the served levels. */
 function stateOf(remainingMs) {
   if (remainingMs === null || remainingMs === undefined) return 'none';
   if (remainingMs <= 0) return 'breached';
-  if (remainingMs < 5 * 60000) return 'under5';
-  if (remainingMs < 15 * 60000) return 'under15';
-  if (remainingMs < 30 * 60000) return 'under30';
-  return 'ok';
+  const level = urgencyLevels.find((l) => remainingMs < l.belowMs);
+  return level ? level.state : 'ok';
+}
+
+function warningOf(state) {
+  const level = urgencyLevels.find((l) => l.state === state);
+  return level ? level.warning : null;
+}
+
+/** Sets a node's state class (and the warning that app.css colours) when the state changed. */
+function showState(node, baseClass, state) {
+  const cls = `${baseClass} state-${state}`;
+  if (node.className === cls) return;
+  node.className = cls;
+  const warning = warningOf(state);
+  if (warning) node.setAttribute('data-warning', warning);
+  else node.removeAttribute('data-warning');
 }
 
 function countdownText(countdown, live) {
@@ -258,7 +280,7 @@ function renderRows() {
 
 function rowElement(row) {
   const countdownCell = el('div', { class: 'countdown', role: 'cell' });
-  const tr = el('div', { 'data-number': row.number, role: 'row', class: `row state-${row.state}` },
+  const tr = el('div', { 'data-number': row.number, role: 'row', class: `row state-${row.state}`, 'data-warning': warningOf(row.state) },
     countdownCell,
     el('div', { role: 'cell' }, el('a', { href: `/ops/requests/${row.number}`, text: row.number }), row.escalated ? el('span', { class: 'badge escalated', text: '!' }) : null),
     el('div', { role: 'cell', text: t.statuses[row.status] || row.status }),
@@ -284,8 +306,7 @@ function tick() {
     const live = liveCountdown(row.countdown, row.base);
     const text = countdownText(row.countdown, live);
     if (cell.textContent !== text) cell.textContent = text;
-    const cls = `row state-${stateOf(live ? live.remainingMs : null)}`;
-    if (tr.className !== cls) tr.className = cls;
+    showState(tr, 'row', stateOf(live ? live.remainingMs : null));
   }
 }
 
@@ -405,14 +426,14 @@ function tickDetail() {
   if (!detail.countdownNode || !detail.body) return;
   const live = liveCountdown(detail.body.countdown, detail.fetchedAt);
   detail.countdownNode.textContent = countdownText(detail.body.countdown, live);
-  detail.countdownNode.className = `state-label state-${stateOf(live ? live.remainingMs : null)}`;
+  showState(detail.countdownNode, 'state-label', stateOf(live ? live.remainingMs : null));
 }
 
 // ---------- routing ----------
 function route() {
   changeHandlers.clear();
-  const match = /^\/ops\/requests\/(HZ-\d{4}-\d{6})$/i.exec(location.pathname);
-  if (match) {
+  const match = /^\/ops\/requests\/([^/]+)$/.exec(location.pathname);
+  if (match && requestNumberPattern.test(match[1])) {
     detail.number = match[1].toUpperCase();
     changeHandlers.add((number) => { if (number === detail.number) loadDetail(); });
     loadDetail().catch((error) => app.replaceChildren(header(), el('p', { class: 'message', text: t.failed + error.message })));

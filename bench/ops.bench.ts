@@ -4,6 +4,7 @@
  * beside a same-run baseline: a static, pre-rendered HTML page of the same 5,000 rows served
  * from memory by the same express. Goal: the list shown in under 1 s.
  */
+import { ContractRegistry } from '../src/domain/contracts.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -102,6 +103,8 @@ async function main(): Promise<void> {
     timers: { schedule: async () => undefined },
     alerts: { acknowledge: async () => undefined },
     calendar,
+    registry: () => new ContractRegistry([]),
+    notifier: { enqueue: async () => undefined },
     attachments: new AttachmentStore(path.join(dir, 'attachments'), 1_000_000),
     redis,
     connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.url } }).settings.redis }),

@@ -11,7 +11,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
-import { parseAction, recordAction, recordNote } from '../../dispatcher/engineer-actions.js';
+import { recordNote } from '../../dispatcher/engineer-actions.js';
 import { openListQuery } from '../requests-api.js';
 import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
@@ -54,7 +54,6 @@ export const ASSETS_DIR = ((): string => {
 // The page shows every open request (5,000 render in well under a second).
 const listQuery = openListQuery(10_000, 10_000);
 
-const actionBody = z.object({ note: z.string().max(10_000).optional(), id: z.string().min(1).max(200).optional() }).strict();
 const noteBody = z.object({ text: z.string().min(1).max(10_000), id: z.string().min(1).max(200).optional() }).strict();
 
 /** The browser assets (public: the sign-in form needs its stylesheet). */
@@ -150,15 +149,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
     res.status(201).json({ request: result.request, events: result.events });
   });
 
-  router.post('/ops/api/requests/:number/actions/:action', express.json({ limit: '64kb' }), async (req, res) => {
-    const number = requestNumberParam(req.params.number);
-    const action = parseAction(req.params.action);
-    const body = parseInput(actionBody, req.body ?? {});
-    const result = await recordAction(deps, number, { action, atMs: deps.now(), actor: actor(res), ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
-    if (result.changed) deps.logger.info({ requestNumber: number, channel: result.request.channel, action, actor: actor(res) }, 'engineer action recorded');
-    res.json({ request: result.request, events: result.events });
-  });
-
+  // The actions (with at, via, resolution) are workbench-api.ts's, mounted before these routes.
   return router;
 }
 

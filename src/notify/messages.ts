@@ -3,20 +3,18 @@
  * Polish and English. Pure functions over plain data: no I/O, and "now" is a parameter so that
  * "dziś / jutro / w poniedziałek" can be tested. Times are shown in Warsaw time (DESIGN.md §3).
  *
- * Polish day names are kept here rather than taken from Intl: a deadline needs the accusative
- * ("w środę", "w sobotę"), which ICU does not provide, and the tables keep the wording the same
- * on a Node built with small ICU.
+ * A deadline in words ("w poniedziałek 28 grudnia do 09:30") is domain/instant-in-words.ts's,
+ * which the IVR says too.
  *
- * Reporter messages and engineer alerts share that wording and the tables, hence one file; if it
+ * Reporter messages and engineer alerts share their wording and tables, hence one file; if it
  * grows further, the alerts (renderAlert and its tables) are the part to move out.
  */
 import { DateTime } from 'luxon';
 import type { ServiceRequest } from '../domain/request.js';
 import { requestTag, withoutRequestTags } from '../domain/thread-keys.js';
-import { warsawClock, type WarsawClock } from '../domain/warsaw-time.js';
+import { EN_MONTHS, EN_WEEKDAYS, instantInWords, type Language } from '../domain/instant-in-words.js';
 import { IntakeError } from '../errors.js';
 
-export type Language = 'pl' | 'en';
 export type AcknowledgmentStatus = 'accepted' | 'needs-info' | 'unauthorized-reporter' | 'contract-expired';
 export type MissingItem = 'serial' | 'contract';
 
@@ -54,41 +52,7 @@ export interface RenderedAlert extends RenderedMail {
 export const SMS_SEGMENT_CHARS = 70;
 
 const ZONE = 'Europe/Warsaw';
-const PL_WEEKDAYS_ACCUSATIVE = ['poniedziałek', 'wtorek', 'środę', 'czwartek', 'piątek', 'sobotę', 'niedzielę'];
 const PL_WEEKDAYS_SHORT = ['pon.', 'wt.', 'śr.', 'czw.', 'pt.', 'sob.', 'ndz.'];
-const PL_MONTHS_GENITIVE = ['stycznia', 'lutego', 'marca', 'kwietnia', 'maja', 'czerwca', 'lipca', 'sierpnia', 'września', 'października', 'listopada', 'grudnia'];
-const EN_WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-/**
- * An instant in words, relative to `now`, in Warsaw time: "dziś do 10:30", "jutro do 09:30",
- * "w poniedziałek 28 grudnia do 09:30" / "today by 10:30", "on Monday 28 December by 09:30".
- * `style: 'at'` says when something starts ("jutro o 09:00", "tomorrow at 09:00"). Day words
- * follow the Warsaw calendar day, so 23:50 → 00:30 is "jutro" even though 40 minutes apart.
- */
-export function instantInWords(iso: string, language: Language, now: number, style: 'by' | 'at' = 'by'): string {
-  // Warsaw wall-clock parts without luxon: this runs on every closing of a call (a caller is
-  // waiting for the webhook's answer), and luxon took ~170 µs for it.
-  const at = warsawClock(Date.parse(iso));
-  const today = warsawClock(now);
-  const dayOf = (c: WarsawClock): number => Date.UTC(c.year, c.month - 1, c.day);
-  const days = Math.round((dayOf(at) - dayOf(today)) / 86_400_000);
-  const time = `${String(at.hour).padStart(2, '0')}:${String(at.minute).padStart(2, '0')}`;
-  // 0 = Monday, as the weekday tables are.
-  const weekday = (new Date(dayOf(at)).getUTCDay() + 6) % 7;
-  const year = at.year === today.year ? '' : ` ${at.year}`;
-  if (language === 'pl') {
-    const word = style === 'by' ? 'do' : 'o';
-    if (days === 0) return `dziś ${word} ${time}`;
-    if (days === 1) return `jutro ${word} ${time}`;
-    const preposition = weekday === 1 ? 'we' : 'w';
-    return `${preposition} ${PL_WEEKDAYS_ACCUSATIVE[weekday]} ${at.day} ${PL_MONTHS_GENITIVE[at.month - 1]}${year} ${word} ${time}`;
-  }
-  const word = style === 'by' ? 'by' : 'at';
-  if (days === 0) return `today ${word} ${time}`;
-  if (days === 1) return `tomorrow ${word} ${time}`;
-  return `on ${EN_WEEKDAYS[weekday]} ${at.day} ${EN_MONTHS[at.month - 1]}${year} ${word} ${time}`;
-}
 
 /** The acknowledgment mail to the reporter: request number, deadline or what is still needed. */
 export function renderAcknowledgment(input: AcknowledgmentInput, nowArg?: number): RenderedMail {

@@ -2,14 +2,13 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRequest } from '../../src/domain/request.js';
+import { instantInWords, type Language } from '../../src/domain/instant-in-words.js';
 import {
   SMS_SEGMENT_CHARS,
-  instantInWords,
   renderAcknowledgment,
   renderAlert,
   renderSms,
   type AcknowledgmentStatus,
-  type Language,
 } from '../../src/notify/messages.js';
 
 const at = (iso: string): number => Date.parse(iso);

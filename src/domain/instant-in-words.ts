@@ -6,14 +6,18 @@
  * ("w środę", "w sobotę"), which ICU does not provide, and the tables keep the wording the same
  * on a Node built with small ICU.
  */
+import { DateTime } from 'luxon';
+import { IntakeError } from '../errors.js';
 import { warsawClock, type WarsawClock } from './warsaw-time.js';
 
 export type Language = 'pl' | 'en';
 
+const ZONE = 'Europe/Warsaw';
 const PL_WEEKDAYS_ACCUSATIVE = ['poniedziałek', 'wtorek', 'środę', 'czwartek', 'piątek', 'sobotę', 'niedzielę'];
+const PL_WEEKDAYS_SHORT = ['pon.', 'wt.', 'śr.', 'czw.', 'pt.', 'sob.', 'ndz.'];
 const PL_MONTHS_GENITIVE = ['stycznia', 'lutego', 'marca', 'kwietnia', 'maja', 'czerwca', 'lipca', 'sierpnia', 'września', 'października', 'listopada', 'grudnia'];
-export const EN_WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-export const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const EN_WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 /**
  * An instant in words, relative to `now`, in Warsaw time: "dziś do 10:30", "jutro do 09:30",
@@ -43,4 +47,21 @@ export function instantInWords(iso: string, language: Language, now: number, sty
   if (days === 0) return `today ${word} ${time}`;
   if (days === 1) return `tomorrow ${word} ${time}`;
   return `on ${EN_WEEKDAYS[weekday]} ${at.day} ${EN_MONTHS[at.month - 1]}${year} ${word} ${time}`;
+}
+
+/** "dziś do 10:30", "jutro do 09:30", "pon. 28.12 do 09:30" / "Mon 28 Dec by 09:30": SMS-sized. */
+export function shortInstantInWords(iso: string, language: Language, now: number): string {
+  const at = warsawInstant(iso);
+  const days = Math.round(at.startOf('day').diff(DateTime.fromMillis(now, { zone: ZONE }).startOf('day'), 'days').days);
+  if (days === 0 || days === 1) return instantInWords(iso, language, now);
+  const time = at.toFormat('HH:mm');
+  if (language === 'pl') return `${PL_WEEKDAYS_SHORT[at.weekday - 1]} ${at.toFormat('d.MM')} do ${time}`;
+  return `${EN_WEEKDAYS[at.weekday - 1]?.slice(0, 3)} ${at.day} ${EN_MONTHS[at.month - 1]?.slice(0, 3)} by ${time}`;
+}
+
+/** An ISO instant in Warsaw time; IntakeError INSTANT_INVALID when it is not one. */
+export function warsawInstant(iso: string): DateTime {
+  const at = DateTime.fromISO(iso, { setZone: true });
+  if (!at.isValid) throw new IntakeError('INSTANT_INVALID', `Not an ISO-8601 instant: "${iso}".`);
+  return at.setZone(ZONE);
 }

@@ -7,7 +7,8 @@ import { normalizePhone } from '../domain/contracts.js';
 import type { ServiceRequest } from '../domain/request.js';
 import type { RequestAlerts } from '../dispatcher/request-alerts.js';
 import type { TimerJobData } from '../dispatcher/timer-job.js';
-import { renderAcknowledgment, renderAlert, renderSms, type AlertEvent } from './messages.js';
+import { renderAcknowledgment, renderSms } from './acknowledgment-messages.js';
+import { renderAlert, type AlertEvent } from './alert-messages.js';
 import type { NotificationSink } from './notification-sink.js';
 
 export interface EngineerAlertsOptions {

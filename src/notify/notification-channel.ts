@@ -4,7 +4,7 @@
  * file so that the notifier and the senders both depend on it and not on each other.
  */
 
-/** One message to send. The caller renders it (messages.ts); the worker only delivers. */
+/** One message to send. The caller renders it (acknowledgment-messages.ts, alert-messages.ts); the worker only delivers. */
 export type NotificationJob =
   | { type: 'ack-mail'; requestNumber: string; to: string; subject: string; text: string; inReplyTo?: string; references?: string[] }
   | { type: 'ack-sms'; requestNumber: string; to: string; text: string }

@@ -3,13 +3,8 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { instantInWords, type Language } from '../../src/domain/instant-in-words.js';
-import {
-  SMS_SEGMENT_CHARS,
-  renderAcknowledgment,
-  renderAlert,
-  renderSms,
-  type AcknowledgmentStatus,
-} from '../../src/notify/messages.js';
+import { SMS_SEGMENT_CHARS, renderAcknowledgment, renderSms, type AcknowledgmentStatus } from '../../src/notify/acknowledgment-messages.js';
+import { renderAlert } from '../../src/notify/alert-messages.js';
 
 const at = (iso: string): number => Date.parse(iso);
 const NUMBER = 'HZ-2026-000123';

@@ -3,7 +3,7 @@
  * alerts to engineers and the escalation manager (webhook, mail). Everything goes through the
  * notify queue with fixed job ids, so a dispatcher job that runs twice sends nothing twice.
  */
-import { normalizePhone } from '../domain/contracts.js';
+import { normalizePhone } from '../domain/contract-terms.js';
 import type { ServiceRequest } from '../domain/request.js';
 import type { RequestAlerts } from '../dispatcher/request-alerts.js';
 import type { TimerJobData } from '../dispatcher/timer-job.js';

@@ -35,6 +35,7 @@ export type RequestRow = Pick<
   | 'returnDeadline'
   | 'resolution'
   | 'updatedAt'
+  | 'version'
 >;
 
 export function rowOf(request: ServiceRequest): RequestRow {
@@ -47,6 +48,7 @@ export function rowOf(request: ServiceRequest): RequestRow {
     sentAt: request.sentAt,
     reporter: request.reporter,
     updatedAt: request.updatedAt,
+    version: request.version,
   };
   const optional = {
     contractNumber: request.contractNumber,

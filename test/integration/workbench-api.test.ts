@@ -85,6 +85,8 @@ describe('correcting data', () => {
     expect(res.body.request.responseDeadline.at).toBe(new Date(Date.parse(calledAt) + 3600_000).toISOString());
     expect(res.body.events[0]).toMatchObject({ type: 'data-edited', actor: 'engineer:ewa', data: { changes: { serialNumber: { to: 'Q48-24-07315' } }, status: 'accepted' } });
     expect(res.body.events[1]).toMatchObject({ type: 'clock-started', data: { clockStartedAt: calledAt } });
+    // The reporter is told, as when their own reply brings the missing data.
+    await vi.waitFor(() => expect(smtp.messages.some((mail) => mail.subject.includes(waiting.number) && mail.text.includes('Zgłoszenie przyjęte'))).toBe(true), { timeout: 20_000, interval: 100 });
   });
 
   it('refuses a correction that would leave an accepted request unacceptable (409), and a time before the request was sent (400)', async () => {

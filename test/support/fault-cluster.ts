@@ -198,7 +198,15 @@ async function assemble(options: ClusterOptions, redisEnv: Record<string, string
   };
   const count = options.gateways ?? 2;
   // One after the other: two tsx compilations at once on two cores only slow each other down.
-  for (let i = 0; i < count; i++) await addGateway(String.fromCharCode(65 + i));
+  try {
+    for (let i = 0; i < count; i++) await addGateway(String.fromCharCode(65 + i));
+  } catch (error) {
+    // No cluster for the test's afterAll to stop: stop what was started here (the caller stops Redis).
+    await Promise.all(gateways.map((gateway) => gateway.stop()));
+    await Promise.all([dovecot.cleanup(), smtp.stop(), webhook.close()]);
+    rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
   return cluster;
 }
 
@@ -228,10 +236,15 @@ async function spawnGateway(name: string, config: string, redisEnv: Record<strin
       clearTimeout(timer);
     },
   };
-  await vi.waitFor(async () => {
-    if (!gateway.alive) throw Object.assign(new Error(`gateway ${name} exited at start`), { stop: true });
-    const status = (await fetch(`${url}/readyz`)).status;
-    if (status !== 200) throw new Error(`gateway ${name} not ready (${status})`);
-  }, { timeout: 60_000, interval: 200 });
+  try {
+    await vi.waitFor(async () => {
+      if (!gateway.alive) throw Object.assign(new Error(`gateway ${name} exited at start`), { stop: true });
+      const status = (await fetch(`${url}/readyz`)).status;
+      if (status !== 200) throw new Error(`gateway ${name} not ready (${status})`);
+    }, { timeout: 60_000, interval: 200 });
+  } catch (error) {
+    await gateway.kill9();
+    throw error;
+  }
   return gateway;
 }

@@ -1,8 +1,9 @@
 /**
  * The fault suite's driver: files requests through all three channels at once — portal API
  * calls, whole signed Twilio call flows, mails appended to the private Dovecot — against the
- * live gateway processes of a cluster (one Redis or a Sentinel group), and logs every submission on its own side: what was
- * sent, every refusal it saw (503, a dropped connection, the fallback TwiML) and how it ended.
+ * live gateway processes of a cluster (on one Redis or on a Sentinel group), and logs every
+ * submission on its own side: what was sent, every refusal it saw (503, a dropped connection,
+ * the fallback TwiML) and how it ended.
  * `reconcile()` then compares that log with the request store: every accepted submission is
  * exactly one request with the right deadline, and the store holds nothing else.
  *

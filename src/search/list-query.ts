@@ -165,6 +165,15 @@ export function listPage(rows: Iterable<RequestRow>, query: ListQuery, context: 
   return { numbers: page.map((row) => row.number), total: kept.length, nextCursor: more && last ? encodeCursor(query.sort, last.key) : null };
 }
 
+/** The list's groups in urgency order: waiting for data or a person, a running clock, open without one, closed. */
+export type ListGroup = 'waiting' | 'clock' | 'open' | 'closed';
+
+export function listGroupOf(row: Pick<RequestRow, 'status' | 'window' | 'responseDeadline' | 'firstResponse' | 'deliveryDeadline' | 'returnDeadline'>): ListGroup {
+  if (WAITING_STATUSES.includes(row.status)) return 'waiting';
+  if (runningClock(row)) return 'clock';
+  return row.status === 'closed' ? 'closed' : 'open';
+}
+
 /**
  * The sort key: a group, a value and the number (ties broken by number, so a cursor is exact).
  * Urgency: 0 waiting for data or a person (longest waiting first), 1 a running clock (soonest

@@ -271,6 +271,10 @@ describe('close, reopen, search and paging', () => {
     expect(lastWaiting).toBeLessThan(firstClock);
     const mine = rows.find((row) => row.number === waiting.number);
     expect(mine?.waitingMs).toBeGreaterThanOrEqual(80 * 60_000);
+    // Each group once, in the order waiting, clock, open (contacted), never mixed.
+    const groups = rows.map((row) => (row as { group?: string }).group).filter((group, i, all) => group !== all[i - 1]);
+    expect(groups.slice(0, 2)).toEqual(['waiting', 'clock']);
+    expect(groups).toEqual(['waiting', 'clock', 'open'].slice(0, groups.length));
     const view = await api().get('/api/v1/requests?view=waiting&limit=5000').set(ewa);
     expect(view.body.requests.every((row: { waitingForData?: boolean }) => row.waitingForData)).toBe(true);
   });

@@ -18,7 +18,6 @@
  * milliseconds. Rows hold no texts: a page's requests are read fresh from the store.
  */
 import SearchableMap from 'minisearch/SearchableMap';
-import type { ContractRegistry } from '../domain/contracts.js';
 import { normalizeEmail, normalizePhone, normalizeSerial } from '../domain/contract-terms.js';
 import type { ServiceRequest } from '../domain/request.js';
 import type { Logger } from '../logger.js';
@@ -273,18 +272,6 @@ export class RequestIndex {
       .map(([number, reasons]) => ({ row: this.rows.get(number), via: [...reasons] }))
       .filter((item): item is { row: RequestRow; via: Array<'contract' | 'device' | 'reporter'> } => item.row !== undefined)
       .sort((a, b) => Number(a.row.status === 'closed') - Number(b.row.status === 'closed') || Date.parse(b.row.sentAt) - Date.parse(a.row.sentAt))
-      .slice(0, limit);
-  }
-
-  /** Contracts whose number starts with `prefix` (letters, digits; dashes and case ignored). */
-  static contractsByPrefix(registry: ContractRegistry, prefix: string, limit = 20): ContractRegistry['contracts'] {
-    const wanted = prefix.replace(/[^0-9a-z]/gi, '').toLowerCase();
-    const digits = prefix.replace(/\D/g, '');
-    return registry.contracts
-      .filter((contract) => {
-        const compact = contract.number.replace(/[^0-9a-z]/gi, '').toLowerCase();
-        return compact.startsWith(wanted) || (digits !== '' && digits === wanted && compact.replace(/\D/g, '').startsWith(digits)) || foldTerm(contract.customer).includes(foldTerm(prefix.trim()));
-      })
       .slice(0, limit);
   }
 

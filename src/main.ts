@@ -31,7 +31,8 @@ import { redisReadiness } from './redis/redis-readiness.js';
 import { StopSequence } from './stop-sequence.js';
 import { closeWithin, withTimeout } from './util/timeouts.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
-import { loadCalendarExtras, loadSettings, type LoadSettingsOptions, type Settings } from './settings.js';
+import { type Settings } from './settings.js';
+import { loadCalendarExtras, loadSettings, type LoadSettingsOptions } from './settings-loader.js';
 
 /** The roles one process can run; the default runs them all (DESIGN.md section 4). */
 export const ROLES = ['web', 'dispatcher', 'timers', 'notify', 'mail'] as const;

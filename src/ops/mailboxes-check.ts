@@ -9,7 +9,7 @@ import { describeCredentials, MailTokens } from '../mail-auth/mail-credentials.j
 import type { CheckStep } from '../mail-auth/sign-in-check.js';
 import { probeSmtp } from '../notify/smtp-probe.js';
 import { smtpCredentials } from '../notify/mail-sender.js';
-import { loadSettings } from '../settings.js';
+import { loadSettings } from '../settings-loader.js';
 
 /** Width of the step column. */
 const STEP_WIDTH = 22;

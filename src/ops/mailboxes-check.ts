@@ -3,7 +3,7 @@
  * gateway at its mailboxes. For each mailbox and for the SMTP relay it signs in as the gateway
  * will, one line per step, OK or the exact reason with what to do; exit 0 when every step passed.
  */
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../util/cli-io.js';
 import { probeMailbox } from '../channels/mail/mailbox-probe.js';
 import { describeCredentials, MailTokens } from '../mail-auth/mail-credentials.js';
 import type { CheckStep } from '../mail-auth/sign-in-check.js';

@@ -14,7 +14,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
-import type { Intake } from '../../intake/submit.js';
+import type { Intake } from '../../intake/intake.js';
 import type { Notifier } from '../../notify/notifier.js';
 import { impossible, isIntakeError } from '../../errors.js';
 import type { KnownSerial, NumberPatterns } from './extract.js';

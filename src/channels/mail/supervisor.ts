@@ -9,7 +9,7 @@ import type { Logger } from '../../logger.js';
 import { processMailTokens, type MailTokens } from '../../mail-auth/mail-credentials.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
-import type { Intake } from '../../intake/submit.js';
+import type { Intake } from '../../intake/intake.js';
 import type { Notifier } from '../../notify/notifier.js';
 import type { CheckResult } from '../../util/readiness.js';
 import type { Settings } from '../../settings.js';

@@ -10,7 +10,7 @@ import type { IntakeDraft } from '../../domain/request.js';
 import { requestNumberFromKeypad } from '../../domain/request-number.js';
 import { isIntakeError } from '../../errors.js';
 import type { RequestReader } from '../../intake/request-reader.js';
-import type { SubmitResult } from '../../intake/submit.js';
+import type { SubmitResult } from '../../intake/intake.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
 import { withTimeout } from '../../util/timeouts.js';

@@ -29,7 +29,7 @@ import type { RequestReader } from '../../intake/request-reader.js';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import { isIntakeError } from '../../errors.js';
-import type { Intake } from '../../intake/submit.js';
+import type { Intake } from '../../intake/intake.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
 import { CallFiler } from './call-filer.js';

@@ -11,7 +11,7 @@ import type { Attachment, IntakeDraft } from '../../domain/request.js';
 import { parseRequestNumber } from '../../domain/request-number.js';
 import { IntakeError, isIntakeError } from '../../errors.js';
 import type { RequestReader } from '../../intake/request-reader.js';
-import type { Intake } from '../../intake/submit.js';
+import type { Intake } from '../../intake/intake.js';
 import type { Logger } from '../../logger.js';
 import type { AttachAnswer, FiledAnswer, PortalStatus, RequestStatusView } from './answers.js';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, idempotencyGuard } from './idempotency.js';

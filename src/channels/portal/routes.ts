@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { RequestReader } from '../../intake/request-reader.js';
 import { IntakeError, isIntakeError } from '../../errors.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
-import type { Intake } from '../../intake/submit.js';
+import type { Intake } from '../../intake/intake.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
 import { demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,4 +98,42 @@ describe.concurrent('the allowed directions of imports (.dependency-cruiser.cjs)
     expect(result.output).toContain(`error ${rule}:`);
     expect(result.exitCode).not.toBe(0);
   }, 120_000);
+});
+
+describe('docs/architecture.md', () => {
+  const doc = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+
+  /** The rows of the table under `heading`: its cells, code spans unwrapped. */
+  function tableRows(heading: string): string[][] {
+    const lines = doc.split('\n');
+    const start = lines.indexOf(heading);
+    const end = lines.findIndex((line, at) => at > start && line.startsWith('#'));
+    return lines
+      .slice(start + 1, end === -1 ? undefined : end)
+      .filter((line) => line.startsWith('|') && !line.startsWith('|---'))
+      .slice(1)
+      .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  }
+  const codeSpans = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1] as string);
+
+  it('names, for every rule, files that exist and functions they export', () => {
+    const rows = tableRows('## Where each rule lives');
+    expect(rows.length).toBeGreaterThan(15);
+    for (const [rule, files, functions] of rows) {
+      const sources = codeSpans(files ?? '').map((file) => readFileSync(path.join(ROOT, 'src', file), 'utf8'));
+      expect(sources.length, rule).toBeGreaterThan(0);
+      for (const name of codeSpans(functions ?? '').map((span) => span.split('.')[0] as string)) {
+        const exported = new RegExp(`export (async )?(function|const|class|interface|type) ${name}\\b`);
+        expect(sources.some((source) => exported.test(source)), `${rule}: ${name}`).toBe(true);
+      }
+    }
+  });
+
+  it('places every folder of src/ in the layers table', () => {
+    const listed = tableRows('## The layers').map(([, where]) => where ?? '').join(' ');
+    for (const entry of readdirSync(path.join(ROOT, 'src'), { withFileTypes: true })) {
+      const name = entry.isDirectory() ? `src/${entry.name}/` : entry.name;
+      expect(listed, name).toContain(entry.isDirectory() ? `\`${name}` : name);
+    }
+  });
 });

@@ -14,7 +14,7 @@ import type { ServiceRequest } from '../domain/request.js';
 import { remainingClockTime, runningClock } from '../domain/running-clock.js';
 import { waitingSinceMs } from '../domain/workbench-rules.js';
 import { parseAction, recordAction } from '../dispatcher/engineer-actions.js';
-import { changeOwnership, editData, merge, queueReply, reopen, type WorkbenchDeps } from '../dispatcher/workbench-actions.js';
+import { changeOwnership, editData, merge, queueReply, reopen, type WorkbenchDeps } from './workbench-actions.js';
 import { IntakeError } from '../errors.js';
 import { listGroupOf, listPage, type ListGroup, type ListQuery, type RequestRow } from '../search/list-query.js';
 import { foldTerm, type RequestIndex } from '../search/request-index.js';

@@ -111,6 +111,16 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'The action does not fit the request status; the answer carries the current status.',
   },
+  OPEN_REQUESTS_HELD: {
+    status: 409,
+    retryable: false,
+    meaning: 'A data-subject erasure was refused and nothing was changed: the person still has open requests, queued jobs or spooled calls. Close them first, or force the erasure.',
+  },
+  ERASURE_INCOMPLETE: {
+    status: 503,
+    retryable: true,
+    meaning: 'An erasure anonymized what it could, but a job naming the person is running right now; run the same erasure again in a minute (what was done stays done).',
+  },
   INTERNAL: {
     status: 500,
     retryable: true,

@@ -20,10 +20,13 @@ import { createLogger } from './logger.js';
 import { Notifier } from './notify/notifier.js';
 import { Readiness } from './ops/health.js';
 import { MailboxSupervisor } from './channels/mail/supervisor.js';
-import { createPhoneChannel } from './channels/phone/routes.js';
+import { createPhoneChannel, defaultSpoolDir } from './channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
+import { DataSubjectRequests } from './privacy/data-subject-requests.js';
+import { Maintenance } from './privacy/maintenance.js';
+import { PRIVACY_API_PATH, privacyApi } from './privacy/privacy-api.js';
 import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-default.js';
 import { createRedisConnections } from './redis/connections.js';
 import type { RedisConnections } from './redis/redis-connections.js';
@@ -67,6 +70,10 @@ export interface Gateway {
   redis: Redis;
   /** A client without auto-pipelining for the phone's call sessions (latency over throughput). */
   callRedis: Redis;
+  /** Data-subject export and erasure (src/privacy), as the CLI and the privacy API run them. */
+  privacy: DataSubjectRequests;
+  /** The daily retention sweep (timers role), else undefined. */
+  maintenance: Maintenance | undefined;
   /** Engineer API tokens generated because none were configured (embedded default). */
   generatedTokens: Record<string, string>;
   /**
@@ -176,6 +183,14 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
 
     if (roles.includes('notify')) notifier.startWorker();
     if (roles.includes('timers')) timers.startWorker();
+    const privacy = new DataSubjectRequests({ redis, store, prefix, attachments, phoneSpoolDir: defaultSpoolDir(settings), ...(options.now ? { now: options.now } : {}) });
+    let maintenance: Maintenance | undefined;
+    if (roles.includes('timers')) {
+      const started = new Maintenance({ connections, redis, store, attachments, prefix, retention: settings.retention, logger, ...(options.now ? { now: options.now } : {}) });
+      stopping.add('serving', 'maintenance', 5_000, (grace) => started.close(grace));
+      await connected(started.start());
+      maintenance = started;
+    }
     if (roles.includes('dispatcher')) {
       const dispatcher = new Dispatcher({
         connections,
@@ -264,6 +279,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           { path: PORTAL_API_PATH, router: portal.api },
           { path: PORTAL_PAGE_PATH, router: portal.page },
           { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
+          { path: PRIVACY_API_PATH, router: privacyApi({ privacy, adminTokens: settings.api.adminTokens }) },
           { path: '/', router: ops.router },
         ],
       });
@@ -279,7 +295,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, redisProblem, stop };
+    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, privacy, maintenance, generatedTokens, redisProblem, stop };
   } catch (error) {
     await stop();
     throw error;

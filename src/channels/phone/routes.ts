@@ -74,13 +74,18 @@ export interface PhoneChannel {
 const ENDED_STATUSES = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
 
 /** The phone channel; mount `router` at `/twilio`, call `start()` once listening and `close()` on shutdown. */
+/** Where calls wait while Redis is down, unless told otherwise: `phone-spool` beside the attachments. */
+export function defaultSpoolDir(settings: Pick<Settings, 'attachments'>): string {
+  return path.join(path.dirname(settings.attachments.dir), 'phone-spool');
+}
+
 export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   const now = deps.now ?? Date.now;
   const { settings, logger } = deps;
   const sessions = new CallSessions({ redis: deps.redis, prefix: settings.intake.prefix, ttlSeconds: settings.phone.sessionTtlSeconds, logger, now });
   const filer = new CallFiler({ intake: deps.intake, prefix: settings.intake.prefix });
   const spool = new PhoneSpool({
-    dir: deps.spoolDir ?? path.join(path.dirname(settings.attachments.dir), 'phone-spool'),
+    dir: deps.spoolDir ?? defaultSpoolDir(settings),
     filer,
     logger,
     retryMs: deps.spoolRetryMs ?? 2_000,

@@ -72,7 +72,7 @@ export class TraceMatcher {
       const country = parsed?.countryCallingCode ?? '';
       if (national.length < 6) continue;
       const digits = national.split('').map(escapeRegExp).join('[\\s.()/-]*');
-      parts.push(`(?:(?:\\+|00)?${country}[\\s.()/-]*)?(?<![0-9])${digits}(?![0-9])`);
+      parts.push(`(?<![0-9])(?:(?:\\+|00)?${country}[\\s.()/-]*)?${digits}(?![0-9])`);
     }
     // A name shorter than 3 characters would match inside ordinary words.
     for (const name of traces.names ?? []) if (name.trim().length >= 3) parts.push(escapeRegExp(name.trim()).replace(/\s+/g, '\\s+'));

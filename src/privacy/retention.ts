@@ -7,7 +7,8 @@
  * - A call recording's address is removed `retention.recordingDays` days after the call,
  *   whatever the request's status: the recording itself is Twilio's (docs/privacy.md).
  * - Quarantine entries (a sender's address and the reason their mail was set aside) go after
- *   the closed-request period, and failed intake jobs (a draft that could never be filed) too.
+ *   the closed-request period, and failed intake jobs (a draft that could never be filed) too;
+ *   finished jobs naming the people of an anonymized request go with it.
  *
  * One sweep reads every request (src/privacy/request-scan.ts); it is idempotent — a request done
  * carries `personalDataRemoved` / `recordingsRemovedAt` — so a sweep cut short is finished by
@@ -22,7 +23,9 @@ import type { ServiceRequest } from '../domain/request.js';
 import type { RequestStore } from '../dispatcher/request-store.js';
 import type { AttachmentStore } from '../intake/attachment-store.js';
 import { QUEUE_NAMES } from '../intake/queues.js';
-import { anonymizeRequest, recordingsOf, removeRecordings } from './anonymize.js';
+import { anonymizeRequest, recordingsOf, removeRecordings, tracesOfRequest, type Traces } from './anonymize.js';
+import { TraceMatcher } from './data-subject.js';
+import { isFinished, QueueTraces } from './queue-traces.js';
 import { rewriteAppendOnlyFile } from './redis-compaction.js';
 import { everyRequest, referencedStorageKeys } from './request-scan.js';
 
@@ -45,6 +48,8 @@ export interface RetentionResult {
   anonymized: string[];
   recordingsRemoved: string[];
   attachmentsDeleted: number;
+  /** Finished queue jobs that named the people of the anonymized requests. */
+  jobsRemoved: number;
   quarantineEntriesDropped: number;
   failedJobsRemoved: number;
   appendOnlyFile: string;
@@ -74,8 +79,10 @@ export async function sweepRetention(deps: RetentionDeps, nowMs: number): Promis
   const dueRecordings = (request: ServiceRequest, history: readonly RequestEvent[]): boolean =>
     !request.recordingsRemovedAt && Date.parse(request.sentAt) <= callsBefore && recordingsOf(request, history).length > 0;
 
-  const result: RetentionResult = { at, anonymized: [], recordingsRemoved: [], attachmentsDeleted: 0, quarantineEntriesDropped: 0, failedJobsRemoved: 0, appendOnlyFile: 'not needed' };
+  const result: RetentionResult = { at, anonymized: [], recordingsRemoved: [], attachmentsDeleted: 0, jobsRemoved: 0, quarantineEntriesDropped: 0, failedJobsRemoved: 0, appendOnlyFile: 'not needed' };
   const storageKeys = new Set<string>();
+  // Whose data went: their finished jobs (kept for diagnosis) and event-stream entries go too.
+  const gone: Traces = { emails: [], phones: [], names: [] };
   for await (const { request, history } of everyRequest(deps.store)) {
     if (dueWhole(request, history)) {
       // Checked again on the stored request: it may have been reopened by a reply meanwhile.
@@ -83,6 +90,10 @@ export async function sweepRetention(deps: RetentionDeps, nowMs: number): Promis
         if (!dueWhole(current, currentHistory)) return null;
         const removal = anonymizeRequest(current, currentHistory, context);
         for (const key of removal.storageKeys) storageKeys.add(key);
+        const traces = tracesOfRequest(current, currentHistory);
+        gone.emails.push(...traces.emails);
+        gone.phones.push(...traces.phones);
+        gone.names.push(...traces.names);
         return removal;
       });
       if (written.changed) result.anonymized.push(request.number);
@@ -98,6 +109,13 @@ export async function sweepRetention(deps: RetentionDeps, nowMs: number): Promis
       await rm(deps.attachments.pathOf(key), { force: true });
       result.attachmentsDeleted += 1;
     }
+  }
+  if (result.anonymized.length > 0) {
+    const matcher = new TraceMatcher(gone);
+    const queues = new QueueTraces(deps.redis, deps.prefix);
+    const finished = (await queues.find(matcher)).filter((job) => isFinished(job.state));
+    result.jobsRemoved = (await queues.remove(finished)).removed;
+    await queues.scrubEventStreams(matcher);
   }
   result.quarantineEntriesDropped = await dropOldQuarantine(deps, closedBefore);
   result.failedJobsRemoved = await removeOldFailedIntake(deps, nowMs - closedBefore);

@@ -155,7 +155,7 @@ Options:
     run: async (args, io) => (await import('./channels/phone/simulator.js')).callCommand(args, io),
   },
   privacy: {
-    summary: 'show or erase what is held about one person (privacy export|erase --email X | --phone X)',
+    summary: 'show or erase what is held about one person (privacy export, privacy erase)',
     help: `Usage: hezo-intake privacy export --email ADDRESS | --phone NUMBER
        hezo-intake privacy erase --email ADDRESS | --phone NUMBER [--force]
 

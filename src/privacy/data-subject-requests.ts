@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { RequestEvent } from '../domain/history.js';
 import type { ServiceRequest } from '../domain/request.js';
-import type { RequestStore } from '../dispatcher/request-store.js';
+import type { RequestStore } from '../store/request-store.js';
 import { IntakeError } from '../errors.js';
 import type { AttachmentStore } from '../intake/attachment-store.js';
 import { eraseSubject, recordingsOf } from './anonymize.js';

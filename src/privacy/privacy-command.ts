@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultSpoolDir } from '../channels/phone/routes.js';
-import { RequestStore } from '../dispatcher/request-store.js';
+import { RequestStore } from '../store/request-store.js';
 import { IntakeError, isIntakeError } from '../errors.js';
 import { AttachmentStore } from '../intake/attachment-store.js';
 import { createLogger } from '../logger.js';

@@ -6,7 +6,7 @@
  */
 import type { RequestEvent } from '../domain/history.js';
 import type { ServiceRequest } from '../domain/request.js';
-import type { RequestStore } from '../dispatcher/request-store.js';
+import type { RequestStore } from '../store/request-store.js';
 
 export interface StoredRequest {
   request: ServiceRequest;

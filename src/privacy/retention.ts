@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import type { RequestEvent } from '../domain/history.js';
 import type { ServiceRequest } from '../domain/request.js';
-import type { RequestStore } from '../dispatcher/request-store.js';
+import type { RequestStore } from '../store/request-store.js';
 import type { AttachmentStore } from '../intake/attachment-store.js';
 import { QUEUE_NAMES } from '../intake/queues.js';
 import { anonymizeRequest, recordingsOf, removeRecordings, tracesOfRequest, type Traces } from './anonymize.js';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defaultSpoolDir } from '../channels/phone/routes.js';
+import { defaultSpoolDir } from '../channels/phone/phone-spool.js';
 import { RequestStore } from '../store/request-store.js';
 import { IntakeError, isIntakeError } from '../errors.js';
 import { AttachmentStore } from '../intake/attachment-store.js';

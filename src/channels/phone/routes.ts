@@ -21,7 +21,6 @@
  * touched, since there is no session to load and no source key to file under. The other fields
  * are read through webhook-fields.ts, which bounds or drops what no real call sends.
  */
-import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { RequestReader } from '../../intake/request-reader.js';
@@ -38,7 +37,7 @@ import { CallFiler } from './call-filer.js';
 import { closingReply, draftForCall, registeringReply, type Unfinished } from './call-closing.js';
 import { advance, startCall, type CallInput, type CallSession, type Filing, type Line, type Reply } from './call-flow.js';
 import { CallSessions } from './call-session.js';
-import { PhoneSpool } from './phone-spool.js';
+import { defaultSpoolDir, PhoneSpool } from './phone-spool.js';
 import { twilioSetup, twilioWebhook } from './signature.js';
 import { renderFallback, renderGoodbye, renderReply } from './twiml.js';
 import { callDurationMsOf, callerIdOf, callSidOf, callStatusOf, digitsOf, recordingUrlOf, speechOf } from './webhook-fields.js';
@@ -74,11 +73,6 @@ export interface PhoneChannel {
 const ENDED_STATUSES = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
 
 /** The phone channel; mount `router` at `/twilio`, call `start()` once listening and `close()` on shutdown. */
-/** Where calls wait while Redis is down, unless told otherwise: `phone-spool` beside the attachments. */
-export function defaultSpoolDir(settings: Pick<Settings, 'attachments'>): string {
-  return path.join(path.dirname(settings.attachments.dir), 'phone-spool');
-}
-
 export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   const now = deps.now ?? Date.now;
   const { settings, logger } = deps;

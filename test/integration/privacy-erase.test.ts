@@ -8,6 +8,7 @@
  * person's request is left whole.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
@@ -130,6 +131,11 @@ describe('a data subject on every channel', () => {
     expect((await stored(numbers.phone)).raw.location).toBe(RECORDING);
 
     numbers.other = await filePortal(OTHER, 'Drugi zgłaszający.');
+    // A mail of theirs set aside (as quarantine.ts records it) and a call draft the spool could
+    // not file (moved aside as .rejected for a human).
+    await test.gateway.redis.rpush('hezo-privacy:quarantine', JSON.stringify({ mailbox: 'pomoc', uidValidity: '1', uid: 99, reason: 'oversize', detail: 'too large', messageId: '<q1@example.pl>', from: `${PERSON.name} <${PERSON.email}>`, at: new Date().toISOString() }));
+    mkdirSync(path.join(test.root, 'var', 'phone-spool'), { recursive: true });
+    writeFileSync(path.join(test.root, 'var', 'phone-spool', 'deadbeef.json.rejected'), JSON.stringify({ channel: 'phone', sourceKey: 'call:CAold', reporter: { phone: '+48601234567' } }));
     // The mail's acknowledgment went out through the notify queue (a job holding the address).
     await vi.waitFor(() => expect(smtp.messages.some((m) => m.envelope.to.includes(PERSON.email.toLowerCase()) || m.envelope.to.includes(PERSON.email))).toBe(true), { timeout: 30_000, interval: 100 });
     // Before erasure the scan finds the person: it does look where the traces are.
@@ -161,6 +167,8 @@ describe('a data subject on every channel', () => {
     expect(byPhone.body.subject).toEqual({ phone: '+48601234567' });
     expect(byPhone.body.requests.map((r: { request: ServiceRequest }) => r.request.number).sort()).toEqual([numbers.portal, numbers.mail, numbers.phone].sort());
     expect(byPhone.body.recordings).toEqual([{ requestNumber: numbers.phone, url: RECORDING }]);
+    expect(byPhone.body.spooledCalls).toEqual([expect.objectContaining({ sourceKey: 'call:CAold' })]);
+    expect(exported.quarantinedMail).toEqual([expect.objectContaining({ reason: 'oversize', from: `${PERSON.name} <${PERSON.email}>` })]);
   }, 60_000);
 
   it('refuses to erase while their requests are open, and changes nothing', async () => {
@@ -188,6 +196,12 @@ describe('a data subject on every channel', () => {
     const byPhone = await request(app).post('/api/v1/privacy/erase').set(admin).send({ phone: PERSON.phone, force: true });
     expect(byPhone.status).toBe(200);
     expect(byPhone.body.requests.map((r: { number: string }) => r.number)).toContain(numbers.phone);
+    expect(byPhone.body.spoolFilesDeleted).toBe(1);
+    expect(existsSync(path.join(test.root, 'var', 'phone-spool', 'deadbeef.json.rejected'))).toBe(false);
+    // The quarantine entry keeps why and when, not whose.
+    const quarantine = (await test.gateway.redis.lrange('hezo-privacy:quarantine', 0, -1)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(quarantine).toEqual([expect.objectContaining({ reason: 'oversize', uid: 99 })]);
+    expect(quarantine[0]?.from).toBeUndefined();
 
     const redisTraces = await tracesInRedis(test.gateway.redis, NEEDLES);
     expect(redisTraces).toEqual([]);

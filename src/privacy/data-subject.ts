@@ -57,12 +57,17 @@ export function isSubject(reporter: Reporter | undefined, subject: DataSubject):
  * Recognises a person's traces in any text: their e-mail address, their phone number in any
  * spelling, and the names they gave. Built once per person (or per request, for retention).
  */
+/** Alternatives per regular expression: a sweep's thousands of people make several, not one too large to compile. */
+const PARTS_PER_PATTERN = 200;
+
 export class TraceMatcher {
-  private readonly pattern: RegExp | undefined;
+  private readonly patterns: RegExp[];
 
   constructor(traces: { emails?: Iterable<string>; phones?: Iterable<string>; names?: Iterable<string> }) {
     const parts: string[] = [];
-    for (const email of traces.emails ?? []) if (email.trim()) parts.push(escapeRegExp(bareAddress(email).toLowerCase()));
+    // Whole addresses and whole names only: anna@example.pl is not in joanna@example.pl, and
+    // "Osoba 7" is not in "Osoba 70".
+    for (const email of traces.emails ?? []) if (email.trim()) parts.push(`(?<![\\p{L}\\p{N}._%+-])${escapeRegExp(bareAddress(email).toLowerCase())}(?![\\p{L}\\p{N}_-]|\\.[\\p{L}\\p{N}])`);
     for (const phone of traces.phones ?? []) {
       const e164 = normalizePhone(phone);
       if (!e164) continue;
@@ -75,20 +80,23 @@ export class TraceMatcher {
       parts.push(`(?<![0-9])(?:(?:\\+|00)?${country}[\\s.()/-]*)?${digits}(?![0-9])`);
     }
     // A name shorter than 3 characters would match inside ordinary words.
-    for (const name of traces.names ?? []) if (name.trim().length >= 3) parts.push(escapeRegExp(name.trim()).replace(/\s+/g, '\\s+'));
-    this.pattern = parts.length > 0 ? new RegExp(parts.join('|'), 'giu') : undefined;
+    for (const name of traces.names ?? []) if (name.trim().length >= 3) parts.push(`(?<![\\p{L}\\p{N}])${escapeRegExp(name.trim()).replace(/\s+/g, '\\s+')}(?![\\p{L}\\p{N}])`);
+    const unique = [...new Set(parts)];
+    this.patterns = [];
+    for (let i = 0; i < unique.length; i += PARTS_PER_PATTERN) this.patterns.push(new RegExp(unique.slice(i, i + PARTS_PER_PATTERN).join('|'), 'giu'));
   }
 
   /** Whether the text holds a trace. */
   matches(text: string): boolean {
-    if (!this.pattern) return false;
-    this.pattern.lastIndex = 0;
-    return this.pattern.test(text);
+    return this.patterns.some((pattern) => {
+      pattern.lastIndex = 0;
+      return pattern.test(text);
+    });
   }
 
   /** The text with every trace replaced by REMOVED. */
   scrub(text: string): string {
-    return this.pattern ? text.replace(this.pattern, REMOVED) : text;
+    return this.patterns.reduce((scrubbed, pattern) => scrubbed.replace(pattern, REMOVED), text);
   }
 
   /** A deep copy of a JSON value with every string scrubbed (object keys too). */

@@ -52,6 +52,29 @@ export class QueueTraces {
     return found;
   }
 
+  /**
+   * Finished jobs (completed, failed) that belong to these requests: an intake job's draft, a
+   * message sent about one, a timer of one. By number, not by traces: cheaper when a sweep
+   * anonymizes thousands.
+   */
+  async findFinishedOf(numbers: ReadonlySet<string>): Promise<QueuedTrace[]> {
+    const found: QueuedTrace[] = [];
+    for (const name of PERSONAL_QUEUES) {
+      const queue = this.queue(name);
+      try {
+        for (const state of FINISHED) {
+          for (const job of await queue.getJobs([state as JobType], 0, -1)) {
+            if (!job?.id || !numbers.has(requestNumberOf(job.data) ?? '')) continue;
+            found.push({ queue: name, jobId: job.id, name: job.name, state, data: job.data });
+          }
+        }
+      } finally {
+        await queue.close();
+      }
+    }
+    return found;
+  }
+
   /** Removes the jobs found (the caller decided pending ones may go); the ids of those it could not. */
   async remove(traces: readonly QueuedTrace[]): Promise<{ removed: number; busy: string[] }> {
     let removed = 0;
@@ -75,15 +98,18 @@ export class QueueTraces {
     return { removed, busy };
   }
 
-  /** Deletes the event-stream entries (job added, completed, failed...) that name the person. */
-  async scrubEventStreams(matcher: TraceMatcher): Promise<number> {
+  /**
+   * Deletes the event-stream entries (job added, completed, failed...) that name the person;
+   * `failuresOnly`: only `failed` entries, the ones with free text (a provider's refusal).
+   */
+  async scrubEventStreams(matcher: TraceMatcher, failuresOnly = false): Promise<number> {
     let deleted = 0;
     for (const name of PERSONAL_QUEUES) {
       const key = `${this.prefix}:${name}:events`;
       let start = '-';
       for (;;) {
         const entries = await this.connection.xrange(key, start, '+', 'COUNT', 1000);
-        const doomed = entries.filter(([, fields]) => matcher.mentionedIn(fields)).map(([id]) => id);
+        const doomed = entries.filter(([, fields]) => (!failuresOnly || fields.includes('failed')) && matcher.mentionedIn(fields)).map(([id]) => id);
         if (doomed.length > 0) deleted += await this.connection.xdel(key, ...doomed);
         if (entries.length < 1000) break;
         start = `(${entries[entries.length - 1]?.[0] ?? ''}`;
@@ -95,6 +121,14 @@ export class QueueTraces {
   private queue(name: string): Queue {
     return new Queue(name, { connection: this.connection, prefix: this.prefix });
   }
+}
+
+/** The request a job belongs to: intake and timer jobs name it, notify jobs name it in their message. */
+function requestNumberOf(data: unknown): string | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const record = data as { requestNumber?: unknown; notification?: { requestNumber?: unknown } };
+  const number = record.requestNumber ?? record.notification?.requestNumber;
+  return typeof number === 'string' ? number : undefined;
 }
 
 /** Whether a job state is finished work (removed on erasure without asking). */

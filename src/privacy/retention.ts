@@ -25,7 +25,7 @@ import type { AttachmentStore } from '../intake/attachment-store.js';
 import { QUEUE_NAMES } from '../intake/queues.js';
 import { anonymizeRequest, recordingsOf, removeRecordings, tracesOfRequest, type Traces } from './anonymize.js';
 import { TraceMatcher } from './data-subject.js';
-import { isFinished, QueueTraces } from './queue-traces.js';
+import { QueueTraces } from './queue-traces.js';
 import { rewriteAppendOnlyFile } from './redis-compaction.js';
 import { everyRequest, referencedStorageKeys } from './request-scan.js';
 
@@ -111,11 +111,9 @@ export async function sweepRetention(deps: RetentionDeps, nowMs: number): Promis
     }
   }
   if (result.anonymized.length > 0) {
-    const matcher = new TraceMatcher(gone);
     const queues = new QueueTraces(deps.redis, deps.prefix);
-    const finished = (await queues.find(matcher)).filter((job) => isFinished(job.state));
-    result.jobsRemoved = (await queues.remove(finished)).removed;
-    await queues.scrubEventStreams(matcher);
+    result.jobsRemoved = (await queues.remove(await queues.findFinishedOf(new Set(result.anonymized)))).removed;
+    await queues.scrubEventStreams(new TraceMatcher(gone), true);
   }
   result.quarantineEntriesDropped = await dropOldQuarantine(deps, closedBefore);
   result.failedJobsRemoved = await removeOldFailedIntake(deps, nowMs - closedBefore);

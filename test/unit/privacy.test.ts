@@ -76,6 +76,12 @@ describe('who a data-subject request is about', () => {
     expect(matcher.mentionedIn({ deep: [{ text: 'Anna\nNowak' }] })).toBe(true);
     expect(matcher.mentionedIn({ text: 'Anna Kowalska' })).toBe(false);
   });
+
+  it('matches whole addresses and whole names only', () => {
+    const matcher = new TraceMatcher({ emails: ['anna@example.pl'], names: ['Anna Nowak', 'Osoba 7'] });
+    for (const text of ['joanna@example.pl', 'anna@example.pl.evil.example', 'Anna Nowakowska', 'Osoba 70', 'Joanna Nowak']) expect(matcher.matches(text), text).toBe(false);
+    for (const text of ['<anna@example.pl>', 'mailto:anna@example.pl.', 'Pani Anna Nowak, tel.', 'Osoba 7.']) expect(matcher.matches(text), text).toBe(true);
+  });
 });
 
 describe('anonymizing a closed request (retention)', () => {

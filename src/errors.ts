@@ -119,7 +119,7 @@ export const ERROR_CODES = {
   ERASURE_INCOMPLETE: {
     status: 503,
     retryable: true,
-    meaning: 'An erasure anonymized what it could, but a job naming the person is running right now; run the same erasure again in a minute (what was done stays done).',
+    meaning: 'An erasure could not finish now: a job naming the person is running, or Twilio could not be asked to delete their call recording; run the same erasure again later (what was done stays done).',
   },
   INTERNAL: {
     status: 500,

@@ -28,6 +28,7 @@ import { requestsApi } from './ops/requests-api.js';
 import { DataSubjectRequests } from './privacy/data-subject-requests.js';
 import { Maintenance } from './privacy/maintenance.js';
 import { PRIVACY_API_PATH, privacyApi } from './privacy/privacy-api.js';
+import { TwilioRecordings } from './privacy/twilio-recordings.js';
 import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-default.js';
 import { createRedisConnections } from './redis/connections.js';
 import type { RedisConnections } from './redis/redis-connections.js';
@@ -184,10 +185,11 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
 
     if (roles.includes('notify')) notifier.startWorker();
     if (roles.includes('timers')) timers.startWorker();
-    const privacy = new DataSubjectRequests({ redis, store, prefix, attachments, phoneSpoolDir: defaultSpoolDir(settings), ...(options.now ? { now: options.now } : {}) });
+    const recordings = new TwilioRecordings(settings.twilio);
+    const privacy = new DataSubjectRequests({ redis, store, prefix, attachments, recordings, phoneSpoolDir: defaultSpoolDir(settings), ...(options.now ? { now: options.now } : {}) });
     let maintenance: Maintenance | undefined;
     if (roles.includes('timers')) {
-      const started = new Maintenance({ connections, redis, store, attachments, prefix, retention: settings.retention, logger, ...(options.now ? { now: options.now } : {}) });
+      const started = new Maintenance({ connections, redis, store, attachments, prefix, retention: settings.retention, recordings, logger, ...(options.now ? { now: options.now } : {}) });
       stopping.add('serving', 'maintenance', 5_000, (grace) => started.close(grace));
       await connected(started.start());
       maintenance = started;

@@ -22,6 +22,7 @@ import { isSubject, TraceMatcher, type DataSubject } from './data-subject.js';
 import { isFinished, QueueTraces, type QueuedTrace } from './queue-traces.js';
 import { everyRequest, referencedStorageKeys, type StoredRequest } from './request-scan.js';
 import { rewriteAppendOnlyFile } from './redis-compaction.js';
+import type { RecordingDeleter } from './twilio-recordings.js';
 
 export interface DataSubjectRequestsDeps {
   redis: Redis;
@@ -30,6 +31,8 @@ export interface DataSubjectRequestsDeps {
   attachments: AttachmentStore;
   /** The phone channel's spool folder (drafts of calls filed while Redis was down). */
   phoneSpoolDir: string;
+  /** Deletes their call recordings at Twilio (none: only the addresses go). */
+  recordings?: RecordingDeleter;
   now?: () => number;
 }
 
@@ -53,6 +56,8 @@ export interface PersonalDataExport {
 export interface ErasureReport {
   erasedAt: string;
   requests: Array<{ number: string; status: string; whole: boolean }>;
+  /** Their call recordings deleted at Twilio. */
+  recordingsDeleted: number;
   attachmentsDeleted: number;
   jobsRemoved: number;
   eventStreamEntriesDeleted: number;
@@ -120,7 +125,19 @@ export class DataSubjectRequests {
     }
     const at = new Date(this.now()).toISOString();
     const context = { at, actor: options.actor, source: 'privacy' };
-    const report: ErasureReport = { erasedAt: at, requests: [], attachmentsDeleted: 0, jobsRemoved: 0, eventStreamEntriesDeleted: 0, quarantineEntriesScrubbed: 0, recordsDeleted: 0, spoolFilesDeleted: 0, appendOnlyFile: '' };
+    const report: ErasureReport = { erasedAt: at, requests: [], recordingsDeleted: 0, attachmentsDeleted: 0, jobsRemoved: 0, eventStreamEntriesDeleted: 0, quarantineEntriesScrubbed: 0, recordsDeleted: 0, spoolFilesDeleted: 0, appendOnlyFile: '' };
+    // Their recordings go at Twilio first, before anything changes here: an address forgotten
+    // first would leave a recording no one can find to delete.
+    for (const { role, request, history } of held.requests) {
+      if (role !== 'reporter') continue;
+      for (const url of recordingsOf(request, history)) {
+        try {
+          if ((await this.deps.recordings?.delete(url)) === 'deleted') report.recordingsDeleted += 1;
+        } catch (error) {
+          throw new IntakeError('ERASURE_INCOMPLETE', `The erasure stopped before changing anything here: Twilio could not be asked to delete a recording of request ${request.number} (${(error as Error).message}); run the erasure again later.`);
+        }
+      }
+    }
     const storageKeys = new Set<string>();
     const sourceKeys: string[] = [];
     for (const { request } of held.requests) {

@@ -60,10 +60,10 @@ export class Maintenance {
 
   /** One sweep now (what the daily job runs; tests and operators call it directly). */
   async sweep(): Promise<RetentionResult> {
-    const { redis, store, attachments, prefix, retention } = this.options;
-    const result = await sweepRetention({ redis, store, attachments, prefix, retention }, this.now());
+    const { redis, store, attachments, prefix, retention, recordings } = this.options;
+    const result = await sweepRetention({ redis, store, attachments, prefix, retention, ...(recordings ? { recordings } : {}) }, this.now());
     this.options.logger.info(
-      { anonymized: result.anonymized.length, recordingsRemoved: result.recordingsRemoved.length, attachmentsDeleted: result.attachmentsDeleted, quarantineEntriesDropped: result.quarantineEntriesDropped, failedJobsRemoved: result.failedJobsRemoved, appendOnlyFile: result.appendOnlyFile },
+      { anonymized: result.anonymized.length, recordingsRemoved: result.recordingsRemoved.length, recordingsDeleted: result.recordingsDeleted, retryLater: result.retryLater, attachmentsDeleted: result.attachmentsDeleted, quarantineEntriesDropped: result.quarantineEntriesDropped, failedJobsRemoved: result.failedJobsRemoved, appendOnlyFile: result.appendOnlyFile },
       'retention sweep done',
     );
     return result;

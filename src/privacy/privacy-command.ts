@@ -20,6 +20,7 @@ import type { RedisConnections } from '../redis/redis-connections.js';
 import { loadSettings, type Settings } from '../settings.js';
 import { parseDataSubject } from './data-subject.js';
 import { DataSubjectRequests } from './data-subject-requests.js';
+import { TwilioRecordings } from './twilio-recordings.js';
 
 export interface PrivacyCommandIo {
   stdout: NodeJS.WritableStream;
@@ -47,6 +48,7 @@ export async function privacyCommand(action: 'export' | 'erase', args: string[],
       prefix: settings.intake.prefix,
       attachments: new AttachmentStore(settings.attachments.dir, settings.attachments.maxBytes),
       phoneSpoolDir: defaultSpoolDir(settings),
+      recordings: new TwilioRecordings(settings.twilio),
     });
     const result = action === 'export' ? await privacy.export(subject) : await privacy.erase(subject, { force: values.force === true, actor: 'cli' });
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

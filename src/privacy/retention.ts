@@ -27,6 +27,7 @@ import { anonymizeRequest, recordingsOf, removeRecordings, tracesOfRequest, type
 import { TraceMatcher } from './data-subject.js';
 import { QueueTraces } from './queue-traces.js';
 import { rewriteAppendOnlyFile } from './redis-compaction.js';
+import type { RecordingDeleter } from './twilio-recordings.js';
 import { everyRequest, referencedStorageKeys } from './request-scan.js';
 
 export interface RetentionSettings {
@@ -40,6 +41,8 @@ export interface RetentionDeps {
   attachments: AttachmentStore;
   prefix: string;
   retention: Readonly<RetentionSettings>;
+  /** Deletes a recording at Twilio before its address is removed (none: addresses only). */
+  recordings?: RecordingDeleter;
 }
 
 /** What one sweep did (the job's result; no personal data). */
@@ -47,6 +50,10 @@ export interface RetentionResult {
   at: string;
   anonymized: string[];
   recordingsRemoved: string[];
+  /** Recordings deleted at Twilio. */
+  recordingsDeleted: number;
+  /** Requests left for the next sweep because Twilio could not be asked to delete their recordings. */
+  retryLater: string[];
   attachmentsDeleted: number;
   /** Finished queue jobs that named the people of the anonymized requests. */
   jobsRemoved: number;
@@ -79,11 +86,19 @@ export async function sweepRetention(deps: RetentionDeps, nowMs: number): Promis
   const dueRecordings = (request: ServiceRequest, history: readonly RequestEvent[]): boolean =>
     !request.recordingsRemovedAt && Date.parse(request.sentAt) <= callsBefore && recordingsOf(request, history).length > 0;
 
-  const result: RetentionResult = { at, anonymized: [], recordingsRemoved: [], attachmentsDeleted: 0, jobsRemoved: 0, quarantineEntriesDropped: 0, failedJobsRemoved: 0, appendOnlyFile: 'not needed' };
+  const result: RetentionResult = { at, anonymized: [], recordingsRemoved: [], recordingsDeleted: 0, retryLater: [], attachmentsDeleted: 0, jobsRemoved: 0, quarantineEntriesDropped: 0, failedJobsRemoved: 0, appendOnlyFile: 'not needed' };
   const storageKeys = new Set<string>();
   // Whose data went: their finished jobs (kept for diagnosis) and event-stream entries go too.
   const gone: Traces = { emails: [], phones: [], names: [] };
   for await (const { request, history } of everyRequest(deps.store)) {
+    if (!dueWhole(request, history) && !dueRecordings(request, history)) continue;
+    // The recordings go at Twilio first: an address forgotten first would leave them undeletable.
+    try {
+      for (const url of recordingsOf(request, history)) if ((await deps.recordings?.delete(url)) === 'deleted') result.recordingsDeleted += 1;
+    } catch {
+      result.retryLater.push(request.number);
+      continue;
+    }
     if (dueWhole(request, history)) {
       // Checked again on the stored request: it may have been reopened by a reply meanwhile.
       const written = await deps.store.rewrite(request.number, (current, currentHistory) => {

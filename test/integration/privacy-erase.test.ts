@@ -32,7 +32,8 @@ const PERSON = { name: 'Zofia Wiśniewska', email: 'Zofia.Wisniewska@example.pl'
 /** Every spelling of the person that must be gone. */
 const NEEDLES = [PERSON.name, PERSON.email, '+48601234567', '601234567', '601 234 567', 'Wiśniewska'];
 const OTHER = { name: 'Piotr Zieliński', email: 'piotr.zielinski@example.pl' };
-const RECORDING = 'https://api.twilio.com/2010-04-01/Accounts/ACtest/Recordings/REprivacy0001';
+const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
+const RECORDING = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Recordings/REprivacy0001`;
 
 let redis: PrivateRedis;
 let dovecot: PrivateDovecot;
@@ -43,7 +44,7 @@ let app: Express;
 const numbers: Record<'portal' | 'mail' | 'phone' | 'other', string> = { portal: '', mail: '', phone: '', other: '' };
 
 beforeAll(async () => {
-  [redis, dovecot, smtp, twilioApi] = await Promise.all([startPrivateRedis(), startPrivateDovecot(), startSmtpServer(), startTwilioApi()]);
+  [redis, dovecot, smtp, twilioApi] = await Promise.all([startPrivateRedis(), startPrivateDovecot(), startSmtpServer(), startTwilioApi({ accountSid: ACCOUNT })]);
   const imap = { host: dovecot.host, port: dovecot.port, secure: false, user: 'pomoc-privacy', password: dovecot.password, rejectUnauthorized: false };
   test = await startTestGateway(
     {
@@ -197,6 +198,9 @@ describe('a data subject on every channel', () => {
     expect(byPhone.status).toBe(200);
     expect(byPhone.body.requests.map((r: { number: string }) => r.number)).toContain(numbers.phone);
     expect(byPhone.body.spoolFilesDeleted).toBe(1);
+    // The recording itself is deleted at Twilio, not only its address here.
+    expect(byPhone.body.recordingsDeleted).toBe(1);
+    expect(twilioApi.deletedRecordings).toEqual(['REprivacy0001']);
     expect(existsSync(path.join(test.root, 'var', 'phone-spool', 'deadbeef.json.rejected'))).toBe(false);
     // The quarantine entry keeps why and when, not whose.
     const quarantine = (await test.gateway.redis.lrange('hezo-privacy:quarantine', 0, -1)).map((line) => JSON.parse(line) as Record<string, unknown>);

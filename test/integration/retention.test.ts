@@ -1,6 +1,6 @@
 /**
- * Retention on a running gateway with a settable clock: a call's recording address goes after
- * retention.recordingDays while its request stays; a closed request keeps its personal data
+ * Retention on a running gateway with a settable clock: a call's recording is deleted at Twilio
+ * (the stand-in) and its address goes after retention.recordingDays while its request stays; a closed request keeps its personal data
  * until retention.closedRequestMonths have passed since it was closed, and then loses it —
  * every Redis key and every file under var/ and the Redis folder searched afterwards — while
  * what the SLA statistics need stays. The sweep is a daily job scheduler with one fixed id,
@@ -19,30 +19,32 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { tracesInFiles, tracesInRedis } from '../support/trace-scan.js';
 import { TwilioCall } from '../support/twilio-call.js';
+import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';
 
 const PUBLIC_URL = 'https://intake.example.pl';
-const AUTH_TOKEN = 'retention-twilio-auth-token-0123';
 const PORTAL_KEY = 'portal-retention-key-0123456789abcdef';
 const ENGINEER = 'engineer-retention-token-0123456789';
 const PERSON = { name: 'Halina Kowalczyk', email: 'halina.kowalczyk@example.pl', phone: '+48 603 456 789' };
 const NEEDLES = [PERSON.name, PERSON.email, '+48603456789', '603456789', '603 456 789'];
 const CALLER = '+48604567890';
-const RECORDING = 'https://api.twilio.com/2010-04-01/Accounts/ACtest/Recordings/REretention01';
+const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
+const RECORDING = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Recordings/REretention01`;
 const DAY = 86_400_000;
 
 let redis: PrivateRedis;
+let twilioApi: TwilioApiStandIn;
 let test: TestGateway;
 let app: Express;
 /** The gateway's clock; undefined = real time. */
 let clock: number | undefined;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
+  [redis, twilioApi] = await Promise.all([startPrivateRedis(), startTwilioApi({ accountSid: ACCOUNT })]);
   test = await startTestGateway(
     {
       http: { host: '127.0.0.1', port: 0, publicUrl: PUBLIC_URL },
       intake: { prefix: 'hezo-retention' },
-      twilio: { accountSid: 'ACtest', authToken: AUTH_TOKEN, smsFrom: '', apiBaseUrl: '' },
+      twilio: { accountSid: ACCOUNT, authToken: twilioApi.authToken, smsFrom: '', apiBaseUrl: twilioApi.url },
       portal: { apiKeys: { alpha: hashApiKey(PORTAL_KEY) } },
       api: { engineerTokens: { eng: ENGINEER } },
       retention: { closedRequestMonths: 24, recordingDays: 90 },
@@ -54,7 +56,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await test?.stop();
-  await redis?.cleanup();
+  await Promise.all([redis?.cleanup(), twilioApi?.close()]);
 });
 
 async function stored(number: string): Promise<ServiceRequest> {
@@ -97,7 +99,7 @@ describe('retention', () => {
     const closed = await request(app).post(`/api/v1/requests/${numbers.portal}/closed`).set('Authorization', `Bearer ${ENGINEER}`).send({});
     expect(closed.status).toBe(200);
 
-    const call = new TwilioCall(app, { authToken: AUTH_TOKEN, publicUrl: PUBLIC_URL, from: CALLER });
+    const call = new TwilioCall(app, { authToken: twilioApi.authToken, publicUrl: PUBLIC_URL, from: CALLER });
     await call.start();
     await call.silence();
     await call.press('999');
@@ -116,8 +118,17 @@ describe('retention', () => {
     expect(early).toMatchObject({ anonymized: [], recordingsRemoved: [] });
 
     clock = filedAt + 91 * DAY;
+    // Twilio failing: the address is kept, so that the next sweep can still delete the recording.
+    twilioApi.failNext(1);
+    const failed = await test.gateway.maintenance?.sweep();
+    expect(failed).toMatchObject({ recordingsRemoved: [], retryLater: [numbers.phone] });
+    expect((await test.gateway.store.get(numbers.phone))?.raw.location).toBe(RECORDING);
+
     const result = await test.gateway.maintenance?.sweep();
     expect(result?.recordingsRemoved).toEqual([numbers.phone]);
+    // Deleted at Twilio before its address was forgotten.
+    expect(result?.recordingsDeleted).toBe(1);
+    expect(twilioApi.deletedRecordings).toEqual(['REretention01']);
     expect(result?.anonymized).toEqual([]);
     const phone = await test.gateway.store.get(numbers.phone);
     expect(JSON.stringify(phone)).not.toContain('REretention01');

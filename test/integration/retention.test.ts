@@ -110,6 +110,10 @@ describe('retention', () => {
     await expect.poll(() => test.gateway.redis.hget(test.gateway.store.keys.source(`call:${call.callSid}`), 'number'), { timeout: 20_000, interval: 50 }).not.toBeNull();
     numbers.phone = (await test.gateway.redis.hget(test.gateway.store.keys.source(`call:${call.callSid}`), 'number')) as string;
     expect((await stored(numbers.phone)).raw.location).toBe(RECORDING);
+
+    // Two mails set aside (as quarantine.ts records them): one now, one a year later.
+    const entry = (at: number, uid: number) => JSON.stringify({ mailbox: 'pomoc', uidValidity: '1', uid, reason: 'oversize', detail: 'too large', from: `${PERSON.name} <${PERSON.email}>`, at: new Date(at).toISOString() });
+    await test.gateway.redis.rpush('hezo-retention:quarantine', entry(filedAt, 1), entry(filedAt + 365 * DAY, 2));
   }, 60_000);
 
   it('keeps everything for 89 days, then removes the recording address of a 91-day-old call but keeps its request', async () => {
@@ -150,7 +154,7 @@ describe('retention', () => {
       const job = await queue.add('retention', {});
       await expect.poll(() => job.getState(), { timeout: 60_000, interval: 100 }).toBe('completed');
       const done = await queue.getJob(job.id as string);
-      expect(done?.returnvalue).toMatchObject({ anonymized: [numbers.portal], attachmentsDeleted: 1, appendOnlyFile: 'rewritten' });
+      expect(done?.returnvalue).toMatchObject({ anonymized: [numbers.portal], attachmentsDeleted: 1, quarantineEntriesDropped: 1, appendOnlyFile: 'rewritten' });
     } finally {
       await queue.close();
     }
@@ -174,7 +178,12 @@ describe('retention', () => {
     expect(history.at(-1)).toMatchObject({ type: 'personal-data-removed', actor: 'system', source: 'retention', data: { reason: 'retention', attachmentsDeleted: 1 } });
     expect(JSON.stringify(history.at(-1))).not.toMatch(/halina/i);
 
-    expect(await tracesInRedis(test.gateway.redis, NEEDLES)).toEqual([]);
+    // The quarantine entry of a year later is not due yet: it is the one trace left.
+    expect(await tracesInRedis(test.gateway.redis, NEEDLES)).toEqual([expect.stringMatching(/^hezo-retention:quarantine: /)]);
+    expect((await test.gateway.redis.lrange('hezo-retention:quarantine', 0, -1)).map((line) => (JSON.parse(line) as { uid: number }).uid)).toEqual([2]);
+    await test.gateway.redis.del('hezo-retention:quarantine');
+    await test.gateway.redis.bgrewriteaof();
+    await expect.poll(async () => /aof_rewrite_in_progress:0/.test(await test.gateway.redis.info('persistence')) && /aof_rewrite_scheduled:0/.test(await test.gateway.redis.info('persistence')), { timeout: 30_000 }).toBe(true);
     expect(tracesInFiles([path.join(test.root, 'var'), redis.server.dir], NEEDLES)).toEqual([]);
     // The open call keeps its caller (only its recording went).
     expect((await test.gateway.store.get(numbers.phone))?.reporter.phone).toBe(CALLER);

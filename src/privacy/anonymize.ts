@@ -91,8 +91,7 @@ export function removeRecordings(request: ServiceRequest, history: readonly Requ
   if (recordings.length === 0) return null;
   const strip = <T>(value: T): T => JSON.parse(JSON.stringify(value).replace(RECORDING_URL, REMOVED)) as T;
   const raw = { ...request.raw };
-  if (raw.location && RECORDING_URL.test(raw.location)) delete raw.location;
-  RECORDING_URL.lastIndex = 0;
+  if (raw.location && new RegExp(RECORDING_URL.source).test(raw.location)) delete raw.location;
   const next = strip({ ...request, raw, recordingsRemovedAt: context.at });
   const event: PersonalDataRemovedEvent = {
     id: `personal-data-removed:recordings:${context.at}`,

@@ -22,7 +22,7 @@ import { isSubject, TraceMatcher, type DataSubject } from './data-subject.js';
 import { isFinished, QueueTraces, type QueuedTrace } from './queue-traces.js';
 import { everyRequest, referencedStorageKeys, type StoredRequest } from './request-scan.js';
 import { rewriteAppendOnlyFile } from './redis-compaction.js';
-import type { RecordingDeleter } from './twilio-recordings.js';
+import type { RecordingDeleter } from './recording-deleter.js';
 
 export interface DataSubjectRequestsDeps {
   redis: Redis;

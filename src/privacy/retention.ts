@@ -27,7 +27,7 @@ import { anonymizeRequest, recordingsOf, removeRecordings, tracesOfRequest, type
 import { TraceMatcher } from './data-subject.js';
 import { QueueTraces } from './queue-traces.js';
 import { rewriteAppendOnlyFile } from './redis-compaction.js';
-import type { RecordingDeleter } from './twilio-recordings.js';
+import type { RecordingDeleter } from './recording-deleter.js';
 import { everyRequest, referencedStorageKeys } from './request-scan.js';
 
 export interface RetentionSettings {

@@ -7,15 +7,8 @@
 import twilio from 'twilio';
 import { twilioClient } from '../notify/sms-sender.js';
 import type { Settings } from '../settings.js';
+import type { RecordingDeleter, RecordingDeletion } from './recording-deleter.js';
 
-/** What became of a recording: deleted now, gone already, another account's, or no credentials to ask. */
-export type RecordingDeletion = 'deleted' | 'already-gone' | 'not-ours' | 'not-configured';
-
-/** The boundary the privacy work deletes recordings through. */
-export interface RecordingDeleter {
-  /** Deletes the recording at this address; throws when Twilio could not be asked (retry later). */
-  delete(url: string): Promise<RecordingDeletion>;
-}
 
 const RECORDING_PATH = /\/Accounts\/(AC[A-Za-z0-9]+)\/Recordings\/(RE[A-Za-z0-9]+)/;
 

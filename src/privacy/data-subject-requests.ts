@@ -64,6 +64,11 @@ export interface ErasureReport {
   quarantineEntriesScrubbed: number;
   recordsDeleted: number;
   spoolFilesDeleted: number;
+  /**
+   * Places still naming the person when the erasure ended (a message queued meanwhile by a
+   * reply of theirs racing the erasure): 0, or run the erasure again.
+   */
+  leftover: number;
   /** Redis's append-only file rewritten, so that the erased values leave the disk too; or why not. */
   appendOnlyFile: string;
 }
@@ -125,7 +130,7 @@ export class DataSubjectRequests {
     }
     const at = new Date(this.now()).toISOString();
     const context = { at, actor: options.actor, source: 'privacy' };
-    const report: ErasureReport = { erasedAt: at, requests: [], recordingsDeleted: 0, attachmentsDeleted: 0, jobsRemoved: 0, eventStreamEntriesDeleted: 0, quarantineEntriesScrubbed: 0, recordsDeleted: 0, spoolFilesDeleted: 0, appendOnlyFile: '' };
+    const report: ErasureReport = { erasedAt: at, requests: [], recordingsDeleted: 0, attachmentsDeleted: 0, jobsRemoved: 0, eventStreamEntriesDeleted: 0, quarantineEntriesScrubbed: 0, recordsDeleted: 0, spoolFilesDeleted: 0, leftover: 0, appendOnlyFile: '' };
     // Their recordings go at Twilio first, before anything changes here: an address forgotten
     // first would leave a recording no one can find to delete.
     for (const { role, request, history } of held.requests) {
@@ -164,14 +169,17 @@ export class DataSubjectRequests {
     for (const entry of held.spool) await rm(entry.file, { force: true });
     report.spoolFilesDeleted = held.spool.length;
 
+    const after = await this.find(subject, held.names);
+    report.leftover = after.requests.length + after.jobs.length + after.quarantine.length + after.spool.length;
+
     await this.deps.redis.rpush(`${this.deps.prefix}:privacy:audit`, JSON.stringify({ at, type: 'erasure', actor: options.actor, forced: options.force === true, requests: report.requests.map((r) => r.number), jobsRemoved: report.jobsRemoved, attachmentsDeleted: report.attachmentsDeleted }));
     report.appendOnlyFile = await rewriteAppendOnlyFile(this.deps.redis);
     return report;
   }
 
   /** Finds what is held: first by address or number (learning the names they gave), then by those names too. */
-  private async find(subject: DataSubject): Promise<Holdings> {
-    const names = new Set<string>();
+  private async find(subject: DataSubject, knownNames: readonly string[] = []): Promise<Holdings> {
+    const names = new Set<string>(knownNames);
     for await (const { request, history } of everyRequest(this.deps.store)) {
       for (const reporter of [request.reporter, ...history.flatMap((e) => (e.type === 'reply' || e.type === 'escalation' ? [e.data.reporter] : []))]) {
         if (isSubject(reporter, subject) && reporter?.name) names.add(reporter.name);

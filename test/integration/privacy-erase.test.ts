@@ -191,6 +191,7 @@ describe('a data subject on every channel', () => {
     expect(byEmail.body.requests.map((r: { number: string }) => r.number).sort()).toEqual([numbers.portal, numbers.mail].sort());
     expect(byEmail.body.attachmentsDeleted).toBe(1);
     expect(byEmail.body.appendOnlyFile).toBe('rewritten');
+    expect(byEmail.body.leftover).toBe(0);
     expect(JSON.stringify(byEmail.body).toLowerCase()).not.toContain('wiśniewska');
 
     // The call is still open (needs-info): forced.

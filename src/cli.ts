@@ -212,7 +212,8 @@ Options:
   --force          erase even open requests and work still queued
   -h, --help       this text
 
-Exit codes: 0 erased, 1 refused (open requests) or failed, 2 usage, 78 invalid settings.`,
+Exit codes: 0 erased, 1 refused (open requests), failed, or something of theirs arrived meanwhile
+("leftover" in the report: run it again), 2 usage, 78 invalid settings.`,
         run: async (args, io) => (await import('./privacy/privacy-command.js')).privacyCommand('erase', args, io),
       },
     },

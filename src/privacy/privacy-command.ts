@@ -50,9 +50,15 @@ export async function privacyCommand(action: 'export' | 'erase', args: string[],
       phoneSpoolDir: defaultSpoolDir(settings),
       recordings: new TwilioRecordings(settings.twilio),
     });
-    const result = action === 'export' ? await privacy.export(subject) : await privacy.erase(subject, { force: values.force === true, actor: 'cli' });
-    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return 0;
+    if (action === 'export') {
+      io.stdout.write(`${JSON.stringify(await privacy.export(subject), null, 2)}\n`);
+      return 0;
+    }
+    const report = await privacy.erase(subject, { force: values.force === true, actor: 'cli' });
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.leftover === 0) return 0;
+    io.stderr.write(`hezo-intake: ${report.leftover} place(s) still name this person (something of theirs arrived during the erasure); run the same erasure again.\n`);
+    return 1;
   } finally {
     redis.connections.disconnectAll();
     await redis.embedded?.stop();

@@ -20,6 +20,7 @@ const LAYERS = [
   { name: 'notify', path: '^src/notify/', what: 'replies to reporters and alerts to engineers' },
   { name: 'channels', path: '^src/channels/', what: 'phone, mail and portal adapters' },
   { name: 'ops', path: '^src/ops/', what: 'the ops page and API, metrics, queue board' },
+  { name: 'privacy', path: '^src/privacy/', what: 'retention, data-subject export and erasure over every store, and its admin API' },
   { name: 'composition', path: '^src/(main|app|cli|shutdown-signals|stop-sequence|starters/)', what: 'main, app, cli: compose the roles' },
 ];
 

@@ -149,6 +149,69 @@ Options:
   -h, --help        this text`,
     run: async (args, io) => (await import('./channels/phone/simulator.js')).callCommand(args, io),
   },
+  privacy: {
+    summary: 'show or erase what is held about one person (privacy export, privacy erase)',
+    help: `Usage: hezo-intake privacy export --email ADDRESS | --phone NUMBER
+       hezo-intake privacy erase --email ADDRESS | --phone NUMBER [--force]
+
+Commands:
+  export  print everything held about the person, as JSON
+  erase   anonymize everything held about the person
+
+Run "hezo-intake privacy export --help" for more; docs/privacy.md tells what is covered.`,
+    run: async () => {
+      throw new IntakeError('USAGE', 'privacy needs a subcommand: "privacy export" or "privacy erase"');
+    },
+    subcommands: {
+      export: {
+        summary: 'print everything held about one person, as JSON',
+        help: `Usage: hezo-intake privacy export --email ADDRESS | --phone NUMBER
+
+Prints, as JSON, everything the gateway holds about one person (GDPR/RODO art. 15): the
+requests they filed, replied to or are named in, with their histories; the attachments and
+call recordings; queue jobs naming them (messages sent to them); quarantined mail from them;
+calls of theirs waiting in the phone spool. The address is matched case-insensitively, the
+number in any spelling (+48 601 234 567, 601-234-567).
+
+It works beside a running gateway, on its Redis: REDIS_URL (or redis.url, Sentinels) when set,
+else the private redis-server of the data folder (var/redis) — the running gateway's, or one
+started for the command when no gateway runs there.
+
+Options:
+  --email ADDRESS  the person's e-mail address
+  --phone NUMBER   the person's phone number (Polish numbers may leave out +48)
+  -h, --help       this text
+
+Exit codes: 0 printed, 1 failed (Redis unreachable), 2 usage, 78 invalid settings.`,
+        run: async (args, io) => (await import('./privacy/privacy-command.js')).privacyCommand('export', args, io),
+      },
+      erase: {
+        summary: 'anonymize everything held about one person',
+        help: `Usage: hezo-intake privacy erase --email ADDRESS | --phone NUMBER [--force]
+
+Anonymizes everything the gateway holds about one person (GDPR/RODO art. 17): their requests
+keep what the SLA statistics need (number, contract, device, channel, deadlines, outcome, event
+times) and lose the reporter, subject, description, attachments, mail headers, recording
+addresses and the text of replies and notes; their queue jobs, quarantine entries, per-address
+records, attachment files and spooled calls go; Redis's append-only file is rewritten. Each
+changed request gets a "personal-data-removed" event and the audit list a line, naming no one.
+Prints what was done as JSON (request numbers and counts).
+
+Refused, with nothing changed, while the person has open requests, queued jobs or spooled
+calls, unless --force. Runs on the gateway's Redis as "privacy export" does.
+
+Options:
+  --email ADDRESS  the person's e-mail address
+  --phone NUMBER   the person's phone number
+  --force          erase even open requests and work still queued
+  -h, --help       this text
+
+Exit codes: 0 erased, 1 refused (open requests), failed, or something of theirs arrived meanwhile
+("leftover" in the report: run it again), 2 usage, 78 invalid settings.`,
+        run: async (args, io) => (await import('./privacy/privacy-command.js')).privacyCommand('erase', args, io),
+      },
+    },
+  },
   help: {
     summary: 'list the commands, or print the help of one (help <command>)',
     help: `Usage: hezo-intake help [<command> [<subcommand>]]

@@ -200,6 +200,17 @@ export const settingsSchema = z
       .object({
         /** Bearer tokens of the engineer API: name → token (use long random strings). */
         engineerTokens: z.record(z.string().min(1), z.string().min(16, 'expected a token of at least 16 characters')),
+        /** Bearer tokens of the privacy API (data-subject export and erasure): name → token. Empty: that API refuses everyone. */
+        adminTokens: z.record(z.string().min(1), z.string().min(32, 'expected a token of at least 32 characters')),
+      })
+      .strict(),
+    /** How long personal data is kept (docs/privacy.md); a daily job of the timers role removes it. */
+    retention: z
+      .object({
+        /** A closed request's personal data is anonymized this many months after it was closed. */
+        closedRequestMonths: z.number().int().min(1),
+        /** A call recording is deleted at Twilio, and its address removed, this many days after the call. */
+        recordingDays: z.number().int().min(1),
       })
       .strict(),
     calendar: z.object({ extrasFile: z.string().min(1) }).strict(),

@@ -116,6 +116,24 @@ export interface ResponseBreachedEvent extends EventBase {
   data: { deadline: string };
 }
 
+/**
+ * Personal data was removed from the request (src/privacy): by retention after the request
+ * was closed long enough, a call recording's address after `retention.recordingDays`, or a
+ * data subject's erasure. Names what went and how much — never whose it was.
+ */
+export interface PersonalDataRemovedEvent extends EventBase {
+  type: 'personal-data-removed';
+  data: {
+    reason: 'retention' | 'recording-retention' | 'erasure';
+    /** The request's fields that were emptied (`reporter`, `description`, ...). */
+    fields: string[];
+    /** History events whose personal text was removed. */
+    events: number;
+    attachmentsDeleted: number;
+    recordingsRemoved: number;
+  };
+}
+
 export type ActionEvent = ContactedEvent | ReporterConfirmedEvent | VerifiedEvent | DeliveredEvent | StatusActionEvent;
 
 /** One line of a request's append-only history. */
@@ -128,7 +146,8 @@ export type RequestEvent =
   | EscalationEvent
   | ActionEvent
   | NoteEvent
-  | ResponseBreachedEvent;
+  | ResponseBreachedEvent
+  | PersonalDataRemovedEvent;
 
 export type RequestEventType = RequestEvent['type'];
 

@@ -151,6 +151,12 @@ export interface ServiceRequest {
   returnDeadline?: Deadline;
   /** Sources already applied (replies, escalations), so a replayed job changes nothing. */
   appliedSources: string[];
+  /**
+   * When its personal data was removed (src/privacy): the whole request's (retention of a
+   * closed request, a data subject's erasure), and separately its call recordings' addresses.
+   */
+  personalDataRemoved?: { at: string; reason: 'retention' | 'erasure' };
+  recordingsRemovedAt?: string;
   updatedAt: string;
   version: number;
 }

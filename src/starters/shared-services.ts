@@ -10,6 +10,9 @@ import { IntakeService } from '../intake/submit.js';
 import { EngineerAlerts } from '../notify/engineer-alerts.js';
 import { Notifier } from '../notify/notifier.js';
 import type { RegistryWatcher } from '../registry/registry-watcher.js';
+import { defaultSpoolDir } from '../channels/phone/phone-spool.js';
+import { DataSubjectRequests } from '../privacy/data-subject-requests.js';
+import { TwilioRecordings } from '../privacy/twilio-recordings.js';
 import { RequestStore } from '../store/request-store.js';
 import type { StartedRedis } from './redis-starter.js';
 import { clockOption, type SharedServices, type StartContext } from './start-context.js';
@@ -61,5 +64,7 @@ export async function startSharedServices(
   });
   stopping.add('intake', 'intake', 1_000, (grace) => intake.close(grace));
   await context.connected(intake.ready());
-  return { ...data, redis, callRedis, store, attachments, notifier, alerts, timers, intake };
+  const recordings = new TwilioRecordings(settings.twilio);
+  const privacy = new DataSubjectRequests({ redis, store, prefix, attachments, recordings, phoneSpoolDir: defaultSpoolDir(settings), ...clockOption(context) });
+  return { ...data, redis, callRedis, store, attachments, notifier, alerts, timers, intake, recordings, privacy };
 }

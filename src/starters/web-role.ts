@@ -9,6 +9,7 @@ import { createPhoneChannel } from '../channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from '../channels/portal/routes.js';
 import { createOps } from '../ops/ops-page/index.js';
 import { requestsApi } from '../ops/requests-api.js';
+import { PRIVACY_API_PATH, privacyApi } from '../privacy/privacy-api.js';
 import type { EmbeddedDefault } from '../redis/embedded-default.js';
 import type { Readiness } from '../util/readiness.js';
 import { closeServer, listen } from './http-server.js';
@@ -54,6 +55,7 @@ export async function startWebRole(context: StartContext, services: SharedServic
       { path: PORTAL_API_PATH, router: portal.api },
       { path: PORTAL_PAGE_PATH, router: portal.page },
       { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens: options.engineerTokens, ...clockOption(context) }) },
+      { path: PRIVACY_API_PATH, router: privacyApi({ privacy: services.privacy, adminTokens: settings.api.adminTokens }) },
       { path: '/', router: ops.router },
     ],
   });

@@ -4,6 +4,7 @@
  * Any number of processes may run each (they are BullMQ workers on one Redis).
  */
 import { Dispatcher } from '../dispatcher/dispatcher.js';
+import { Maintenance } from '../privacy/maintenance.js';
 import { clockOption, type SharedServices, type StartContext } from './start-context.js';
 
 export function startNotifyRole(services: SharedServices): void {
@@ -12,6 +13,16 @@ export function startNotifyRole(services: SharedServices): void {
 
 export function startTimersRole(services: SharedServices): void {
   services.timers.startWorker();
+}
+
+/** The daily retention sweep (src/privacy/maintenance.ts) runs beside the timers: one schedule per deployment. */
+export async function startMaintenanceRole(context: StartContext, services: SharedServices): Promise<Maintenance> {
+  const { settings, logger, stopping, connections } = context;
+  const { redis, store, attachments, recordings } = services;
+  const maintenance = new Maintenance({ connections, redis, store, attachments, prefix: settings.intake.prefix, retention: settings.retention, recordings, logger, ...clockOption(context) });
+  stopping.add('serving', 'maintenance', 5_000, (grace) => maintenance.close(grace));
+  await context.connected(maintenance.start());
+  return maintenance;
 }
 
 export async function startDispatcherRole(context: StartContext, services: SharedServices): Promise<void> {

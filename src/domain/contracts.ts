@@ -30,6 +30,12 @@ export interface Device {
   /** As the ERP exports it; matching ignores case, spaces and dashes. */
   readonly serial: string;
   readonly model: string;
+  /**
+   * `YYYY-MM-DD`, the last yearly inspection before the gateway kept its own record (system
+   * care, DESIGN.md section 9); the next one is due a year later. Inspections the gateway
+   * records override it (src/registry/inspection-record-store.ts).
+   */
+  readonly lastInspection?: string;
 }
 
 /** A person allowed to report failures under a contract. */
@@ -56,6 +62,15 @@ export interface Contract {
   readonly validTo: string;
   readonly devices: readonly Device[];
   readonly representatives: readonly Representative[];
+  /**
+   * System care (yearly inspections of every device) is included; absent means not. It starts
+   * with the contract (`validFrom`).
+   */
+  readonly systemCare?: boolean;
+  /** Representatives get the mails of an inspection (agree a date, the record). Opt-out: absent means yes. */
+  readonly inspectionMails?: boolean;
+  /** Representatives get the renewal reminders too (sales always does). Opt-in: absent means no. */
+  readonly renewalReminders?: boolean;
 }
 
 /** Where a contract stands on a given day. */
@@ -164,6 +179,11 @@ export function isCalendarDate(text: string): boolean {
   return CALENDAR_DATE.test(text) && DateTime.fromISO(text).isValid;
 }
 
+/** An optional true/false (a quoted "true" is refused: ERP exports that quote booleans quote other things too). */
+function optionalFlag(what: string) {
+  return z.boolean({ error: expected(what) }).optional();
+}
+
 /** A contract number as the registry requires it. */
 export const contractNumberSchema = z
   .string({ error: expected(CONTRACT_NUMBER_WHAT) })
@@ -193,7 +213,7 @@ export const onsiteSchema = z
 export const calendarDateSchema = z.string({ error: expected(DATE_WHAT) }).refine(isCalendarDate, { error: expected(DATE_WHAT) });
 
 const deviceSchema = z.object(
-  { serial: serialSchema, model: requiredText('the device model, e.g. "Qualstar Q48"') },
+  { serial: serialSchema, model: requiredText('the device model, e.g. "Qualstar Q48"'), lastInspection: calendarDateSchema.optional() },
   { error: expected('a device { "serial": ..., "model": ... }') },
 );
 
@@ -234,6 +254,9 @@ export const contractSchema = z.object(
     representatives: z
       .array(representativeSchema, { error: expected('a list of representatives') })
       .min(1, { error: 'expected at least one representative: only they may report failures' }),
+    systemCare: optionalFlag('true when system care (yearly inspections) is included, false or absent when not'),
+    inspectionMails: optionalFlag("false to send the contract's representatives no inspection mails; absent means they get them"),
+    renewalReminders: optionalFlag("true to send the contract's representatives the renewal reminders; absent means sales only"),
   },
   { error: expected('a contract object') },
 );

@@ -111,6 +111,11 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'The action does not fit the request status; the answer carries the current status.',
   },
+  CHECKLIST_INCOMPLETE: {
+    status: 409,
+    retryable: false,
+    meaning: 'An inspection cannot be closed before its logs, firmware and operation items are recorded; the answer names those missing.',
+  },
   INTERNAL: {
     status: 500,
     retryable: true,

@@ -16,6 +16,7 @@ import { IntakeError } from './errors.js';
 import { AttachmentStore } from './intake/attachment-store.js';
 import { IntakeService } from './intake/submit.js';
 import type { Logger } from './logger.js';
+import type { ServiceRequest } from './domain/request.js';
 import { createLogger } from './logger.js';
 import { Notifier } from './notify/notifier.js';
 import { Readiness } from './ops/health.js';
@@ -24,6 +25,10 @@ import { createPhoneChannel } from './channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
 import { createOps } from './ops/ops-page/index.js';
 import { requestsApi } from './ops/requests-api.js';
+import { CareRecords } from './inspections/care-records.js';
+import { CareScheduler } from './inspections/care-scheduler.js';
+import { CareSweep } from './inspections/care-sweep.js';
+import { inspectionApi } from './inspections/inspection-api.js';
 import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-default.js';
 import { createRedisConnections } from './redis/connections.js';
 import type { RedisConnections } from './redis/redis-connections.js';
@@ -174,8 +179,31 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     stopping.add('intake', 'intake', 1_000, (grace) => intake.close(grace));
     await connected(intake.ready());
 
+    // System care and renewals (src/inspections/): the daily sweep runs with the timers.
+    const care = new CareSweep({
+      intake,
+      store,
+      records: new CareRecords(redis, prefix),
+      notifier,
+      registry: () => registry.current,
+      calendar,
+      leadDays: settings.inspection.leadDays,
+      reminderDays: settings.renewals.reminderDays,
+      salesEmails: settings.renewals.salesEmails,
+      engineerEmails: settings.alerts.engineerEmails,
+      webhookConfigured: settings.alerts.webhookUrl !== '',
+      publicUrl: settings.http.publicUrl,
+      logger,
+    });
+    const inspectionClosed = (request: ServiceRequest): Promise<void> => care.inspectionClosed(request);
+
     if (roles.includes('notify')) notifier.startWorker();
-    if (roles.includes('timers')) timers.startWorker();
+    if (roles.includes('timers')) {
+      timers.startWorker();
+      const scheduler = new CareScheduler({ connections, prefix, sweep: care, cron: settings.inspection.sweepCron, logger, ...(options.now ? { now: options.now } : {}) });
+      stopping.add('serving', 'care scheduler', 3_000, (grace) => scheduler.close(grace));
+      await connected(scheduler.start());
+    }
     if (roles.includes('dispatcher')) {
       const dispatcher = new Dispatcher({
         connections,
@@ -236,7 +264,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let url = '';
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
-      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, inspectionClosed, ...(options.now ? { now: options.now } : {}) });
       // Beside the server's close: it ends the open event streams at once, which would hold it.
       stopping.add('serving', 'ops page', 1_500, (grace) => ops.close(grace));
       await connected(ops.start().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'ops change feed not subscribed')));
@@ -263,7 +291,9 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           { path: '/twilio', router: phone.router },
           { path: PORTAL_API_PATH, router: portal.api },
           { path: PORTAL_PAGE_PATH, router: portal.page },
-          { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
+          // Before the requests API: its POST /{n}/{action} would take /{n}/inspection for an action.
+          { path: '/api/v1/requests', router: inspectionApi({ store, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
+          { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, inspectionClosed, ...(options.now ? { now: options.now } : {}) }) },
           { path: '/', router: ops.router },
         ],
       });

@@ -15,6 +15,8 @@ import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Logger } from '../../logger.js';
 import type { RedisConnections } from '../../redis/redis-connections.js';
 import type { Settings } from '../../settings.js';
+import type { ServiceRequest } from '../../domain/request.js';
+import { careRoutes } from '../../inspections/care-routes.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
 import { ChangeFeed } from './change-feed.js';
@@ -40,6 +42,8 @@ export interface OpsDeps {
   /** For tests: the clock of countdowns and actions. */
   now?: () => number;
   heartbeatMs?: number;
+  /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
+  inspectionClosed?: (request: ServiceRequest) => Promise<void>;
 }
 
 export interface Ops {
@@ -71,6 +75,17 @@ export function createOps(deps: OpsDeps): Ops {
   router.use(assetRoutes());
   router.use('/ops', loadSession(signIn));
   router.use(signInRoutes(signIn));
+  // Before the guard below: these forms carry their CSRF token in a body they parse themselves.
+  router.use(
+    careRoutes({
+      store: deps.store,
+      timers: deps.timers,
+      alerts: deps.alerts,
+      calendar: deps.calendar,
+      now: deps.now ?? Date.now,
+      ...(deps.inspectionClosed ? { inspectionClosed: deps.inspectionClosed } : {}),
+    }),
+  );
   router.use('/ops', requireEngineer(), requireCsrf());
   router.use(
     QUEUE_BOARD_PATH,
@@ -94,6 +109,7 @@ export function createOps(deps: OpsDeps): Ops {
       now: deps.now ?? Date.now,
       streams,
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+      ...(deps.inspectionClosed ? { inspectionClosed: deps.inspectionClosed } : {}),
     }),
   );
 

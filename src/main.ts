@@ -68,6 +68,8 @@ export interface Gateway {
   store: RequestStore;
   intake: IntakeService;
   attachments: AttachmentStore;
+  /** The daily care sweep (inspections, renewals); tests run it at a chosen moment. */
+  care: CareSweep;
   /** The general-purpose Redis client (leases, rate limits, the request store); auto-pipelined. */
   redis: Redis;
   /** A client without auto-pipelining for the phone's call sessions (latency over throughput). */
@@ -309,7 +311,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, redisProblem, stop };
+    return { settings, logger, connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, care, redis, callRedis, generatedTokens, redisProblem, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -29,6 +29,9 @@ import { CareRecords } from './inspections/care-records.js';
 import { CareScheduler } from './inspections/care-scheduler.js';
 import { CareSweep } from './inspections/care-sweep.js';
 import { inspectionApi } from './inspections/inspection-api.js';
+import { careRoutes } from './inspections/care-routes.js';
+import { reportsApi } from './reports/report-routes.js';
+import { RedisReportSource } from './reports/report-source.js';
 import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-default.js';
 import { createRedisConnections } from './redis/connections.js';
 import type { RedisConnections } from './redis/redis-connections.js';
@@ -266,7 +269,19 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let url = '';
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
-      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, inspectionClosed, ...(options.now ? { now: options.now } : {}) });
+      const reportSource = new RedisReportSource(redis, store.keys);
+      const carePages = careRoutes({
+        store,
+        timers,
+        alerts,
+        calendar,
+        inspectionClosed,
+        source: reportSource,
+        registry: () => registry.current,
+        reminderDays: settings.renewals.reminderDays,
+        now: options.now ?? Date.now,
+      });
+      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, inspectionClosed, pages: [carePages], ...(options.now ? { now: options.now } : {}) });
       // Beside the server's close: it ends the open event streams at once, which would hold it.
       stopping.add('serving', 'ops page', 1_500, (grace) => ops.close(grace));
       await connected(ops.start().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'ops change feed not subscribed')));
@@ -295,6 +310,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           { path: PORTAL_PAGE_PATH, router: portal.page },
           // Before the requests API: its POST /{n}/{action} would take /{n}/inspection for an action.
           { path: '/api/v1/requests', router: inspectionApi({ store, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
+          { path: '/api/v1/reports', router: reportsApi({ source: reportSource, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
           { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, inspectionClosed, ...(options.now ? { now: options.now } : {}) }) },
           { path: '/', router: ops.router },
         ],

@@ -16,7 +16,6 @@ import type { Logger } from '../../logger.js';
 import type { RedisConnections } from '../../redis/redis-connections.js';
 import type { Settings } from '../../settings.js';
 import type { ServiceRequest } from '../../domain/request.js';
-import { careRoutes } from '../../inspections/care-routes.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
 import { ChangeFeed } from './change-feed.js';
@@ -44,6 +43,11 @@ export interface OpsDeps {
   heartbeatMs?: number;
   /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
   inspectionClosed?: (request: ServiceRequest) => Promise<void>;
+  /**
+   * More signed-in pages (inspections, reports: src/inspections/care-routes.ts), mounted after
+   * the sign-in and before the guard; each guards itself with requireEngineer/requireCsrf.
+   */
+  pages?: readonly Router[];
 }
 
 export interface Ops {
@@ -75,17 +79,8 @@ export function createOps(deps: OpsDeps): Ops {
   router.use(assetRoutes());
   router.use('/ops', loadSession(signIn));
   router.use(signInRoutes(signIn));
-  // Before the guard below: these forms carry their CSRF token in a body they parse themselves.
-  router.use(
-    careRoutes({
-      store: deps.store,
-      timers: deps.timers,
-      alerts: deps.alerts,
-      calendar: deps.calendar,
-      now: deps.now ?? Date.now,
-      ...(deps.inspectionClosed ? { inspectionClosed: deps.inspectionClosed } : {}),
-    }),
-  );
+  // Before the guard below: their forms carry the CSRF token in a body they parse themselves.
+  for (const pages of deps.pages ?? []) router.use(pages);
   router.use('/ops', requireEngineer(), requireCsrf());
   router.use(
     QUEUE_BOARD_PATH,

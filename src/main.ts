@@ -269,7 +269,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let url = '';
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
-      const reportSource = new RedisReportSource(redis, store.keys);
+      const reportSource = new RedisReportSource(redis, store.keys, calendar);
       const carePages = careRoutes({
         store,
         timers,
@@ -310,7 +310,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           { path: PORTAL_PAGE_PATH, router: portal.page },
           // Before the requests API: its POST /{n}/{action} would take /{n}/inspection for an action.
           { path: '/api/v1/requests', router: inspectionApi({ store, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
-          { path: '/api/v1/reports', router: reportsApi({ source: reportSource, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
+          { path: '/api/v1/reports', router: reportsApi({ source: reportSource, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
           { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, inspectionClosed, ...(options.now ? { now: options.now } : {}) }) },
           { path: '/', router: ops.router },
         ],

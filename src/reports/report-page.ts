@@ -5,10 +5,9 @@
  * from data in an attribute; the contracts ending soon. Everything variable is escaped.
  */
 import type { RenewalDue } from '../domain/renewals.js';
-import type { ServiceRequest } from '../domain/request.js';
 import { formatWarsaw } from '../domain/deadlines.js';
 import { escapeHtml } from '../util/html.js';
-import type { ReportPeriod, SlaFigures, SlaReport } from './sla-report.js';
+import type { ReportPeriod, RequestFacts, SlaFigures, SlaReport } from './sla-report.js';
 
 type Language = 'pl' | 'en';
 
@@ -195,12 +194,12 @@ export function reportPage(report: SlaReport, renewals: readonly RenewalDue[], l
   );
 }
 
-export function requestsPage(period: ReportPeriod, figure: string, requests: readonly ServiceRequest[], language: Language): string {
+export function requestsPage(period: ReportPeriod, figure: string, requests: readonly RequestFacts[], language: Language): string {
   const t = T[language];
   const rows = requests
     .map(
       (r) =>
-        `<tr><td><a href="/ops/requests/${escapeHtml(r.number)}">${escapeHtml(r.number)}</a></td><td>${escapeHtml(formatWarsaw(Date.parse(r.sentAt)))}</td><td>${escapeHtml(r.customer ?? '—')}</td><td>${escapeHtml(r.contractNumber ?? '—')}</td><td>${escapeHtml(r.channel)}</td><td>${escapeHtml(r.status)}</td></tr>`,
+        `<tr><td><a href="/ops/requests/${escapeHtml(r.number)}">${escapeHtml(r.number)}</a></td><td>${escapeHtml(formatWarsaw(r.sentAtMs))}</td><td>${escapeHtml(r.customer || '—')}</td><td>${escapeHtml(r.contractNumber || '—')}</td><td>${escapeHtml(r.channel)}</td><td>${escapeHtml(r.status)}</td></tr>`,
     )
     .join('\n');
   return shell(

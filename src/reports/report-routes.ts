@@ -5,7 +5,6 @@
  */
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import type { ServiceCalendar } from '../domain/calendar.js';
 import { isCalendarDate, type ContractRegistry } from '../domain/contracts.js';
 import { warsawDate } from '../domain/deadlines.js';
 import { daysBetween } from '../domain/inspections.js';
@@ -45,15 +44,13 @@ export function checkPeriod(period: { from: string; to: string }): void {
 
 export interface ReportDeps {
   source: ReportSource;
-  calendar: ServiceCalendar;
   now?: () => number;
 }
 
 /** The report for a period, read and computed (what the API, the page and the CLI run). */
 export async function slaReport(deps: ReportDeps, period: ReportPeriod): Promise<SlaReport> {
   checkPeriod(period);
-  const requests = await deps.source.requestsFrom(period.from);
-  return computeSlaReport(requests, period, (deps.now ?? Date.now)(), deps.calendar);
+  return computeSlaReport(await deps.source.factsFrom(period.from), period, (deps.now ?? Date.now)());
 }
 
 /** Sends the report as JSON or as a CSV download. */
@@ -113,7 +110,7 @@ export function reportPages(deps: ReportDeps & { registry: () => ContractRegistr
     const query = parseInput(listQuery, req.query);
     const period: ReportPeriod = { from: query.from, to: query.to, ...(query.contract ? { contract: query.contract } : {}) };
     checkPeriod(period);
-    const found = requestsBehind(await deps.source.requestsFrom(period.from), period, query.figure, now(), deps.calendar);
+    const found = requestsBehind(await deps.source.factsFrom(period.from), period, query.figure, now());
     setSecurityHeaders(res);
     res.type('html').send(requestsPage(period, query.figure, found, sessionOf(res)?.language ?? 'pl'));
   });

@@ -107,62 +107,110 @@ export function monthPeriod(month: string): { from: string; to: string } {
   return { from: start.toISODate() ?? month, to: start.endOf('month').toISODate() ?? month };
 }
 
-/** Whether the request counts in the period (sent in it; of the contract asked for). */
-export function inPeriod(request: ServiceRequest, bounds: { startMs: number; endMs: number }, contract?: string): boolean {
-  const sent = Date.parse(request.sentAt);
-  if (sent < bounds.startMs || sent >= bounds.endMs) return false;
-  return contract === undefined || request.contractNumber === contract;
+/**
+ * What the report reads of one request: its figures' raw facts, with nothing that depends on
+ * "now" (pending or breached is decided when the report runs). Small and plain, so that the
+ * report source can keep it in Redis beside the request and recompute it only when the
+ * request's version changes.
+ */
+export interface RequestFacts {
+  number: string;
+  /** Bumped by every change of the request: facts of an older version are recomputed. */
+  version: number;
+  sentAtMs: number;
+  /** Monday (Warsaw) of the week it was sent: the weekly met rate's bucket (a zone lookup saved per report). */
+  week: string;
+  status: ServiceRequest['status'];
+  channel: ServiceRequest['channel'];
+  kind: ServiceRequest['kind'];
+  acceptability: Acceptability;
+  customer: string;
+  contractNumber: string;
+  /** The response deadline; absent when the clock never started. */
+  responseDueMs?: number;
+  firstResponseMs?: number;
+  /** Window-minutes from the clock's start to the first response (the contract's calendar). */
+  windowMinutes?: number;
+  deliveryDueMs?: number;
+  deliveredMs?: number;
+  returnDueMs?: number;
+  returnedMs?: number;
+  inspection?: { dueDate: string; dueAtMs: number; doneOn?: string };
+  /** An 8x5 request sent while the window was closed. */
+  outsideWindow: boolean;
 }
 
-/** What one request contributes: its figure keys and, with a first response, its window-minutes. */
-export interface Classified {
-  keys: string[];
-  windowMinutes?: number;
+/** The facts of a stored request (and its delivery and return milestones). */
+export function factsOf(request: ReportRequest, calendar: ServiceCalendar): RequestFacts {
+  const ms = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso));
+  const sentAtMs = Date.parse(request.sentAt);
+  const facts: RequestFacts = {
+    number: request.number,
+    version: request.version,
+    sentAtMs,
+    week: weekOf(sentAtMs),
+    status: request.status,
+    channel: request.channel,
+    kind: request.kind,
+    acceptability: request.acceptability,
+    customer: request.customer ?? '',
+    contractNumber: request.contractNumber ?? '',
+    outsideWindow: request.kind !== 'inspection' && request.window === '8x5' && !calendar.isOpenAt(sentAtMs),
+  };
+  if (request.kind === 'inspection') {
+    if (request.inspection) {
+      const { dueDate, dueAt, doneOn } = request.inspection;
+      facts.inspection = { dueDate, dueAtMs: Date.parse(dueAt), ...(doneOn ? { doneOn } : {}) };
+    }
+    return facts;
+  }
+  if (request.responseDeadline && request.clockStartedAt) {
+    facts.responseDueMs = Date.parse(request.responseDeadline.at);
+    if (request.firstResponse) {
+      facts.firstResponseMs = Date.parse(request.firstResponse.at);
+      facts.windowMinutes = windowTimeBetween(Date.parse(request.clockStartedAt), facts.firstResponseMs, request.window ?? '24x7', calendar) / 60_000;
+    }
+  }
+  const optional = {
+    deliveryDueMs: ms(request.deliveryDeadline?.at),
+    deliveredMs: ms(request.milestones?.deliveredAt),
+    returnDueMs: ms(request.returnDeadline?.at),
+    returnedMs: ms(request.milestones?.returnedAt),
+  };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) (facts as unknown as Record<string, number>)[key] = value;
+  return facts;
+}
+
+/** Whether the request counts in the period (sent in it; of the contract asked for). */
+export function inPeriod(facts: RequestFacts, bounds: { startMs: number; endMs: number }, contract?: string): boolean {
+  if (facts.sentAtMs < bounds.startMs || facts.sentAtMs >= bounds.endMs) return false;
+  return contract === undefined || facts.contractNumber === contract;
 }
 
 /**
- * The figures a request counts in, as keys: `channel:email`, `outcome:accepted`,
+ * The figures a request counts in at `nowMs`, as keys: `channel:email`, `outcome:accepted`,
  * `response:met|breached|pending|no-clock`, `delivery:met|breached|pending`, `return:overdue`,
  * `inspection:on-time|late|overdue|open`, `outside-window`, and `requests` / `inspections`.
  */
-export function classify(request: ReportRequest, nowMs: number, calendar: ServiceCalendar): Classified {
-  if (request.kind === 'inspection') {
-    const inspection = request.inspection;
-    if (!inspection) return { keys: ['inspections'] };
-    const state = inspection.doneOn
-      ? inspection.doneOn <= inspection.dueDate
-        ? 'on-time'
-        : 'late'
-      : nowMs > Date.parse(inspection.dueAt)
-        ? 'overdue'
-        : 'open';
-    return { keys: ['inspections', `inspection:${state}`] };
+export function classify(facts: RequestFacts, nowMs: number): string[] {
+  if (facts.kind === 'inspection') {
+    const inspection = facts.inspection;
+    if (!inspection) return ['inspections'];
+    const state = inspection.doneOn ? (inspection.doneOn <= inspection.dueDate ? 'on-time' : 'late') : nowMs > inspection.dueAtMs ? 'overdue' : 'open';
+    return ['inspections', `inspection:${state}`];
   }
-  const keys = ['requests', `channel:${request.channel}`, `outcome:${request.acceptability}`];
-  let windowMinutes: number | undefined;
-  const deadline = request.responseDeadline ? Date.parse(request.responseDeadline.at) : undefined;
-  if (deadline === undefined || !request.clockStartedAt) {
-    keys.push('response:no-clock');
-  } else if (request.firstResponse) {
-    const answered = Date.parse(request.firstResponse.at);
-    keys.push(answered <= deadline ? 'response:met' : 'response:breached');
-    const window = request.window ?? '24x7';
-    windowMinutes = windowTimeBetween(Date.parse(request.clockStartedAt), answered, window, calendar) / 60_000;
-  } else {
-    keys.push(deadline < nowMs ? 'response:breached' : 'response:pending');
+  const keys = ['requests', `channel:${facts.channel}`, `outcome:${facts.acceptability}`];
+  const due = facts.responseDueMs;
+  if (due === undefined) keys.push('response:no-clock');
+  else if (facts.firstResponseMs !== undefined) keys.push(facts.firstResponseMs <= due ? 'response:met' : 'response:breached');
+  else keys.push(due < nowMs ? 'response:breached' : 'response:pending');
+  if (facts.deliveryDueMs !== undefined) {
+    const delivered = facts.deliveredMs;
+    keys.push(delivered !== undefined ? (delivered <= facts.deliveryDueMs ? 'delivery:met' : 'delivery:breached') : facts.deliveryDueMs < nowMs ? 'delivery:breached' : 'delivery:pending');
   }
-  if (request.deliveryDeadline) {
-    const due = Date.parse(request.deliveryDeadline.at);
-    const delivered = request.milestones?.deliveredAt ? Date.parse(request.milestones.deliveredAt) : undefined;
-    keys.push(delivered !== undefined ? (delivered <= due ? 'delivery:met' : 'delivery:breached') : due < nowMs ? 'delivery:breached' : 'delivery:pending');
-  }
-  if (request.returnDeadline) {
-    const due = Date.parse(request.returnDeadline.at);
-    const returned = request.milestones?.returnedAt ? Date.parse(request.milestones.returnedAt) : undefined;
-    if ((returned ?? nowMs) > due) keys.push('return:overdue');
-  }
-  if (request.window === '8x5' && !calendar.isOpenAt(Date.parse(request.sentAt))) keys.push('outside-window');
-  return windowMinutes === undefined ? { keys } : { keys, windowMinutes };
+  if (facts.returnDueMs !== undefined && (facts.returnedMs ?? nowMs) > facts.returnDueMs) keys.push('return:overdue');
+  if (facts.outsideWindow) keys.push('outside-window');
+  return keys;
 }
 
 function emptyFigures(): SlaFigures {
@@ -230,8 +278,8 @@ function weekOf(ms: number): string {
   return DateTime.fromMillis(ms, { zone: WARSAW_ZONE }).startOf('week').toISODate() ?? warsawDate(ms);
 }
 
-/** The report over `requests` (any set: those outside the period or contract are left out). */
-export function computeSlaReport(requests: Iterable<ReportRequest>, period: ReportPeriod, nowMs: number, calendar: ServiceCalendar): SlaReport {
+/** The report over the facts of requests (any set: those outside the period or contract are left out). */
+export function computeSlaReport(requests: Iterable<RequestFacts>, period: ReportPeriod, nowMs: number): SlaReport {
   const bounds = periodBounds(period);
   const total = emptyFigures();
   const totalMinutes: number[] = [];
@@ -241,11 +289,12 @@ export function computeSlaReport(requests: Iterable<ReportRequest>, period: Repo
 
   for (const request of requests) {
     if (!inPeriod(request, bounds, period.contract)) continue;
-    const { keys, windowMinutes } = classify(request, nowMs, calendar);
-    const groupKey = `${request.customer ?? ''}\u0000${request.contractNumber ?? ''}`;
+    const keys = classify(request, nowMs);
+    const windowMinutes = request.windowMinutes;
+    const groupKey = `${request.customer}\u0000${request.contractNumber}`;
     let entry = groups.get(groupKey);
     if (!entry) {
-      entry = { group: { customer: request.customer ?? '', contractNumber: request.contractNumber ?? '', figures: emptyFigures() }, minutes: [] };
+      entry = { group: { customer: request.customer, contractNumber: request.contractNumber, figures: emptyFigures() }, minutes: [] };
       groups.set(groupKey, entry);
     }
     for (const key of keys) {
@@ -262,7 +311,7 @@ export function computeSlaReport(requests: Iterable<ReportRequest>, period: Repo
     }
     const met = keys.includes('response:met');
     if (met || keys.includes('response:breached')) {
-      const week = weekOf(Date.parse(request.sentAt));
+      const week = request.week;
       const counts = weeks.get(week) ?? { met: 0, breached: 0 };
       if (met) counts.met++;
       else counts.breached++;
@@ -288,37 +337,30 @@ export function computeSlaReport(requests: Iterable<ReportRequest>, period: Repo
 }
 
 /**
- * The requests behind one figure (the page's links): those in the period (and contract, and
- * group) whose classification holds `key`; `week:<Monday>` selects met and breached of a week,
- * `minutes:<upTo|over>` a bar of the distribution.
+ * The requests behind one figure (the page's links): those in the period (and contract) whose
+ * classification holds `key`; `week:<Monday>` selects the met and breached of a week,
+ * `minutes:<upTo|over>` a bar of the distribution. Oldest first.
  */
-export function requestsBehind(
-  requests: Iterable<ReportRequest>,
-  period: ReportPeriod,
-  key: string,
-  nowMs: number,
-  calendar: ServiceCalendar,
-): ReportRequest[] {
+export function requestsBehind(requests: Iterable<RequestFacts>, period: ReportPeriod, key: string, nowMs: number): RequestFacts[] {
   const bounds = periodBounds(period);
-  const found: ReportRequest[] = [];
+  const found: RequestFacts[] = [];
   const week = /^week:(\d{4}-\d{2}-\d{2})$/.exec(key)?.[1];
   const bar = /^minutes:(\d+|over)$/.exec(key)?.[1];
+  const index = bar === undefined ? -1 : bar === 'over' ? DISTRIBUTION_BOUNDS.length : DISTRIBUTION_BOUNDS.indexOf(Number(bar) as (typeof DISTRIBUTION_BOUNDS)[number]);
+  const upper = DISTRIBUTION_BOUNDS[index] ?? Number.POSITIVE_INFINITY;
+  const lower = index <= 0 ? Number.NEGATIVE_INFINITY : (DISTRIBUTION_BOUNDS[index - 1] ?? Number.NEGATIVE_INFINITY);
   for (const request of requests) {
     if (!inPeriod(request, bounds, period.contract)) continue;
-    const classified = classify(request, nowMs, calendar);
+    const keys = classify(request, nowMs);
     if (week !== undefined) {
-      const answered = classified.keys.includes('response:met') || classified.keys.includes('response:breached');
-      if (answered && weekOf(Date.parse(request.sentAt)) === week) found.push(request);
+      const answered = keys.includes('response:met') || keys.includes('response:breached');
+      if (answered && request.week === week) found.push(request);
     } else if (bar !== undefined) {
-      const minutes = classified.windowMinutes;
-      if (minutes === undefined) continue;
-      const index = bar === 'over' ? DISTRIBUTION_BOUNDS.length : DISTRIBUTION_BOUNDS.indexOf(Number(bar) as (typeof DISTRIBUTION_BOUNDS)[number]);
-      const upper = DISTRIBUTION_BOUNDS[index] ?? Number.POSITIVE_INFINITY;
-      const lower = index === 0 ? Number.NEGATIVE_INFINITY : (DISTRIBUTION_BOUNDS[index - 1] ?? Number.NEGATIVE_INFINITY);
-      if (minutes > lower && minutes <= upper) found.push(request);
-    } else if (classified.keys.includes(key)) {
+      const minutes = request.windowMinutes;
+      if (index >= 0 && minutes !== undefined && minutes > lower && minutes <= upper) found.push(request);
+    } else if (keys.includes(key)) {
       found.push(request);
     }
   }
-  return found.sort((x, y) => x.sentAt.localeCompare(y.sentAt));
+  return found.sort((x, y) => x.sentAtMs - y.sentAtMs);
 }

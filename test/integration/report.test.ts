@@ -15,6 +15,7 @@ const TOKEN = 'report-engineer-token-0123456789abcdef';
 const NOW = Date.parse('2026-12-01T08:00:00Z');
 let redis: PrivateRedis;
 let test: TestGateway;
+let breachedNumber = '';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 function draft(sourceKey: string, sentAt: string, overrides: Partial<IntakeDraft> = {}): IntakeDraft {
@@ -39,7 +40,7 @@ beforeAll(async () => {
   // Met: sent Tue 3 Nov 10:15 Warsaw on the 24x7 contract, answered 30 minutes later.
   const met = await intake.submit(draft('report:met', '2026-11-03T09:15:00.000Z'));
   // Breached: sent 10 Nov, never answered, its deadline long past.
-  await intake.submit(draft('report:breached', '2026-11-10T10:00:00.000Z', { channel: 'portal' }));
+  breachedNumber = (await intake.submit(draft('report:breached', '2026-11-10T10:00:00.000Z', { channel: 'portal' }))).requestNumber;
   // No clock: neither serial nor contract.
   await intake.submit(draft('report:no-clock', '2026-11-12T10:00:00.000Z', { contractNumber: undefined, serialNumber: undefined, reporter: { email: 'ktos@example.com' } }));
   // Outside the month: sent 1 Dec.
@@ -85,6 +86,16 @@ describe('the SLA report over HTTP and the CLI', () => {
     expect(badDate.status).toBe(400);
     expect(badDate.body.error.details[0].path).toBe('from');
     expect((await request(test.gateway.url).get('/api/v1/reports/sla?from=2026-11-01&to=2026-11-30')).status).toBe(401);
+  });
+
+  it('reads a request changed since the last report afresh (its kept facts are of an older version)', async () => {
+    const api = request(test.gateway.url);
+    const before = await api.get('/api/v1/reports/sla?from=2026-11-01&to=2026-11-30').set(auth);
+    expect(before.body.total.firstResponse.windowMinutes.count).toBe(1);
+    // Answered a day late: still breached, but now with its window-minutes (24x7: 1440 + 60 - 60).
+    await api.post(`/api/v1/requests/${breachedNumber}/contacted`).set(auth).send({ at: '2026-11-11T10:00:00.000Z' }).expect(200);
+    const after = await api.get('/api/v1/reports/sla?from=2026-11-01&to=2026-11-30').set(auth);
+    expect(after.body.total.firstResponse).toMatchObject({ met: 1, breached: 1, windowMinutes: { count: 2, median: 30, p90: 1440, max: 1440 } });
   });
 
   it('prints the same report from the CLI, reading REDIS_URL', async () => {

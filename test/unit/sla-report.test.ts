@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { CSV_COLUMNS, slaReportCsv } from '../../src/reports/sla-csv.js';
-import { computeSlaReport, monthPeriod, requestsBehind, type ReportRequest } from '../../src/reports/sla-report.js';
+import { computeSlaReport, factsOf, monthPeriod, requestsBehind, type ReportRequest } from '../../src/reports/sla-report.js';
 
 const calendar = new ServiceCalendar();
 const NOW = Date.parse('2026-12-01T08:00:00Z');
@@ -78,7 +78,8 @@ const requests: ReportRequest[] = [
 ];
 for (const request of requests) if (request.acceptability !== 'accepted') request.status = request.acceptability;
 
-const report = computeSlaReport(requests, monthPeriod('2026-11'), NOW, calendar);
+const facts = requests.map((request) => factsOf(request, calendar));
+const report = computeSlaReport(facts, monthPeriod('2026-11'), NOW);
 
 describe('the SLA report for November 2026', () => {
   it('covers 1–30 Nov in Warsaw dates', () => {
@@ -147,7 +148,7 @@ describe('the SLA report for November 2026', () => {
 
   it('lists the requests behind a figure by the rule that counted them', () => {
     const numbers = (figure: string, contract?: string) =>
-      requestsBehind(requests, { ...monthPeriod('2026-11'), ...(contract ? { contract } : {}) }, figure, NOW, calendar).map((r) => r.sourceKey);
+      requestsBehind(facts, { ...monthPeriod('2026-11'), ...(contract ? { contract } : {}) }, figure, NOW).map((f) => requests.find((r) => r.number === f.number)?.sourceKey);
     expect(numbers('response:breached')).toEqual(['fixture:2', 'fixture:3']);
     expect(numbers('week:2026-11-02')).toEqual(['fixture:1', 'fixture:2', 'fixture:3']);
     expect(numbers('minutes:60')).toEqual(['fixture:8']);
@@ -156,7 +157,7 @@ describe('the SLA report for November 2026', () => {
   });
 
   it('has no figures for a contract without requests, and a null met rate', () => {
-    const none = computeSlaReport(requests, { ...monthPeriod('2026-11'), contract: 'HZ-2026-99999' }, NOW, calendar);
+    const none = computeSlaReport(facts, { ...monthPeriod('2026-11'), contract: 'HZ-2026-99999' }, NOW);
     expect(none.groups).toEqual([]);
     expect(none.total.requests).toBe(0);
     expect(none.total.firstResponse.metRate).toBeNull();

@@ -372,6 +372,8 @@ function renderDetail() {
   const recording = typeof payload.recordingUrl === 'string' && /^https:\/\//.test(payload.recordingUrl) ? payload.recordingUrl : null;
   app.replaceChildren(header(), el('main', { class: 'detail' },
     el('p', {}, el('a', { href: '/ops', text: t.back })),
+    // An inspection's due date and checklist live on their own page (src/inspections/inspection-pages.ts).
+    request.inspection ? el('p', { class: 'inspection-link' }, el('a', { href: `/ops/requests/${request.number}/inspection`, 'data-testid': 'inspection-link', text: `${document.documentElement.lang === 'en' ? 'Yearly inspection — due' : 'Przegląd roczny — termin'} ${request.inspection.dueDate} →` })) : null,
     el('h2', {}, `${request.number} · ${t.statuses[request.status] || request.status} `, detail.countdownNode),
     message,
     el('section', {}, el('h2', { text: t.actionsTitle }),

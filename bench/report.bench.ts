@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { RequestStore } from '../src/dispatcher/request-store.js';
+import { RequestStore } from '../src/store/request-store.js';
 import { ServiceCalendar } from '../src/domain/calendar.js';
 import { deliveryDeadline, explainResponseDeadline, returnDeadline } from '../src/domain/deadlines.js';
 import type { RequestEvent } from '../src/domain/history.js';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: Math.min(2000, COUNT - i) }, (_, k) => request(i + k)).map(({ request: r, events }) => store.create(r, events)));
     }
     console.log(`stored ${COUNT} requests of 2026 in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`);
-    const source = new RedisReportSource(redis, store.keys, calendar);
+    const source = new RedisReportSource(redis, 'bench', calendar);
 
     // The first report reads every request in full and keeps its facts (report-source.ts).
     const coldStart = performance.now();

@@ -8,8 +8,8 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
-import { EngineerAlerts } from './dispatcher/engineer-alerts.js';
-import { RequestStore } from './dispatcher/request-store.js';
+import { EngineerAlerts } from './notify/engineer-alerts.js';
+import { RequestStore } from './store/request-store.js';
 import { TimerService } from './dispatcher/timers.js';
 import { ServiceCalendar } from './domain/calendar.js';
 import { IntakeError } from './errors.js';
@@ -19,7 +19,7 @@ import type { Logger } from './logger.js';
 import type { ServiceRequest } from './domain/request.js';
 import { createLogger } from './logger.js';
 import { Notifier } from './notify/notifier.js';
-import { Readiness } from './ops/health.js';
+import { Readiness } from './util/readiness.js';
 import { MailboxSupervisor } from './channels/mail/supervisor.js';
 import { createPhoneChannel } from './channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
@@ -269,7 +269,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let url = '';
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
-      const reportSource = new RedisReportSource(redis, store.keys, calendar);
+      const reportSource = new RedisReportSource(redis, prefix, calendar);
       const carePages = careRoutes({
         store,
         timers,

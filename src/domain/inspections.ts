@@ -7,7 +7,8 @@
 import { DateTime } from 'luxon';
 import { impossible } from '../errors.js';
 import type { ServiceCalendar } from './calendar.js';
-import { isCalendarDate, normalizeSerial, type Contract, type ContractRegistry, type Device } from './contracts.js';
+import { isCalendarDate, normalizeSerial, type Contract, type Device } from './contract-terms.js';
+import type { ContractRegistry } from './contracts.js';
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;

@@ -3,7 +3,8 @@
  * thresholds on a given Warsaw day, which threshold is owed, and whether a later contract has
  * renewed one already. The sender (src/inspections/care-sweep.ts) makes each reminder once.
  */
-import { normalizeSerial, type Contract, type ContractRegistry } from './contracts.js';
+import { normalizeSerial, type Contract } from './contract-terms.js';
+import type { ContractRegistry } from './contracts.js';
 import { daysBetween } from './inspections.js';
 
 /** A contract ending soon, with the reminder owed today. */

@@ -5,7 +5,7 @@
  * customers hold both (Polish first); engineers read Polish. Times are Warsaw time. Pure.
  */
 import { formatWarsaw } from '../domain/deadlines.js';
-import type { Contract, Device } from '../domain/contracts.js';
+import type { Contract, Device } from '../domain/contract-terms.js';
 import type { Inspection, InspectionItem, RecordedItem } from '../domain/inspections.js';
 import { INSPECTION_ITEMS } from '../domain/inspections.js';
 import type { ServiceRequest } from '../domain/request.js';

@@ -4,9 +4,9 @@
  * every reminder and alert of the daily sweep go out once whatever restarts or processes.
  */
 import type { Redis } from 'ioredis';
-import type { NotificationJob } from '../notify/notifier.js';
-import type { NotificationSink } from '../dispatcher/engineer-alerts.js';
-import { normalizeSerial } from '../domain/contracts.js';
+import type { NotificationJob } from '../notify/notification-channel.js';
+import type { NotificationSink } from '../notify/notification-sink.js';
+import { normalizeSerial } from '../domain/contract-terms.js';
 
 /**
  * HSET only when later: an inspection closed again (a retry) or an older one closed late never

@@ -12,11 +12,11 @@ import { warsawDate } from '../domain/deadlines.js';
 import { inspectionSourceKey, inspectionsToFile, overdueAlertWeek } from '../domain/inspections.js';
 import type { ServiceRequest } from '../domain/request.js';
 import { renewalReminderKey, renewalsDue } from '../domain/renewals.js';
-import type { NotificationSink } from '../dispatcher/engineer-alerts.js';
-import type { RequestStore } from '../dispatcher/request-store.js';
+import type { NotificationSink } from '../notify/notification-sink.js';
+import type { RequestStore } from '../store/request-store.js';
 import type { Intake } from '../intake/submit.js';
 import type { Logger } from '../logger.js';
-import type { NotificationJob } from '../notify/notifier.js';
+import type { NotificationJob } from '../notify/notification-channel.js';
 import type { CareRecords } from './care-records.js';
 import { renderInspectionDateMail, renderInspectionRecordMail, renderOverdueAlert, renderRenewalMail } from './care-messages.js';
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { inspectionItemSchema, recordInspectionItem } from '../domain/inspection-request.js';
 import { missingItems } from '../domain/inspections.js';
 import type { ServiceRequest } from '../domain/request.js';
-import type { RequestStore } from '../dispatcher/request-store.js';
+import type { RequestStore } from '../store/request-store.js';
 import { IntakeError } from '../errors.js';
 import { bearerAuth, type Principal } from '../ops/bearer-auth.js';
 import { parseInput, requestNumberParam } from '../ops/route-input.js';

@@ -6,7 +6,6 @@
 import { parseArgs } from 'node:util';
 import { ServiceCalendar } from '../domain/calendar.js';
 import { IntakeError } from '../errors.js';
-import { intakeKeys } from '../intake/queues.js';
 import { createRedisConnections } from '../redis/connections.js';
 import { readOrCreatePassword, readRedisRecord } from '../redis/redis-files.js';
 import { loadCalendarExtras, loadSettings } from '../settings.js';
@@ -62,7 +61,7 @@ export async function reportSla(args: string[], io: { stdout: NodeJS.WritableStr
   try {
     const redis = connections.client({ purpose: 'report' });
     const calendar = new ServiceCalendar({ extraClosures: loadCalendarExtras(settings.calendar.extrasFile).closures.map((c) => c.date) });
-    const report = await slaReport({ source: new RedisReportSource(redis, intakeKeys(settings.intake.prefix), calendar) }, period);
+    const report = await slaReport({ source: new RedisReportSource(redis, settings.intake.prefix, calendar) }, period);
     io.stdout.write(format === 'csv' ? slaReportCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } catch (error) {

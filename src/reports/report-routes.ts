@@ -5,7 +5,8 @@
  */
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { isCalendarDate, type ContractRegistry } from '../domain/contracts.js';
+import { isCalendarDate } from '../domain/contract-terms.js';
+import type { ContractRegistry } from '../domain/contracts.js';
 import { warsawDate } from '../domain/deadlines.js';
 import { daysBetween } from '../domain/inspections.js';
 import { renewalsDue } from '../domain/renewals.js';

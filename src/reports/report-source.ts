@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import { readStoredHistory } from '../domain/history.js';
 import { REQUEST_STATUSES } from '../domain/request.js';
-import type { IntakeKeys } from '../intake/queues.js';
+import { storeKeys, type StoreKeys } from '../store/store-keys.js';
 import { factsOf, type ReportRequest, type RequestFacts } from './sla-report.js';
 
 const BATCH = 1000;
@@ -61,14 +61,16 @@ export interface ReportSource {
 
 export class RedisReportSource implements ReportSource {
   readonly #factsKey: string;
+  private readonly keys: StoreKeys;
 
+  /** `prefix`: the deployment's (settings.intake.prefix), under which the store keeps requests. */
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Pick<IntakeKeys, 'byStatus' | 'request' | 'history' | 'version' | 'changes'>,
+    prefix: string,
     private readonly calendar: ServiceCalendar,
   ) {
-    // Beside the store's keys, under the same prefix (`<prefix>:changes` → `<prefix>:report:facts`).
-    this.#factsKey = `${keys.changes.replace(/:changes$/, '')}:report:facts`;
+    this.keys = storeKeys(prefix);
+    this.#factsKey = `${prefix}:report:facts`;
   }
 
   async factsFrom(fromDate: string): Promise<RequestFacts[]> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
-import { ContractRegistry, type Contract } from '../../src/domain/contracts.js';
+import type { Contract } from '../../src/domain/contract-terms.js';
+import { ContractRegistry } from '../../src/domain/contracts.js';
 import { closeInspection, recordInspectionItem, stampInspectionRequest } from '../../src/domain/inspection-request.js';
 import {
   addYear,

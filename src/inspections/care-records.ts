@@ -27,11 +27,12 @@ const MARKER_SECONDS = 400 * 86_400;
 export class CareRecords {
   readonly #keys: { done: string; marker: (key: string) => string };
 
+  /** Keys under `<prefix>:care-records:`, apart from the `care` queue's own (`<prefix>:care:`), which BullMQ may clean. */
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.#keys = { done: `${prefix}:care:inspections-done`, marker: (key) => `${prefix}:care:once:${key}` };
+    this.#keys = { done: `${prefix}:care-records:inspections-done`, marker: (key) => `${prefix}:care-records:once:${key}` };
     if (!('hezoRecordInspection' in redis)) redis.defineCommand('hezoRecordInspection', { numberOfKeys: 1, lua: RECORD_IF_LATER });
   }
 

@@ -8,13 +8,14 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WARSAW_ZONE } from '../domain/calendar.js';
+import { QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
 import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import type { CareSweep, SweepResult } from './care-sweep.js';
 
-/** The queue of the daily sweep (keys under `<prefix>:care:`). */
-export const CARE_QUEUE = 'care';
+/** The queue of the daily sweep (BullMQ keys under `<prefix>:care:`). */
+export const CARE_QUEUE = QUEUE_NAMES.care;
 /** The job scheduler's fixed id: one daily sweep per deployment. */
 export const CARE_SCHEDULER_ID = 'care-daily-sweep';
 

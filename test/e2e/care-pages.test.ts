@@ -146,7 +146,7 @@ describe('inspection and report pages in Chromium', () => {
     await page.click('.close-form button');
     await expect.poll(() => page.getByTestId('status').textContent()).toBe('closed');
     expect(await page.getByTestId('done-on').textContent()).toBe('2026-12-04');
-    expect(await test.gateway.redis.hget(`${test.gateway.settings.intake.prefix}:care:inspections-done`, 'Q482407315')).toBe('2026-12-04');
+    expect(await test.gateway.redis.hget(`${test.gateway.settings.intake.prefix}:care-records:inspections-done`, 'Q482407315')).toBe('2026-12-04');
 
     await page.goto(`${test.gateway.url}/ops/requests/${inspection}/inspection-record`);
     const record = await page.getByTestId('record').textContent();

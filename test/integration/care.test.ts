@@ -178,7 +178,7 @@ describe('yearly inspections and renewal reminders', () => {
     const closed = await api.post(`/api/v1/requests/${number}/closed`).set(auth).send({});
     expect(closed.status).toBe(200);
     expect(closed.body.request.inspection.doneOn).toBe('2026-12-09');
-    expect(await client.hget(`${PREFIX}:care:inspections-done`, 'D10001')).toBe('2026-12-09');
+    expect(await client.hget(`${PREFIX}:care-records:inspections-done`, 'D10001')).toBe('2026-12-09');
 
     await mailsSettled();
     const record = smtp.messages.filter((m) => m.envelope.to.includes('ewa.kowal@example.pl') && m.subject.includes('Protokół przeglądu'));

@@ -169,6 +169,7 @@ function header() {
     el('span', { class: 'live', id: 'live', text: events && events.readyState === 1 ? `● ${t.live}` : t.reconnecting }),
     el('span', { class: 'spacer' }),
     el('a', { href: '/ops/queues', text: t.queues }),
+    el('a', { href: '/ops/reports', id: 'reports-link', text: lang === 'en' ? 'SLA report' : 'Raport SLA' }),
     el('button', { type: 'button', class: 'link', id: 'language', text: t.language, onclick: () => {
       lang = lang === 'pl' ? 'en' : 'pl'; t = TEXT[lang]; localStorage.setItem('hezo-ops-lang', lang); document.documentElement.lang = lang; route();
     } }),

@@ -35,6 +35,9 @@ export class CareScheduler {
   private worker: Worker | undefined;
   private workerConnection: Redis | undefined;
   private readonly now: () => number;
+  /** The next try at the schedule after Redis refused it at start. */
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly options: CareSchedulerOptions) {
     this.queueConnection = options.connections.bullmq('care-queue', 'queue');
@@ -47,9 +50,12 @@ export class CareScheduler {
     this.now = options.now ?? Date.now;
   }
 
-  /** Puts the daily schedule in Redis (idempotent), starts the worker and sweeps once now. */
-  async start(): Promise<void> {
-    await this.queue.upsertJobScheduler(CARE_SCHEDULER_ID, { pattern: this.options.cron, tz: WARSAW_ZONE }, { name: 'sweep' });
+  /**
+   * Starts the worker, puts the daily schedule in Redis (idempotent) and sweeps once. With Redis
+   * away at start, the schedule and the sweep are tried again every `retryMs` until they pass:
+   * a gateway started during a Redis outage must not go without its daily sweep until restarted.
+   */
+  async start(retryMs = 30_000): Promise<void> {
     this.worker = new Worker(CARE_QUEUE, () => this.options.sweep.sweep(this.now()), {
       ...WORKER_DEFAULTS,
       connection: (this.workerConnection = this.options.connections.bullmq('care-worker', 'worker')),
@@ -58,6 +64,19 @@ export class CareScheduler {
     });
     this.worker.on('error', (error) => this.options.logger.debug({ err: error }, 'care worker error'));
     this.worker.on('failed', (_job, error) => this.options.logger.warn({ err: error }, 'care sweep failed; it will be retried'));
+    await this.schedule(retryMs);
+  }
+
+  private async schedule(retryMs: number): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.queue.upsertJobScheduler(CARE_SCHEDULER_ID, { pattern: this.options.cron, tz: WARSAW_ZONE }, { name: 'sweep' });
+    } catch (error) {
+      this.options.logger.warn({ err: error, retryMs }, 'care sweep schedule not set (Redis?); trying again');
+      this.retry = setTimeout(() => void this.schedule(retryMs), retryMs);
+      this.retry.unref();
+      return;
+    }
     await this.sweepNow();
   }
 
@@ -78,6 +97,8 @@ export class CareScheduler {
   }
 
   async close(graceMs = 2_000): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
     const worker = this.worker;
     this.worker = undefined;
     if (worker && this.workerConnection) await closeBullmq(worker, this.workerConnection, this.options.connections, graceMs);

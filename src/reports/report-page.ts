@@ -49,6 +49,7 @@ const T = {
     status: 'Status',
     ops: '← Lista zgłoszeń',
     over: 'ponad',
+    minutesBar: 'Minuty',
     upTo: 'do',
   },
   en: {
@@ -88,6 +89,7 @@ const T = {
     status: 'Status',
     ops: '← Request list',
     over: 'over',
+    minutesBar: 'Minutes',
     upTo: 'up to',
   },
 } as const;
@@ -145,7 +147,7 @@ export function reportPage(report: SlaReport, renewals: readonly RenewalDue[], l
     })
     .join('\n');
   const chartData = {
-    labels: { weekly: t.weekly, distribution: t.distribution, over: t.over, upTo: t.upTo },
+    labels: { weekly: t.weekly, distribution: t.distribution, over: t.over, upTo: t.upTo, week: t.week, bar: t.minutesBar },
     links: { base: `/ops/reports/requests?${query(period)}` },
     weekly: report.weekly,
     distribution: report.distribution,

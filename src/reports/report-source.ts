@@ -15,7 +15,7 @@ import type { ServiceCalendar } from '../domain/calendar.js';
 import { readStoredHistory } from '../domain/history.js';
 import { REQUEST_STATUSES } from '../domain/request.js';
 import { storeKeys, type StoreKeys } from '../store/store-keys.js';
-import { factsOf, type ReportRequest, type RequestFacts } from './sla-report.js';
+import { factsOf, type ReportRequest, type RequestFacts } from './report-facts.js';
 
 const BATCH = 1000;
 

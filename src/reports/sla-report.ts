@@ -7,9 +7,11 @@
  * behind it with the very rule that counted them.
  */
 import { DateTime } from 'luxon';
-import { WARSAW_ZONE, type ServiceCalendar } from '../domain/calendar.js';
-import { warsawDate, windowTimeBetween } from '../domain/deadlines.js';
-import type { Acceptability, ServiceRequest } from '../domain/request.js';
+import { WARSAW_ZONE } from '../domain/calendar.js';
+import type { Acceptability } from '../domain/request.js';
+import { classify, inPeriod, type RequestFacts } from './report-facts.js';
+
+export { factsOf, type Milestones, type ReportRequest, type RequestFacts } from './report-facts.js';
 
 /** The channels a customer reports through (inspections, filed by the gateway, are counted apart). */
 export const REPORT_CHANNELS = ['phone', 'email', 'portal'] as const;
@@ -17,15 +19,6 @@ export const REPORT_OUTCOMES = ['accepted', 'needs-info', 'unauthorized-reporter
 
 /** Upper bounds (window-minutes) of the response-time distribution's bars; the last is open. */
 export const DISTRIBUTION_BOUNDS = [15, 30, 45, 60, 120] as const;
-
-/** When a request's SOS delivery and return happened (from its history), where it has them. */
-export interface Milestones {
-  deliveredAt?: string;
-  returnedAt?: string;
-}
-
-/** A stored request with the milestones the report needs. */
-export type ReportRequest = ServiceRequest & { milestones?: Milestones };
 
 export interface ReportPeriod {
   /** `YYYY-MM-DD`, Warsaw, inclusive. */
@@ -107,112 +100,6 @@ export function monthPeriod(month: string): { from: string; to: string } {
   return { from: start.toISODate() ?? month, to: start.endOf('month').toISODate() ?? month };
 }
 
-/**
- * What the report reads of one request: its figures' raw facts, with nothing that depends on
- * "now" (pending or breached is decided when the report runs). Small and plain, so that the
- * report source can keep it in Redis beside the request and recompute it only when the
- * request's version changes.
- */
-export interface RequestFacts {
-  number: string;
-  /** Bumped by every change of the request: facts of an older version are recomputed. */
-  version: number;
-  sentAtMs: number;
-  /** Monday (Warsaw) of the week it was sent: the weekly met rate's bucket (a zone lookup saved per report). */
-  week: string;
-  status: ServiceRequest['status'];
-  channel: ServiceRequest['channel'];
-  kind: ServiceRequest['kind'];
-  acceptability: Acceptability;
-  customer: string;
-  contractNumber: string;
-  /** The response deadline; absent when the clock never started. */
-  responseDueMs?: number;
-  firstResponseMs?: number;
-  /** Window-minutes from the clock's start to the first response (the contract's calendar). */
-  windowMinutes?: number;
-  deliveryDueMs?: number;
-  deliveredMs?: number;
-  returnDueMs?: number;
-  returnedMs?: number;
-  inspection?: { dueDate: string; dueAtMs: number; doneOn?: string };
-  /** An 8x5 request sent while the window was closed. */
-  outsideWindow: boolean;
-}
-
-/** The facts of a stored request (and its delivery and return milestones). */
-export function factsOf(request: ReportRequest, calendar: ServiceCalendar): RequestFacts {
-  const ms = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso));
-  const sentAtMs = Date.parse(request.sentAt);
-  const facts: RequestFacts = {
-    number: request.number,
-    version: request.version,
-    sentAtMs,
-    week: weekOf(sentAtMs),
-    status: request.status,
-    channel: request.channel,
-    kind: request.kind,
-    acceptability: request.acceptability,
-    customer: request.customer ?? '',
-    contractNumber: request.contractNumber ?? '',
-    outsideWindow: request.kind !== 'inspection' && request.window === '8x5' && !calendar.isOpenAt(sentAtMs),
-  };
-  if (request.kind === 'inspection') {
-    if (request.inspection) {
-      const { dueDate, dueAt, doneOn } = request.inspection;
-      facts.inspection = { dueDate, dueAtMs: Date.parse(dueAt), ...(doneOn ? { doneOn } : {}) };
-    }
-    return facts;
-  }
-  if (request.responseDeadline && request.clockStartedAt) {
-    facts.responseDueMs = Date.parse(request.responseDeadline.at);
-    if (request.firstResponse) {
-      facts.firstResponseMs = Date.parse(request.firstResponse.at);
-      facts.windowMinutes = windowTimeBetween(Date.parse(request.clockStartedAt), facts.firstResponseMs, request.window ?? '24x7', calendar) / 60_000;
-    }
-  }
-  const optional = {
-    deliveryDueMs: ms(request.deliveryDeadline?.at),
-    deliveredMs: ms(request.milestones?.deliveredAt),
-    returnDueMs: ms(request.returnDeadline?.at),
-    returnedMs: ms(request.milestones?.returnedAt),
-  };
-  for (const [key, value] of Object.entries(optional)) if (value !== undefined) (facts as unknown as Record<string, number>)[key] = value;
-  return facts;
-}
-
-/** Whether the request counts in the period (sent in it; of the contract asked for). */
-export function inPeriod(facts: RequestFacts, bounds: { startMs: number; endMs: number }, contract?: string): boolean {
-  if (facts.sentAtMs < bounds.startMs || facts.sentAtMs >= bounds.endMs) return false;
-  return contract === undefined || facts.contractNumber === contract;
-}
-
-/**
- * The figures a request counts in at `nowMs`, as keys: `channel:email`, `outcome:accepted`,
- * `response:met|breached|pending|no-clock`, `delivery:met|breached|pending`, `return:overdue`,
- * `inspection:on-time|late|overdue|open`, `outside-window`, and `requests` / `inspections`.
- */
-export function classify(facts: RequestFacts, nowMs: number): string[] {
-  if (facts.kind === 'inspection') {
-    const inspection = facts.inspection;
-    if (!inspection) return ['inspections'];
-    const state = inspection.doneOn ? (inspection.doneOn <= inspection.dueDate ? 'on-time' : 'late') : nowMs > inspection.dueAtMs ? 'overdue' : 'open';
-    return ['inspections', `inspection:${state}`];
-  }
-  const keys = ['requests', `channel:${facts.channel}`, `outcome:${facts.acceptability}`];
-  const due = facts.responseDueMs;
-  if (due === undefined) keys.push('response:no-clock');
-  else if (facts.firstResponseMs !== undefined) keys.push(facts.firstResponseMs <= due ? 'response:met' : 'response:breached');
-  else keys.push(due < nowMs ? 'response:breached' : 'response:pending');
-  if (facts.deliveryDueMs !== undefined) {
-    const delivered = facts.deliveredMs;
-    keys.push(delivered !== undefined ? (delivered <= facts.deliveryDueMs ? 'delivery:met' : 'delivery:breached') : facts.deliveryDueMs < nowMs ? 'delivery:breached' : 'delivery:pending');
-  }
-  if (facts.returnDueMs !== undefined && (facts.returnedMs ?? nowMs) > facts.returnDueMs) keys.push('return:overdue');
-  if (facts.outsideWindow) keys.push('outside-window');
-  return keys;
-}
-
 function emptyFigures(): SlaFigures {
   return {
     requests: 0,
@@ -271,11 +158,6 @@ function finish(figures: SlaFigures, minutes: number[]): SlaFigures {
     };
   }
   return figures;
-}
-
-/** Monday (Warsaw) of the week an instant falls in. */
-function weekOf(ms: number): string {
-  return DateTime.fromMillis(ms, { zone: WARSAW_ZONE }).startOf('week').toISODate() ?? warsawDate(ms);
 }
 
 /** The report over the facts of requests (any set: those outside the period or contract are left out). */

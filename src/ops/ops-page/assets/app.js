@@ -20,7 +20,7 @@ const TEXT = {
     yes: 'tak', no: 'nie', met: 'dotrzymana', breached: 'przekroczona',
     actions: { contacted: 'Kontakt nawiązany', 'reporter-confirmed': 'Zgłaszający potwierdzony', verified: 'Zweryfikowane', shipped: 'Wysłano zamiennik', delivered: 'Dostarczono', returned: 'Zwrócono', closed: 'Zamknij' },
     statuses: { 'needs-info': 'brak danych', 'unauthorized-reporter': 'nieuprawniony', 'contract-expired': 'umowa wygasła', accepted: 'przyjęte', contacted: 'kontakt', verified: 'zweryfikowane', shipped: 'wysłane', delivered: 'dostarczone', returned: 'zwrócone', closed: 'zamknięte' },
-    channels: { phone: 'telefon', email: 'e-mail', portal: 'portal' },
+    channels: { phone: 'telefon', email: 'e-mail', portal: 'portal', schedule: 'przegląd' },
     failed: 'Nie udało się: ',
   },
   en: {
@@ -36,7 +36,7 @@ const TEXT = {
     yes: 'yes', no: 'no', met: 'met', breached: 'breached',
     actions: { contacted: 'Contacted', 'reporter-confirmed': 'Reporter confirmed', verified: 'Verified', shipped: 'Shipped', delivered: 'Delivered', returned: 'Returned', closed: 'Close' },
     statuses: { 'needs-info': 'needs info', 'unauthorized-reporter': 'unauthorized reporter', 'contract-expired': 'contract expired', accepted: 'accepted', contacted: 'contacted', verified: 'verified', shipped: 'shipped', delivered: 'delivered', returned: 'returned', closed: 'closed' },
-    channels: { phone: 'phone', email: 'e-mail', portal: 'portal' },
+    channels: { phone: 'phone', email: 'e-mail', portal: 'portal', schedule: 'inspection' },
     failed: 'Failed: ',
   },
 };

@@ -22,7 +22,7 @@ export interface InspectionApiDeps {
 }
 
 /** An item with an optional client id: a retried POST records it once. */
-const itemBody = z.intersection(inspectionItemSchema, z.object({ id: z.string().min(1).max(200).optional() }));
+export const inspectionItemBody = z.intersection(inspectionItemSchema, z.object({ id: z.string().min(1).max(200).optional() }));
 
 /** The inspection of a stored request, or 404 when there is none. */
 export async function inspectionOf(store: Pick<RequestStore, 'get'>, number: string): Promise<ServiceRequest & { inspection: NonNullable<ServiceRequest['inspection']> }> {
@@ -36,7 +36,7 @@ export async function inspectionOf(store: Pick<RequestStore, 'get'>, number: str
 export async function recordItem(
   store: Pick<RequestStore, 'update'>,
   number: string,
-  input: { body: z.output<typeof itemBody>; actor: string; atMs: number },
+  input: { body: z.output<typeof inspectionItemBody>; actor: string; atMs: number },
 ): Promise<ServiceRequest> {
   const { id, ...item } = input.body;
   const result = await store.update(number, (request) =>
@@ -58,7 +58,7 @@ export function inspectionApi(deps: InspectionApiDeps): Router {
   router.post('/:number/inspection', auth, express.json({ limit: '16kb' }), async (req, res) => {
     const number = requestNumberParam(String(req.params.number));
     await inspectionOf(deps.store, number);
-    const body = parseInput(itemBody, req.body ?? {});
+    const body = parseInput(inspectionItemBody, req.body ?? {});
     const actor = `engineer:${(res.locals.principal as Principal).name}`;
     const request = await recordItem(deps.store, number, { body, actor, atMs: now() });
     const inspection = request.inspection;
@@ -68,4 +68,3 @@ export function inspectionApi(deps: InspectionApiDeps): Router {
   return router;
 }
 
-export { itemBody as inspectionItemBody };

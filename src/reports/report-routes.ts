@@ -94,9 +94,9 @@ export function reportPages(deps: ReportDeps & { registry: () => ContractRegistr
   router.get('/ops/reports', requireEngineer(), async (req, res) => {
     const query = parseInput(pageQuery, req.query);
     // Last month by default: what a manager opens the page for.
-    const last = monthPeriod(warsawDate(now()).slice(0, 7));
-    const previous = monthPeriod(warsawDate(Date.parse(`${last.from}T12:00:00Z`) - 86_400_000).slice(0, 7));
-    const period: ReportPeriod = { from: query.from ?? previous.from, to: query.to ?? previous.to, ...(query.contract ? { contract: query.contract } : {}) };
+    const thisMonth = monthPeriod(warsawDate(now()).slice(0, 7));
+    const lastMonth = monthPeriod(warsawDate(Date.parse(`${thisMonth.from}T12:00:00Z`) - 86_400_000).slice(0, 7));
+    const period: ReportPeriod = { from: query.from ?? lastMonth.from, to: query.to ?? lastMonth.to, ...(query.contract ? { contract: query.contract } : {}) };
     const report = await slaReport(deps, period);
     setSecurityHeaders(res);
     if (query.format !== 'html') {

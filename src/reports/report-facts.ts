@@ -17,6 +17,9 @@ export interface Milestones {
 /** A stored request with the milestones the report needs. */
 export type ReportRequest = ServiceRequest & { milestones?: Milestones };
 
+const CHANNEL_KEYS: Partial<Record<string, string>> = {};
+const OUTCOME_KEYS: Partial<Record<string, string>> = {};
+
 /** Monday (Warsaw) of the week an instant falls in. */
 export function weekOf(ms: number): string {
   return DateTime.fromMillis(ms, { zone: WARSAW_ZONE }).startOf('week').toISODate() ?? warsawDate(ms);
@@ -114,7 +117,8 @@ export function classify(facts: RequestFacts, nowMs: number): string[] {
     const state = inspection.doneOn ? (inspection.doneOn <= inspection.dueDate ? 'on-time' : 'late') : nowMs > inspection.dueAtMs ? 'overdue' : 'open';
     return ['inspections', `inspection:${state}`];
   }
-  const keys = ['requests', `channel:${facts.channel}`, `outcome:${facts.acceptability}`];
+  // Interned key strings: a year's report classifies tens of thousands of requests.
+  const keys = ['requests', (CHANNEL_KEYS[facts.channel] ??= `channel:${facts.channel}`), (OUTCOME_KEYS[facts.acceptability] ??= `outcome:${facts.acceptability}`)];
   const due = facts.responseDueMs;
   if (due === undefined) keys.push('response:no-clock');
   else if (facts.firstResponseMs !== undefined) keys.push(facts.firstResponseMs <= due ? 'response:met' : 'response:breached');

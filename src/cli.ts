@@ -428,7 +428,8 @@ async function contractsCheck(args: string[], io: CliIo): Promise<number> {
     const registry = readRegistryFile(file);
     const devices = registry.contracts.reduce((n, c) => n + c.devices.length, 0);
     const representatives = registry.contracts.reduce((n, c) => n + c.representatives.length, 0);
-    io.stdout.write(`${file}: OK — ${registry.size} contracts, ${devices} devices, ${representatives} representatives\n`);
+    const care = registry.contracts.filter((c) => c.systemCare === true).length;
+    io.stdout.write(`${file}: OK — ${registry.size} contracts, ${devices} devices, ${representatives} representatives; ${care} with system care\n`);
     return EXIT.ok;
   } catch (error) {
     if (isIntakeError(error) && error.code === 'REGISTRY_INVALID') {

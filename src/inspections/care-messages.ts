@@ -4,7 +4,8 @@
  * alert to engineers and the renewal reminder. A contract carries no language, so mails to
  * customers hold both (Polish first); engineers read Polish. Times are Warsaw time. Pure.
  */
-import { formatWarsaw } from '../domain/deadlines.js';
+import { DateTime } from 'luxon';
+import { WARSAW_ZONE } from '../domain/calendar.js';
 import type { Contract, Device } from '../domain/contract-terms.js';
 import type { Inspection, InspectionItem, RecordedItem } from '../domain/inspections.js';
 import { INSPECTION_ITEMS } from '../domain/inspections.js';
@@ -16,6 +17,15 @@ export interface RenderedMail {
 }
 
 type Language = 'pl' | 'en';
+
+/**
+ * An instant in Warsaw time in the reader's language: `pt. 2026-12-18 17:00 CET` /
+ * `Fri 2026-12-18 17:00 CET` (the zone's abbreviation where DST could make it ambiguous).
+ */
+export function warsawTime(ms: number, language: Language, options: { zone?: boolean } = {}): string {
+  const at = DateTime.fromMillis(ms, { zone: WARSAW_ZONE }).setLocale(language === 'pl' ? 'pl-PL' : 'en-GB');
+  return `${at.toFormat('ccc yyyy-MM-dd HH:mm')}${options.zone ? ` ${at.isInDST ? 'CEST' : 'CET'}` : ''}`;
+}
 
 /** The names of the checklist items, as the service terms put them. */
 export const ITEM_NAMES: Record<Language, Record<InspectionItem, string>> = {
@@ -54,7 +64,7 @@ export function describeItem(item: RecordedItem, language: Language): string {
 export function checklistLines(inspection: Inspection, language: Language): string[] {
   return INSPECTION_ITEMS.map((name) => {
     const item = inspection.checklist[name];
-    const value = item ? `${describeItem(item, language)} (${formatWarsaw(Date.parse(item.at))}, ${item.by.replace(/^engineer:/, '')})` : language === 'pl' ? 'nie odnotowano' : 'not recorded';
+    const value = item ? `${describeItem(item, language)} (${warsawTime(Date.parse(item.at), language)}, ${item.by.replace(/^engineer:/, '')})` : language === 'pl' ? 'nie odnotowano' : 'not recorded';
     return `- ${ITEM_NAMES[language][name]}: ${value}`;
   });
 }
@@ -116,7 +126,7 @@ export function renderOverdueAlert(request: ServiceRequest, inspection: Inspecti
   return {
     subject: `[${request.number}] Przegląd po terminie${week > 0 ? ` (tydzień ${week + 1})` : ''}: ${device}, ${request.customer ?? ''}`,
     text: [
-      `Przegląd roczny ${device} (${request.customer ?? ''}, umowa ${request.contractNumber ?? ''}) miał termin ${inspection.dueDate}, do ${formatWarsaw(Date.parse(inspection.dueAt), { zone: true })}.`,
+      `Przegląd roczny ${device} (${request.customer ?? ''}, umowa ${request.contractNumber ?? ''}) miał termin ${inspection.dueDate}, do ${warsawTime(Date.parse(inspection.dueAt), 'pl', { zone: true })}.`,
       `Nie został zamknięty. ${publicUrl}/ops/requests/${request.number}`,
     ].join('\n'),
     payload: {

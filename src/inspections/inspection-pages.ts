@@ -7,7 +7,6 @@
  * parsed first.
  */
 import express, { Router, type Request, type Response } from 'express';
-import { formatWarsaw } from '../domain/deadlines.js';
 import { INSPECTION_ITEMS, missingItems, type Inspection, type InspectionItem } from '../domain/inspections.js';
 import type { ServiceRequest } from '../domain/request.js';
 import type { EngineerActionDeps } from '../dispatcher/engineer-actions.js';
@@ -17,7 +16,7 @@ import { setSecurityHeaders } from '../ops/ops-page/html.js';
 import { requireCsrf, requireEngineer, sessionOf } from '../ops/ops-page/sign-in.js';
 import { parseInput, requestNumberParam } from '../ops/route-input.js';
 import { escapeHtml } from '../util/html.js';
-import { checklistLines, describeItem, ITEM_NAMES } from './care-messages.js';
+import { checklistLines, describeItem, ITEM_NAMES, warsawTime } from './care-messages.js';
 import { inspectionItemBody, inspectionOf, recordItem } from './inspection-api.js';
 
 export type InspectionPagesDeps = EngineerActionDeps & { now: () => number };
@@ -99,7 +98,7 @@ function facts(request: ServiceRequest, inspection: Inspection, language: Langua
   const t = TEXT[language];
   const overdue = !inspection.doneOn && nowMs > Date.parse(inspection.dueAt);
   return `<dl class="facts">
-<dt>${t.due}</dt><dd data-testid="due-date">${escapeHtml(inspection.dueDate)} (${t.dueBy} ${escapeHtml(formatWarsaw(Date.parse(inspection.dueAt), { zone: true }))})${overdue ? ` <strong class="overdue">${t.overdue}</strong>` : ''}</dd>
+<dt>${t.due}</dt><dd data-testid="due-date">${escapeHtml(inspection.dueDate)} (${t.dueBy} ${escapeHtml(warsawTime(Date.parse(inspection.dueAt), language, { zone: true }))})${overdue ? ` <strong class="overdue">${t.overdue}</strong>` : ''}</dd>
 <dt>${t.basis}</dt><dd>${escapeHtml(inspection.basis)}</dd>
 <dt>${t.customer}</dt><dd>${escapeHtml(request.customer ?? '—')}</dd>
 <dt>${t.contract}</dt><dd>${escapeHtml(request.contractNumber ?? '—')}</dd>
@@ -130,7 +129,7 @@ function checklistPage(request: ServiceRequest, inspection: Inspection, res: Res
   const items = INSPECTION_ITEMS.map((item) => {
     const recorded = inspection.checklist[item];
     const state = recorded
-      ? `<p class="recorded" data-testid="recorded-${item}">${escapeHtml(describeItem(recorded, language))} <small>(${escapeHtml(formatWarsaw(Date.parse(recorded.at)))}, ${t.by} ${escapeHtml(recorded.by.replace(/^engineer:/, ''))})</small></p>`
+      ? `<p class="recorded" data-testid="recorded-${item}">${escapeHtml(describeItem(recorded, language))} <small>(${escapeHtml(warsawTime(Date.parse(recorded.at), language))}, ${t.by} ${escapeHtml(recorded.by.replace(/^engineer:/, ''))})</small></p>`
       : `<p class="missing" data-testid="recorded-${item}">${t.notRecorded}</p>`;
     return `<section class="item" id="item-${item}"><h2>${escapeHtml(ITEM_NAMES[language][item])}</h2>${state}${open ? itemForm(item, request.number, csrf, language) : ''}</section>`;
   }).join('\n');
@@ -161,7 +160,7 @@ function recordPage(request: ServiceRequest, inspection: Inspection, language: L
     `<h1>${t.recordTitle}</h1><p>${escapeHtml(request.number)} · myHEZO / Exclusive Networks Poland S.A.</p>
 ${facts(request, inspection, language, nowMs)}
 <ol class="record" data-testid="record">${lines}</ol>
-<p class="printed">${escapeHtml(formatWarsaw(nowMs, { zone: true }))}</p>`,
+<p class="printed">${escapeHtml(warsawTime(nowMs, language, { zone: true }))}</p>`,
     'inspection record',
   );
 }

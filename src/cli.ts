@@ -128,6 +128,42 @@ Options:
       },
     },
   },
+  report: {
+    summary: 'print a report from the gateway\'s requests (report sla --month YYYY-MM)',
+    help: `Usage: hezo-intake report sla --month YYYY-MM [--contract N] [--format json|csv]
+
+Commands:
+  sla  the SLA report for a month or a period, as JSON or CSV
+
+Run "hezo-intake report sla --help" for more.`,
+    run: async () => {
+      throw new IntakeError('USAGE', 'report needs a subcommand: "report sla --month YYYY-MM"');
+    },
+    subcommands: {
+      sla: {
+        summary: 'the SLA report for a month or a period, as JSON or CSV',
+        help: `Usage: hezo-intake report sla --month YYYY-MM [--contract N] [--format json|csv]
+       hezo-intake report sla --from YYYY-MM-DD --to YYYY-MM-DD [--contract N] [--format json|csv]
+
+Prints the SLA report over the requests sent in the period (Warsaw dates, both inclusive):
+per customer and contract and in total, requests by channel and outcome, first responses met,
+breached and pending with the met rate and window-minutes to the first response (median, p90,
+max), SOS deliveries, overdue returns, inspections and 8x5 requests sent outside the window
+(docs/reports.md). It reads the gateway's Redis: REDIS_URL (or the redis settings) when set,
+else the private redis-server of a running "hezo-intake serve".
+
+Options:
+  --month M        a calendar month, e.g. 2026-11
+  --from D --to D  the first and last day instead of --month (at most 400 days)
+  --contract N     only this contract
+  --format F       json (default) or csv (one row per customer and contract, then TOTAL)
+  -h, --help       this text
+
+Exit codes: 0 printed, 1 Redis could not be read, 2 usage, 78 invalid settings.`,
+        run: async (args, io) => (await import('./reports/report-cli.js')).reportSla(args, io),
+      },
+    },
+  },
   call: {
     summary: 'walk the running phone IVR as Twilio would, from the terminal',
     help: `Usage: hezo-intake call [--line hotline|escalation] [--from +48...] [--url URL] [--public-url URL]
@@ -449,7 +485,8 @@ async function contractsCheck(args: string[], io: CliIo): Promise<number> {
     const registry = readRegistryFile(file);
     const devices = registry.contracts.reduce((n, c) => n + c.devices.length, 0);
     const representatives = registry.contracts.reduce((n, c) => n + c.representatives.length, 0);
-    io.stdout.write(`${file}: OK — ${registry.size} contracts, ${devices} devices, ${representatives} representatives\n`);
+    const care = registry.contracts.filter((c) => c.systemCare === true).length;
+    io.stdout.write(`${file}: OK — ${registry.size} contracts, ${devices} devices, ${representatives} representatives; ${care} with system care\n`);
     return EXIT.ok;
   } catch (error) {
     if (isIntakeError(error) && error.code === 'REGISTRY_INVALID') {

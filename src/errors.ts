@@ -121,6 +121,11 @@ export const ERROR_CODES = {
     retryable: true,
     meaning: 'An erasure could not finish now: a job naming the person is running, or Twilio could not be asked to delete their call recording; run the same erasure again later (what was done stays done).',
   },
+  CHECKLIST_INCOMPLETE: {
+    status: 409,
+    retryable: false,
+    meaning: 'An inspection cannot be closed before its logs, firmware and operation items are recorded; the answer names those missing.',
+  },
   INTERNAL: {
     status: 500,
     retryable: true,

@@ -214,6 +214,22 @@ export const settingsSchema = z
       })
       .strict(),
     calendar: z.object({ extrasFile: z.string().min(1) }).strict(),
+    inspection: z
+      .object({
+        /** Days before a device's yearly inspection is due that its request is filed (DESIGN.md section 9). */
+        leadDays: z.number().int().min(0).max(365),
+        /** When the daily inspection and renewal sweep runs (cron, Warsaw time); it also runs at start. */
+        sweepCron: z.string().min(9),
+      })
+      .strict(),
+    renewals: z
+      .object({
+        /** Who is told that a contract ends soon (always; the representatives only by opt-in). */
+        salesEmails: z.array(z.email()),
+        /** Calendar days before a contract's last day at which a reminder goes out, each once. */
+        reminderDays: z.array(z.number().int().min(1).max(366)).min(1),
+      })
+      .strict(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
   })
   .strict();

@@ -4,6 +4,7 @@
  * events of an older shape are read. Stored lists are never rewritten: an old event is
  * migrated each time it is read. Pure.
  */
+import type { RecordedItem } from './inspections.js';
 import type { Action, Attachment, Deadline, Reporter, RequestStatus } from './request.js';
 
 interface EventBase {
@@ -134,6 +135,12 @@ export interface PersonalDataRemovedEvent extends EventBase {
   };
 }
 
+/** An inspection checklist item recorded (a later one for the same item replaces it on the request). */
+export interface InspectionItemEvent extends EventBase {
+  type: 'inspection-item';
+  data: RecordedItem;
+}
+
 export type ActionEvent = ContactedEvent | ReporterConfirmedEvent | VerifiedEvent | DeliveredEvent | StatusActionEvent;
 
 /** One line of a request's append-only history. */
@@ -147,7 +154,8 @@ export type RequestEvent =
   | ActionEvent
   | NoteEvent
   | ResponseBreachedEvent
-  | PersonalDataRemovedEvent;
+  | PersonalDataRemovedEvent
+  | InspectionItemEvent;
 
 export type RequestEventType = RequestEvent['type'];
 

@@ -9,7 +9,8 @@ import type { DefaultJobOptions } from 'bullmq';
 import type { ValidDraft } from '../domain/request.js';
 import { storeKeys } from '../store/store-keys.js';
 
-export const QUEUE_NAMES = { intake: 'intake', timers: 'timers', notify: 'notify', maintenance: 'maintenance' } as const;
+/** `maintenance`: the daily retention sweep (src/privacy/); `care`: the daily sweep of inspections and renewals (src/inspections/care-scheduler.ts). */
+export const QUEUE_NAMES = { intake: 'intake', timers: 'timers', notify: 'notify', maintenance: 'maintenance', care: 'care' } as const;
 
 /** The payload of an intake job: the draft and what submit() already decided. */
 export interface IntakeJobData {

@@ -4,6 +4,7 @@
  * Any number of processes may run each (they are BullMQ workers on one Redis).
  */
 import { Dispatcher } from '../dispatcher/dispatcher.js';
+import { CareScheduler } from '../inspections/care-scheduler.js';
 import { Maintenance } from '../privacy/maintenance.js';
 import { clockOption, type SharedServices, type StartContext } from './start-context.js';
 
@@ -13,6 +14,14 @@ export function startNotifyRole(services: SharedServices): void {
 
 export function startTimersRole(services: SharedServices): void {
   services.timers.startWorker();
+}
+
+/** The daily care sweep (inspections, renewals; src/inspections/) is scheduled beside the timers: one schedule per deployment. */
+export async function startCareRole(context: StartContext, services: SharedServices): Promise<void> {
+  const { settings, logger, stopping, connections } = context;
+  const scheduler = new CareScheduler({ connections, prefix: settings.intake.prefix, sweep: services.care, cron: settings.inspection.sweepCron, logger, ...clockOption(context) });
+  stopping.add('serving', 'care scheduler', 3_000, (grace) => scheduler.close(grace));
+  await context.connected(scheduler.start());
 }
 
 /** The daily retention sweep (src/privacy/maintenance.ts) runs beside the timers: one schedule per deployment. */

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const redisDir = mkdtempSync(path.join(os.tmpdir(), 'hezo-bench-redis-'));
   const redis = await EmbeddedRedis.start({ dir: redisDir });
   const dovecot = await startPrivateDovecot();
-  const test = await startTestGateway({}, { REDIS_URL: redis.url }, { roles: ['dispatcher', 'timers', 'notify'] });
+  const test = await startTestGateway({}, { REDIS_URL: redis.connectionUrl }, { roles: ['dispatcher', 'timers', 'notify'] });
   const { gateway } = test;
   const keys = intakeKeys(gateway.settings.intake.prefix);
   const account = (user: string) => ({ host: dovecot.host, port: dovecot.port, secure: false, user, password: dovecot.password, rejectUnauthorized: false });

@@ -9,7 +9,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { compilePatterns, detectLanguage, extractNumbers, knownToRegistry, normalizeContract, stripQuotedAndSignature, type KnownSerial } from '../../src/channels/mail/extract.js';
 import { htmlToPlainText } from '../../src/channels/mail/html-text.js';
-import { LOOP_GUARD_HEADERS, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
+import { LOOP_GUARD_HEADERS, loopGuardReason, spamFlag } from '../../src/channels/mail/loop-guard.js';
 import { bareAddress } from '../../src/util/mail-address.js';
 import { mailSourceKey } from '../../src/channels/mail/mail-draft.js';
 import { mailReferences, messageIds } from '../../src/channels/mail/threading.js';
@@ -35,6 +35,18 @@ describe('loop guard', () => {
     [{ 'list-unsubscribe': '<mailto:leave@example.pl>' }, 'List-Unsubscribe'],
     [{ 'return-path': '<>' }, 'null sender'],
     [{ 'content-type': 'multipart/report; report-type=delivery-status' }, 'bounce'],
+    [{ 'x-auto-response-suppress': 'All' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'OOF' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'DR, RN, NRN, OOF, AutoReply' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'dr' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'NDR' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-spam-flag': 'YES' }, 'X-Spam-Flag'],
+    [{ 'x-spam-status': 'Yes, score=7.2 required=5.0' }, 'X-Spam-Status'],
+    [{ 'x-mailman-version': '2.1.39' }, 'X-Mailman-Version'],
+    [{ 'list-post': '<mailto:admins@lists.example.pl>' }, 'List-Post'],
+    [{ 'x-listprocessor-version': '8.2.10' }, 'X-Listprocessor-Version'],
+    [{ 'x-mailer-list': 'ListServ 16.0' }, 'X-Mailer-List'],
+    [{ 'mailing-list': 'contact admins-help@example.pl; run by ezmlm' }, 'Mailing-List'],
   ])('silences %j', (values, reason) => {
     expect(loopGuardReason(headers(values), 'jan@example.pl', own)).toContain(reason);
   });
@@ -49,6 +61,20 @@ describe('loop guard', () => {
 
   it('answers a person, including one who says Auto-Submitted: no', () => {
     expect(loopGuardReason(headers({ 'auto-submitted': 'no', precedence: 'first-class' }), 'anna.nowak@example.pl', own)).toBeUndefined();
+  });
+
+  it('answers one who suppresses only read receipts (RN, NRN) or nothing, and mail a spam filter passed', () => {
+    for (const value of ['None', 'RN, NRN', 'RN']) {
+      expect(loopGuardReason(headers({ 'x-auto-response-suppress': value }), 'anna.nowak@example.pl', own)).toBeUndefined();
+    }
+    expect(loopGuardReason(headers({ 'x-spam-flag': 'NO', 'x-spam-status': 'No, score=0.3 required=5.0' }), 'anna.nowak@example.pl', own)).toBeUndefined();
+  });
+
+  it('tells spam-flagged mail apart from other machine mail', () => {
+    expect(spamFlag(headers({ 'x-spam-flag': 'YES' }))).toBe('X-Spam-Flag: YES');
+    expect(spamFlag(headers({ 'x-spam-status': 'Yes, score=9.1 required=5.0' }))).toBe('X-Spam-Status: Yes');
+    expect(spamFlag(headers({ 'x-spam-status': 'No, score=1.0' }))).toBeUndefined();
+    expect(spamFlag(headers({ 'x-mailman-version': '2.1.39' }))).toBeUndefined();
   });
 
   it('reads only the headers LOOP_GUARD_HEADERS names (all an oversize mail fetches for its summary)', () => {
@@ -200,6 +226,11 @@ describe('charsets and HTML', () => {
     expect(await run(labelled)).toBe(labelled.toString('latin1'));
     const noType = Buffer.concat([Buffer.from('Subject: x\r\n\r\n'), iconv.encode('ślad\r\n', 'iso-8859-2')]);
     expect(await run(noType)).toContain('Subject: x\r\nContent-Type: text/plain; charset=iso-8859-2\r\n\r\n');
+  });
+
+  it('decodes every HTML named entity, numeric ones, and legacy ones without a semicolon', () => {
+    expect(htmlToPlainText('<p>Kr&oacute;tko &ndash; b&lstrok;&aogon;d&hellip; &bdquo;E42&rdquo; &euro;5 &#x142;&#322; &copy 2026 &bogus;</p>')).toBe('Krótko – błąd… „E42” €5 łł © 2026 &bogus;');
+    expect(htmlToPlainText('<p>&#0;&#xD800;&#1114112;</p>')).toBe('\ufffd\ufffd\ufffd');
   });
 
   it('puts table cells and blocks of HTML on their own lines and decodes entities', () => {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
+import { MailParser, simpleParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import type { Attachment } from '../../domain/request.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import { IntakeError, InternalFailure } from '../../errors.js';
@@ -151,13 +151,13 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     plainText = (await parseMail(Readable.from([multipartAsPlainText(Buffer.concat(kept))]), options)).text;
   }
   const lookup = rawHeaderLookup(headerLines);
-  const from = (headers.get('from') as AddressObject | undefined)?.value.find((entry) => entry.address);
+  const from = await senderOf(headers, headerLines);
   const messageId = headers.get('message-id');
   const inReplyTo = headers.get('in-reply-to');
   const references = headers.get('references');
   return {
     ...(typeof messageId === 'string' && messageId.trim() ? { messageId: messageId.trim() } : {}),
-    ...(from?.address ? { from: { address: from.address, ...(from.name ? { name: from.name } : {}) } } : {}),
+    ...(from ? { from } : {}),
     subject: typeof headers.get('subject') === 'string' ? (headers.get('subject') as string) : '',
     text: plainText,
     ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}),
@@ -167,6 +167,26 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     sourceSha256: hash.digest('hex'),
     size,
   };
+}
+
+/**
+ * Who sent the mail: the first From mailbox with an address — also from a second From header,
+ * which mailparser does not read (some senders put a bare display name in the first) — then
+ * Sender, then Reply-To. None of them with an address: the mail has no sender.
+ */
+async function senderOf(headers: Map<string, unknown>, headerLines: ReadonlyArray<{ key: string; line: string }>): Promise<{ name?: string; address: string } | undefined> {
+  const withAddress = (field: unknown): { name?: string; address: string } | undefined => {
+    const found = (field as AddressObject | undefined)?.value.find((entry) => entry.address);
+    return found?.address ? { address: found.address, ...(found.name ? { name: found.name } : {}) } : undefined;
+  };
+  const first = withAddress(headers.get('from'));
+  if (first) return first;
+  for (const { line } of headerLines.filter(({ key }) => key.toLowerCase() === 'from').slice(1)) {
+    // Parsed alone as a header, so that its name is decoded (=?UTF-8?…?=) as the first one is.
+    const another = withAddress((await simpleParser(`${line}\r\n\r\n`, { skipHtmlToText: true })).from);
+    if (another) return another;
+  }
+  return withAddress(headers.get('sender')) ?? withAddress(headers.get('reply-to'));
 }
 
 /** The mail with its top-level Content-Type (a multipart) replaced by text/plain. */

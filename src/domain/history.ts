@@ -4,7 +4,7 @@
  * events of an older shape are read. Stored lists are never rewritten: an old event is
  * migrated each time it is read. Pure.
  */
-import type { Action, Attachment, Deadline, Reporter, RequestStatus } from './request.js';
+import type { Action, Attachment, Deadline, Reporter, RequestStatus, Undeliverable } from './request.js';
 
 interface EventBase {
   /** Unique per request; replays of the same source write the same id and are skipped. */
@@ -116,6 +116,16 @@ export interface ResponseBreachedEvent extends EventBase {
   data: { deadline: string };
 }
 
+/**
+ * Our acknowledgment came back undeliverable (a bounce naming its Message-ID): the reporter's
+ * address is wrong, and an engineer has to reach them another way. Internal.
+ */
+export interface AcknowledgmentUndeliverableEvent extends EventBase {
+  type: 'acknowledgment-undeliverable';
+  internal: true;
+  data: Undeliverable & { sentAt: string };
+}
+
 export type ActionEvent = ContactedEvent | ReporterConfirmedEvent | VerifiedEvent | DeliveredEvent | StatusActionEvent;
 
 /** One line of a request's append-only history. */
@@ -128,7 +138,8 @@ export type RequestEvent =
   | EscalationEvent
   | ActionEvent
   | NoteEvent
-  | ResponseBreachedEvent;
+  | ResponseBreachedEvent
+  | AcknowledgmentUndeliverableEvent;
 
 export type RequestEventType = RequestEvent['type'];
 

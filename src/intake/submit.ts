@@ -71,8 +71,8 @@ export interface IntakeServiceOptions {
  * mail seen by two processes, a replayed webhook) get one number and never two.
  * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, the year's number template
  * (`HZ-2026-%06d`, domain/request-number.ts: the script has no spelling of its own), kind, own
- * Message-ID, source key, guard value, guard ttl ms (0: no expiry), refs (`n:` number, `m:`
- * Message-ID).
+ * Message-ID, source key, guard value, guard ttl ms (0: no expiry), attach only ('1': a bounce,
+ * which never becomes a request of its own; '' otherwise), refs (`n:` number, `m:` Message-ID).
  * The guard is checked first, so a conflicting repeat is refused even when its source is
  * known. Keys built from the prefix inside the script tie it to one Redis node: Sentinel is
  * fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
@@ -97,7 +97,7 @@ if #existing > 0 then
   return {'1', h.number, h.mode, h.queued or '0', h.kind or ''}
 end
 local target = false
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   local kind = string.sub(ARGV[i], 1, 2)
   local value = string.sub(ARGV[i], 3)
   if kind == 'n:' and redis.call('EXISTS', ARGV[1] .. ':number:' .. value) == 1 then
@@ -108,6 +108,9 @@ for i = 8, #ARGV do
   if target then break end
 end
 local mode = 'attach'
+if not target and ARGV[8] == '1' then
+  return {'orphan'}
+end
 if not target then
   local seq = redis.call('INCR', KEYS[2])
   target = string.format(ARGV[2], seq)
@@ -165,10 +168,14 @@ export class IntakeService implements Intake {
       const guard = options.guard;
       const allocated = (await (this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }).hezoAllocate(
         sourceKey, this.keys.sequence(year), guard?.key ?? '',
-        this.options.prefix, requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), ...refs,
+        this.options.prefix, requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0),
+        draft.undeliverable ? '1' : '', ...refs,
       )) as [string, string, 'new' | 'attach', string, string];
       if (allocated[0] === 'conflict') {
         throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
+      }
+      if (allocated[0] === 'orphan') {
+        throw new IntakeError('NOT_FOUND', 'The request this bounce names does not exist; nothing was filed.');
       }
       const [duplicate, requestNumber, mode, queued, storedKind] = allocated;
 

@@ -30,6 +30,8 @@ export interface ParsedMail {
   attachments: Attachment[];
   /** sha256 (hex) of the raw source as received. */
   sourceSha256: string;
+  /** The raw source, when it is at most 1 MB (a bounce's report is read from it). */
+  source?: Buffer;
   size: number;
 }
 
@@ -165,6 +167,7 @@ export async function parseMail(source: Readable, options: { attachments: Attach
     header: lookup,
     attachments,
     sourceSha256: hash.digest('hex'),
+    ...(kept ? { source: kept.length === 1 ? (kept[0] as Buffer) : Buffer.concat(kept) } : {}),
     size,
   };
 }

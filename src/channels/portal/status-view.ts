@@ -76,6 +76,7 @@ function customerPart(event: RequestEvent): { type: CustomerEventType; data: Rec
       return { type: event.type, data: {} };
     case 'reporter-confirmed':
     case 'response-breached':
+    case 'acknowledgment-undeliverable':
       return null;
     default: {
       // A type a newer version wrote (a rolling deploy) stays hidden until someone decides;

@@ -37,7 +37,8 @@ export function readBounce(mail: Pick<ParsedMail, 'header' | 'from' | 'subject' 
   // returned mail in its text.
   const searched = `${source}\n${mail.text}`;
   const undeliverable: Undeliverable = {
-    ...field(searched, /^final-recipient:\s*(?:rfc822;)?\s*<?([^\s<>;]+@[^\s<>;]+)>?/im, 'recipient', 320),
+    // Final-Recipient in a report; qmail's "failure notice" puts each address on a line as `<address>:`.
+    ...(field(searched, /^final-recipient:\s*(?:rfc822;)?\s*<?([^\s<>;]+@[^\s<>;]+)>?/im, 'recipient', 320) ?? field(searched, /^<([^\s<>]+@[^\s<>]+)>:[ \t]*$/m, 'recipient', 320)),
     ...field(searched, /^status:\s*([245]\.\d{1,3}\.\d{1,3})/im, 'status', 20),
     ...field(searched, /^diagnostic-code:\s*(?:smtp;\s*)?([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/im, 'diagnostic', 1000),
   };
@@ -60,7 +61,8 @@ function ourAcknowledgmentIn(text: string, ownDomain: string): { requestNumber: 
   return undefined;
 }
 
-function field<K extends keyof Undeliverable>(text: string, pattern: RegExp, key: K, max: number): Partial<Undeliverable> {
+/** `{ [key]: the first capture }`, whitespace collapsed and cut at `max`; undefined when it does not match. */
+function field(text: string, pattern: RegExp, key: keyof Undeliverable, max: number): Partial<Undeliverable> | undefined {
   const value = pattern.exec(text)?.[1]?.replace(/\s+/g, ' ').trim();
-  return value ? { [key]: value.slice(0, max) } : {};
+  return value ? { [key]: value.slice(0, max) } : undefined;
 }

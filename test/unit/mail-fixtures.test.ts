@@ -135,5 +135,9 @@ describe('mail fixtures', () => {
     expect(draft.raw?.location).toBe('imap:pomoc/7/42');
     if (file.startsWith('44-')) expect(draft.sourceKey).toBe(`mail:sha256:${mail.sourceSha256}`);
     else expect(draft.sourceKey).toBe(`mail:${file.replace('.eml', '')}@example.pl`);
+    // The drain hands small mails over whole (a Buffer, no stream): the same mail must come out.
+    const whole = await parseMail(readFileSync(path.join(FIXTURES, file)), { attachments, maxBytes: 1_000_000 });
+    const comparable = (parsed: typeof mail) => ({ ...parsed, header: parsed.header('content-type'), attachments: parsed.attachments.map(({ name, sha256, size }) => ({ name, sha256, size })) });
+    expect(comparable(whole)).toEqual(comparable(mail));
   });
 });

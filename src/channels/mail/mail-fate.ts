@@ -6,7 +6,6 @@
  * the download of a large one) issues it here: never inside a fetch iterator (imapflow
  * deadlocks), only between whole commands.
  */
-import { Readable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import { isIntakeError } from '../../errors.js';
 import type { IntakeDraft } from '../../domain/request.js';
@@ -50,7 +49,7 @@ export async function fileMail(client: ImapFlow, context: DrainContext, mail: Ma
     await tellOversize(context, mail, header);
     return { quarantine: 'oversize', detail: `${mail.size} bytes, more than ${context.maxMessageBytes}`, messageId: header.messageId, from: header.from };
   }
-  const content = prefetched ? Readable.from([prefetched]) : (await client.download(String(mail.uid), undefined, { uid: true })).content;
+  const content = prefetched ?? (await client.download(String(mail.uid), undefined, { uid: true })).content;
   if (!content) return { quarantine: 'unparseable', detail: 'the server returned no content' };
   let parsed: ParsedMail;
   try {

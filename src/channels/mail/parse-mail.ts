@@ -5,7 +5,7 @@
  * logs — go straight to the attachment store, never whole into memory.
  */
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MailParser, simpleParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import type { Attachment } from '../../domain/request.js';

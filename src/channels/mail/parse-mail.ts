@@ -218,7 +218,7 @@ function parseWhole(mail: Buffer, labeller: UnlabelledCharsetLabeller, parser: M
     parser.once('error', fail);
     parser.once('end', () => resolve());
     // Closed without its end (destroyed from inside): nothing more will come. After `end` this is a no-op.
-    parser.once('close', () => reject(new Error('the parser closed before the end of the mail')));
+    parser.once('close', () => reject(new MailParseError('unparseable', 'The mail could not be parsed: the parser stopped before its end.')));
     labeller.pipe(parser);
     labeller.end(mail);
   });

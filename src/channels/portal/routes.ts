@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
-import type { IntakeDraft } from '../../domain/request.js';
+import type { IntakeDraft, ServiceRequest } from '../../domain/request.js';
 import { parseRequestNumber } from '../../domain/request-number.js';
 import type { RequestReader } from '../../intake/request-reader.js';
 import { IntakeError, isIntakeError } from '../../errors.js';
@@ -17,7 +17,7 @@ import type { Intake } from '../../intake/submit.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
 import type { AttachAnswer, FiledAnswer, PortalStatus } from './answers.js';
-import { demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';
+import { DEMO_CLIENT, demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';
 import { renderDocsPage } from './docs-page.js';
 import { portalFormPage } from './form-page.js';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, idempotencyGuard } from './idempotency.js';
@@ -169,7 +169,14 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
     }
   }
 
-  return { api, page: portalFormPage({ demoKey: demoPortalKey(portal.apiKeys), apiPath: PORTAL_API_PATH }) };
+  /** A request's status for the demo pages: only one the demo key filed (as the API would answer it). */
+  async function demoStatus(number: string): Promise<{ view: ReturnType<typeof customerView>; request: ServiceRequest | null } | null> {
+    if (!(await redisCall(ownership.isOwner(number, DEMO_CLIENT)))) return null;
+    const [request, history] = await redisCall(Promise.all([deps.store.get(number), deps.store.history(number)]));
+    return { view: customerView(number, request, history), request };
+  }
+
+  return { api, page: portalFormPage({ demoKey: demoPortalKey(portal.apiKeys), apiPath: PORTAL_API_PATH, status: demoStatus, now }) };
 }
 
 function unavailable(cause?: unknown): IntakeError {

@@ -130,7 +130,9 @@ export async function drainMailbox(client: ImapFlow, context: DrainContext, uidN
   let next = fetchAhead(groups[0]);
   for (let index = 0; index < groups.length; index += 1) {
     const group = groups[index] as number[];
-    const fetched = await (next as Promise<FetchedGroup>);
+    // Not fetched: the watcher could not go on when this group's turn to be fetched came.
+    if (!next) return { ...result, interrupted: true };
+    const fetched = await next;
     next = context.mayContinue() ? fetchAhead(groups[index + 1]) : undefined;
     const outcomes = await handleGroup(client, context, watermark, group, fetched);
 

@@ -12,6 +12,8 @@ import { htmlToPlainText } from '../../src/channels/mail/html-text.js';
 import { LOOP_GUARD_HEADERS, loopGuardReason, spamFlag } from '../../src/channels/mail/loop-guard.js';
 import { bareAddress } from '../../src/util/mail-address.js';
 import { mailSourceKey } from '../../src/channels/mail/mail-draft.js';
+import { readBounce } from '../../src/channels/mail/bounce.js';
+import { uidSet } from '../../src/channels/mail/move-mail.js';
 import { mailReferences, messageIds } from '../../src/channels/mail/threading.js';
 import { requestNumbersIn } from '../../src/domain/request-number.js';
 import { guessCharset, UnlabelledCharsetLabeller } from '../../src/channels/mail/unlabelled-charset.js';
@@ -237,5 +239,50 @@ describe('charsets and HTML', () => {
     expect(htmlToPlainText('<table><tr><td>S/N:</td><td>Q80-23-11842</td></tr><tr><td>Umowa</td></tr></table><p>a&amp;b&nbsp;&#322;</p><script>x()</script>')).toBe(
       'S/N: Q80-23-11842\n\nUmowa\n\na&b ł',
     );
+  });
+});
+
+describe('bounces', () => {
+  const ack = '<hz-2026-000123.ack.0123456789abcdef0123@intake.myhezo.pl>';
+  const mail = (values: Record<string, string>, from: string, subject: string, source: string, text = '') => ({
+    header: headers(values),
+    from: { address: from },
+    subject,
+    text,
+    source: Buffer.from(source, 'latin1'),
+  });
+  const report = (action: string) =>
+    `Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; jan@exmaple.pl\r\nAction: ${action}\r\nStatus: 5.1.1\r\n\r\nMessage-ID: ${ack}\r\n`;
+
+  it('finds our acknowledgment in a failed delivery report, with the recipient and status', () => {
+    const bounce = readBounce(mail({ 'content-type': 'multipart/report; report-type=delivery-status; boundary=x' }, 'mailer-daemon@mx.example.pl', 'Undelivered', report('failed')), 'intake.myhezo.pl');
+    expect(bounce).toEqual({ acknowledgment: { requestNumber: 'HZ-2026-000123', messageId: ack }, undeliverable: { recipient: 'jan@exmaple.pl', status: '5.1.1', messageId: ack } });
+  });
+
+  it('attaches nothing for a delay report, an alert of ours, another domain, or without our domain configured', () => {
+    const type = { 'content-type': 'multipart/report; report-type=delivery-status' };
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Delayed', report('delayed')), 'intake.myhezo.pl')?.acknowledgment).toBeUndefined();
+    const alert = report('failed').replace('.ack.', '.alert.');
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', alert), 'intake.myhezo.pl')).toMatchObject({ undeliverable: { status: '5.1.1' } });
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', alert), 'intake.myhezo.pl')?.acknowledgment).toBeUndefined();
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', report('failed')), 'other.example.pl')?.acknowledgment).toBeUndefined();
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', report('failed')), undefined)?.acknowledgment).toBeUndefined();
+  });
+
+  it('tells bounces without a report by their sender or by a null sender and a bounce subject, and nothing else', () => {
+    expect(readBounce(mail({}, 'postmaster@example.com', 'Returned mail', '', `Message-ID: ${ack}`), 'intake.myhezo.pl')?.acknowledgment?.requestNumber).toBe('HZ-2026-000123');
+    expect(readBounce(mail({ 'return-path': '<>' }, 'noreply@example.com', 'Niedostarczona wiadomość', ''), 'intake.myhezo.pl')).toBeDefined();
+    // A person's mail quoting our acknowledgment, an out-of-office with a null sender, a read receipt.
+    expect(readBounce(mail({}, 'anna.nowak@example.pl', 'Re: [HZ-2026-000123]', '', `> Message-ID: ${ack}`), 'intake.myhezo.pl')).toBeUndefined();
+    expect(readBounce(mail({ 'return-path': '<>' }, 'anna.nowak@example.pl', 'Nieobecność w biurze', ''), 'intake.myhezo.pl')).toBeUndefined();
+    expect(readBounce(mail({ 'content-type': 'multipart/report; report-type=disposition-notification' }, 'anna.nowak@example.pl', 'Read: Awaria', ''), 'intake.myhezo.pl')).toBeUndefined();
+  });
+});
+
+describe('UID sets', () => {
+  it('writes runs as ranges, in order, once each', () => {
+    expect(uidSet([1, 2, 3, 5, 7, 8])).toBe('1:3,5,7:8');
+    expect(uidSet([9, 4, 5, 5, 6])).toBe('4:6,9');
+    expect(uidSet([42])).toBe('42');
   });
 });

@@ -12,7 +12,7 @@ import { listQuarantine } from '../../src/channels/mail/quarantine.js';
 import type { Readable } from 'node:stream';
 import type { Attachment } from '../../src/domain/request.js';
 import { AttachmentStore } from '../../src/intake/attachment-store.js';
-import type { Intake } from '../../src/intake/submit.js';
+import type { Intake } from '../../src/intake/intake.js';
 import type { Notifier } from '../../src/notify/notifier.js';
 import { buildMail, startMailBench, type MailBench } from '../support/mail-gateway.js';
 

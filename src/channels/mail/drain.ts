@@ -20,13 +20,8 @@
  * commands (fetchAll, download), queued by imapflow one after another on the connection.
  */
 import type { ImapFlow } from 'imapflow';
-import type { Redis } from 'ioredis';
-import type { Logger } from '../../logger.js';
-import type { AttachmentStore } from '../../intake/attachment-store.js';
-import type { Intake } from '../../intake/submit.js';
-import type { Notifier } from '../../notify/notifier.js';
 import { impossible } from '../../errors.js';
-import type { KnownSerial, NumberPatterns } from './extract.js';
+import type { DrainContext } from './drain-context.js';
 import { fileMail, type MailAt, type Outcome, type QuarantineVerdict } from './mail-fate.js';
 import { moveMails, uidSet } from './move-mail.js';
 import { quarantineMails, type QuarantineEntry } from './quarantine.js';
@@ -38,38 +33,7 @@ const CONCURRENCY = 16;
 /** Mails up to this size are fetched whole with their group; larger ones are streamed one by one. */
 const PREFETCH_MAX_BYTES = 256 * 1024;
 
-export interface MailboxConfig {
-  name: string;
-  address: string;
-  kind: 'service' | 'escalation';
-  processedFolder: string;
-  quarantineFolder: string;
-}
-
-/** What a drain needs besides the connection. */
-export interface DrainContext {
-  mailbox: MailboxConfig;
-  intake: Intake;
-  attachments: AttachmentStore;
-  redis: Redis;
-  prefix: string;
-  logger: Logger;
-  maxMessageBytes: number;
-  importMaxAgeDays: number;
-  patterns: NumberPatterns;
-  /** Whether the contract registry lists a serial (see MailContext.knownSerial). */
-  knownSerial?: KnownSerial | undefined;
-  /** Whether the contract registry lists a contract number (a spam-flagged mail naming one is filed). */
-  knownContract?: ((contractNumber: string) => boolean) | undefined;
-  /** The domain of our own Message-IDs (settings.mail.messageIdDomain): a bounce naming one returns our acknowledgment. */
-  ownMessageIdDomain?: string | undefined;
-  ownAddresses: readonly string[];
-  notifier?: Pick<Notifier, 'enqueue'> | undefined;
-  /** False once the watcher lost its lease or is stopping: the drain starts no further mail. */
-  mayContinue(): boolean;
-  /** Mails still to handle, for status(). */
-  onBacklog(count: number): void;
-}
+export type { DrainContext, MailboxConfig } from './drain-context.js';
 
 export interface DrainResult {
   submitted: number;

@@ -10,7 +10,7 @@ import type { ImapFlow } from 'imapflow';
 import { isIntakeError } from '../../errors.js';
 import type { IntakeDraft } from '../../domain/request.js';
 import { readBounce, type Bounce } from './bounce.js';
-import type { DrainContext } from './drain.js';
+import type { DrainContext } from './drain-context.js';
 import { headerSummary } from './header-summary.js';
 import { loopGuardReason, spamFlag } from './loop-guard.js';
 import { buildMailDraft } from './mail-draft.js';

@@ -124,6 +124,8 @@ export class Dispatcher {
       if (!draft.silent) await this.options.alerts.acknowledge(request, `clock:${eventSource}`, replyThreadOf(draft));
     }
     if (events.some((event) => event.type === 'escalation')) await this.options.alerts.escalation(request, eventSource);
+    const undeliverable = events.find((event) => event.type === 'acknowledgment-undeliverable');
+    if (undeliverable) await this.options.alerts.undeliverable(request, undeliverable.data);
     if (result.changed) this.options.logger.info({ requestNumber, channel: draft.channel, kind: draft.kind, status: request.status }, 'attached to request');
     return result.changed ? 'attached' : 'already-attached';
   }

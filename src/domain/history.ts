@@ -5,7 +5,7 @@
  * migrated each time it is read. Pure.
  */
 import type { RecordedItem } from './inspections.js';
-import type { Action, Attachment, Deadline, Reporter, RequestStatus } from './request.js';
+import type { Action, Attachment, Deadline, Reporter, RequestStatus, Undeliverable } from './request.js';
 
 interface EventBase {
   /** Unique per request; replays of the same source write the same id and are skipped. */
@@ -141,6 +141,16 @@ export interface InspectionItemEvent extends EventBase {
   data: RecordedItem;
 }
 
+/**
+ * Our acknowledgment came back undeliverable (a bounce naming its Message-ID): the reporter's
+ * address is wrong, and an engineer has to reach them another way. Internal.
+ */
+export interface AcknowledgmentUndeliverableEvent extends EventBase {
+  type: 'acknowledgment-undeliverable';
+  internal: true;
+  data: Undeliverable & { sentAt: string };
+}
+
 export type ActionEvent = ContactedEvent | ReporterConfirmedEvent | VerifiedEvent | DeliveredEvent | StatusActionEvent;
 
 /** One line of a request's append-only history. */
@@ -155,7 +165,8 @@ export type RequestEvent =
   | NoteEvent
   | ResponseBreachedEvent
   | PersonalDataRemovedEvent
-  | InspectionItemEvent;
+  | InspectionItemEvent
+  | AcknowledgmentUndeliverableEvent;
 
 export type RequestEventType = RequestEvent['type'];
 

@@ -37,6 +37,21 @@ export const reporterSchema = z
   .strict();
 export type Reporter = z.infer<typeof reporterSchema>;
 
+/** What a bounce says about the acknowledgment it returns (the DSN's fields, when it has them). */
+export const undeliverableSchema = z
+  .object({
+    /** The address that refused the mail (Final-Recipient), else the one it was sent to. */
+    recipient: z.string().max(320).optional(),
+    /** The DSN status code (`5.1.1`). */
+    status: z.string().max(20).optional(),
+    /** The receiving server's words (Diagnostic-Code). */
+    diagnostic: z.string().max(1000).optional(),
+    /** Our Message-ID the bounce names: the acknowledgment that came back. */
+    messageId: z.string().max(1000).optional(),
+  })
+  .strict();
+export type Undeliverable = z.infer<typeof undeliverableSchema>;
+
 /** The one shape every channel hands to intake (DESIGN.md section 4). */
 export const intakeDraftSchema = z
   .object({
@@ -67,6 +82,12 @@ export const intakeDraftSchema = z
       .default({}),
     /** Old mail imported on first connection: stamp it, but send no acknowledgment. */
     silent: z.boolean().default(false),
+    /**
+     * A bounce of our acknowledgment: attached to the request `references` names as
+     * "acknowledgment undeliverable" (the reporter's address is wrong), never a request of its
+     * own — submit() refuses it (NOT_FOUND) when no such request exists.
+     */
+    undeliverable: undeliverableSchema.optional(),
   })
   .strict();
 export type IntakeDraft = z.input<typeof intakeDraftSchema>;

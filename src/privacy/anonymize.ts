@@ -171,6 +171,11 @@ function stripEventText(event: RequestEvent): RequestEvent {
     }
     case 'note':
       return { ...event, data: { text: REMOVED } };
+    case 'acknowledgment-undeliverable': {
+      // The refused address and the server's words (which quote it) are the reporter's.
+      const { status, messageId, sentAt } = event.data;
+      return { ...event, data: { sentAt, ...(status ? { status } : {}), ...(messageId ? { messageId } : {}) } };
+    }
     case 'contacted':
     case 'reporter-confirmed':
     case 'verified':

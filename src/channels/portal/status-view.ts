@@ -79,6 +79,7 @@ function customerPart(event: RequestEvent): { type: CustomerEventType; data: Rec
     case 'reporter-confirmed':
     case 'response-breached':
     case 'personal-data-removed':
+    case 'acknowledgment-undeliverable':
       return null;
     default: {
       // A type a newer version wrote (a rolling deploy) stays hidden until someone decides;

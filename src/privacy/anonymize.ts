@@ -176,6 +176,19 @@ function stripEventText(event: RequestEvent): RequestEvent {
       const { status, messageId, sentAt } = event.data;
       return { ...event, data: { sentAt, ...(status ? { status } : {}), ...(messageId ? { messageId } : {}) } };
     }
+    // The workbench's: an engineer's mail (address, subject, text), a corrected reporter, a reopening's reason.
+    case 'reply-queued':
+      return { ...event, data: { ...event.data, to: REMOVED, subject: REMOVED, text: REMOVED } };
+    case 'data-edited': {
+      const changes = Object.fromEntries(
+        Object.entries(event.data.changes).map(([field, change]) =>
+          field.startsWith('reporter.') ? [field, { ...(change.from !== undefined ? { from: REMOVED } : {}), ...(change.to !== undefined ? { to: REMOVED } : {}) }] : [field, change],
+        ),
+      );
+      return { ...event, data: { ...event.data, changes } };
+    }
+    case 'reopened':
+      return { ...event, data: { ...event.data, reason: REMOVED } };
     case 'contacted':
     case 'reporter-confirmed':
     case 'verified':

@@ -127,6 +127,22 @@ describe('anonymizing a closed request (retention)', () => {
   });
 });
 
+describe('the workbench’s events', () => {
+  it('lose an engineer’s mail, a corrected reporter and a reopening’s reason, and keep what changed otherwise', () => {
+    const { request, history } = annasRequest();
+    const at = request.sentAt;
+    const workbench: RequestEvent[] = [
+      { id: 'reply:1', at, actor: 'engineer:ewa', source: 'api', type: 'reply-queued', data: { jobId: 'j', to: 'anna.nowak@example.pl', language: 'pl', subject: 'Re: Anna', text: 'Pani Anno, proszę o logi' } },
+      { id: 'edit:1', at, actor: 'engineer:ewa', source: 'api', type: 'data-edited', data: { changes: { 'reporter.phone': { to: '+48 600 100 200' }, serialNumber: { to: 'XLS812-240517' } }, status: 'accepted' } },
+      { id: 'reopen:1', at, actor: 'engineer:ewa', source: 'api', type: 'reopened', data: { to: 'accepted', reason: 'Anna dzwoniła ponownie' } },
+    ];
+    const removal = anonymizeRequest(request, [...history, ...workbench], CONTEXT);
+    const text = JSON.stringify(removal.history);
+    for (const trace of ['anna.nowak', 'Anno', '600 100', 'Anna dzwoniła']) expect(text, trace).not.toContain(trace);
+    expect(text).toContain('"serialNumber":{"to":"XLS812-240517"}');
+  });
+});
+
 describe('erasing one person', () => {
   it('in a request someone else filed, removes only their reply and their traces', () => {
     const { request, history } = annasRequest();

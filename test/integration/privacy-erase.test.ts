@@ -183,7 +183,7 @@ describe('a data subject on every channel', () => {
 
   it('erases them everywhere once closed — by e-mail through the API, by phone forced — and leaves no trace in Redis or on disk', async () => {
     for (const number of [numbers.portal, numbers.mail]) {
-      const closed = await request(app).post(`/api/v1/requests/${number}/closed`).set('Authorization', `Bearer ${ENGINEER}`).send({});
+      const closed = await request(app).post(`/api/v1/requests/${number}/closed`).set('Authorization', `Bearer ${ENGINEER}`).send({ resolution: 'resolved-remotely' });
       expect(closed.status).toBe(200);
     }
     const byEmail = await request(app).post('/api/v1/privacy/erase').set(admin).send({ email: PERSON.email });

@@ -96,7 +96,7 @@ describe('retention', () => {
     expect(upload.status).toBe(202);
     const note = await request(app).post(`/api/v1/requests/${numbers.portal}/notes`).set('Authorization', `Bearer ${ENGINEER}`).send({ text: `Oddzwonić do ${PERSON.name} na ${PERSON.phone}` });
     expect(note.status).toBe(201);
-    const closed = await request(app).post(`/api/v1/requests/${numbers.portal}/closed`).set('Authorization', `Bearer ${ENGINEER}`).send({});
+    const closed = await request(app).post(`/api/v1/requests/${numbers.portal}/closed`).set('Authorization', `Bearer ${ENGINEER}`).send({ resolution: 'resolved-remotely' });
     expect(closed.status).toBe(200);
 
     const call = new TwilioCall(app, { authToken: twilioApi.authToken, publicUrl: PUBLIC_URL, from: CALLER });

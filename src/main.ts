@@ -150,6 +150,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       engineerEmails: settings.alerts.engineerEmails,
       escalationManagerEmails: settings.alerts.escalationManagerEmails,
       webhookConfigured: settings.alerts.webhookUrl !== '',
+      registry: () => registry.current,
       ...(options.now ? { now: options.now } : {}),
     });
     const timers = new TimerService({

@@ -28,6 +28,7 @@ import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-def
 import { createRedisConnections } from './redis/connections.js';
 import type { RedisConnections } from './redis/redis-connections.js';
 import { redisReadiness } from './redis/redis-readiness.js';
+import { createLimitedServer } from './server-limits.js';
 import { StopSequence } from './stop-sequence.js';
 import { closeWithin, withTimeout } from './util/timeouts.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
@@ -269,7 +270,11 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         ],
       });
       httpApp = app;
-      const server = await listen(app, settings.http.port, settings.http.host);
+      const server = await listen(
+        createLimitedServer(app, settings.http, (address) => logger.warn({ address }, 'connection refused: too many connections from one client address')),
+        settings.http.port,
+        settings.http.host,
+      );
       stopping.add('serving', 'HTTP server', 3_000, (grace) => closeServer(server, grace));
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : settings.http.port;
@@ -287,11 +292,14 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   }
 }
 
-async function listen(app: ReturnType<typeof buildApp>, port: number, host: string): Promise<Server> {
+async function listen(server: Server, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const refused = (error: Error): void => reject(listenError(error, port, host));
-    const server = app.listen(port, host, (error?: Error) => (error ? refused(error) : resolve(server)));
     server.once('error', refused);
+    server.listen(port, host, () => {
+      server.off('error', refused);
+      resolve(server);
+    });
   });
 }
 

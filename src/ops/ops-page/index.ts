@@ -21,6 +21,7 @@ import { ChangeFeed } from './change-feed.js';
 import { OPS_CSP, setSecurityHeaders } from './html.js';
 import { assetRoutes, pageRoutes } from './page-routes.js';
 import { SessionStore } from './sessions.js';
+import { PasswordChecker } from './sign-in-guards.js';
 import { loadSession, requireCsrf, requireEngineer, signInRoutes } from './sign-in.js';
 
 export { demoCredentials, engineerAccounts } from './sign-in.js';
@@ -63,7 +64,9 @@ export function createOps(deps: OpsDeps): Ops {
   });
   const metrics = createMetrics({ redis: deps.redis, connections: deps.connections, prefix, store: deps.store, changes, logger: deps.logger });
   const board = createQueueBoard({ connections: deps.connections, prefix });
-  const signIn = { sessions, settings: deps.settings, logger: deps.logger };
+  // A few waiting beyond those running: a person who signs in during a flood still gets a turn soon.
+  const passwords = new PasswordChecker(deps.settings.ops.passwordChecksAtOnce, deps.settings.ops.passwordChecksAtOnce * 4);
+  const signIn = { sessions, passwords, settings: deps.settings, logger: deps.logger };
   const streams = new Set<Response>();
 
   const router = Router();
@@ -107,7 +110,7 @@ export function createOps(deps: OpsDeps): Ops {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.
       for (const stream of streams) stream.end();
       streams.clear();
-      await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs)]);
+      await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs), passwords.close()]);
     },
   };
 }

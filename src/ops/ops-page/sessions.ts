@@ -76,6 +76,11 @@ export class SessionStore {
     return this.options.lockoutSeconds;
   }
 
+  /** Takes back an attempt counted by `countAttempt` whose password was never compared (the checks were full). */
+  async uncountAttempt(login: string): Promise<void> {
+    await this.redis.decr(this.attemptsKey(login));
+  }
+
   async clearAttempts(login: string): Promise<void> {
     await this.redis.del(this.attemptsKey(login));
   }

@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import type { Request, RequestHandler, Response } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import { rateLimit } from 'express-rate-limit';
+import { InternalFailure } from '../../errors.js';
 
 /** The sign-in form's CSRF token: made without any server-side state, checked on the POST. */
 export interface SignInFormToken {
@@ -125,20 +126,33 @@ export class PasswordChecker {
   private async run(message: WorkerMessage, always = false): Promise<boolean | string | null> {
     const worker = await this.take(always);
     if (!worker) return null;
+    let broken = false;
     try {
       return await new Promise<boolean | string>((resolve, reject) => {
         const onMessage = (answer: { ok?: boolean; hash?: string; error?: string }): void => {
           worker.off('error', reject);
-          if (answer.error !== undefined) reject(new Error(answer.error));
+          if (answer.error !== undefined) reject(new PasswordCheckFailure(answer.error));
           else resolve(answer.hash ?? answer.ok === true);
         };
         worker.once('message', onMessage);
-        worker.once('error', reject);
+        worker.once('error', (error) => {
+          broken = true;
+          reject(new PasswordCheckFailure(error.message, error));
+        });
         worker.postMessage(message);
       });
     } finally {
-      this.give(worker);
+      if (broken) this.replace(worker);
+      else this.give(worker);
     }
+  }
+
+  /** A worker that failed is dropped; its slot starts a new one for whoever waits. */
+  private replace(worker: Worker): void {
+    void worker.terminate();
+    this.started -= 1;
+    const next = this.queue.shift();
+    if (next) void this.take(true).then((fresh) => fresh && next(fresh));
   }
 
   private async take(always: boolean): Promise<Worker | null> {
@@ -166,6 +180,13 @@ export class PasswordChecker {
 }
 
 type WorkerMessage = { op: 'compare'; password: string; hash: string } | { op: 'hash'; password: string; cost: number };
+
+/** A password check whose worker failed (INTERNAL_FAILURES). */
+class PasswordCheckFailure extends InternalFailure {
+  constructor(reason: string, cause?: unknown) {
+    super('PasswordCheckFailure', `the password check failed: ${reason}`, cause === undefined ? undefined : { cause });
+  }
+}
 
 /** bcryptjs's CommonJS entry, resolved here so that the worker finds it wherever the process runs from. */
 const BCRYPTJS = createRequire(import.meta.url).resolve('bcryptjs');

@@ -116,7 +116,6 @@ export class AttachmentStore {
 }
 
 /** Bidi controls (LRM, RLM, ALM, LRE…RLO, LRI…PDI), zero-width characters, BOM and C1 controls. */
-// eslint-disable-next-line no-control-regex -- C1 control characters are exactly what must go
 const BIDI_AND_INVISIBLE = /[\u0080-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
 
 /**

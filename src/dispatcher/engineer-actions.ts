@@ -9,14 +9,14 @@ import { addNote, applyAction } from '../domain/request-actions.js';
 import type { RequestEvent } from '../domain/history.js';
 import { ACTIONS, type Action, type ServiceRequest } from '../domain/request.js';
 import { IntakeError } from '../errors.js';
-import type { EngineerAlerts } from './engineer-alerts.js';
-import type { RequestStore } from './request-store.js';
+import type { RequestStore } from '../store/request-store.js';
+import type { RequestAlerts } from './request-alerts.js';
 import type { TimerService } from './timers.js';
 
 export interface EngineerActionDeps {
   store: RequestStore;
   timers: Pick<TimerService, 'schedule'>;
-  alerts: Pick<EngineerAlerts, 'acknowledge'>;
+  alerts: Pick<RequestAlerts, 'acknowledge'>;
   calendar: ServiceCalendar;
 }
 

@@ -5,7 +5,8 @@
  * path of a call can be tested without a server.
  */
 import { representsContract } from '../../domain/assessment.js';
-import { contractStatusAt, type Contract, type ContractRegistry, type Device } from '../../domain/contracts.js';
+import { contractStatusAt, type Contract, type Device } from '../../domain/contract-terms.js';
+import type { ContractRegistry } from '../../domain/contracts.js';
 import { requestNumberFromKeypad } from '../../domain/request-number.js';
 import { promptsFor, type CallLanguage } from './prompts.js';
 

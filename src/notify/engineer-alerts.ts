@@ -4,17 +4,14 @@
  * notify queue with fixed job ids, so a dispatcher job that runs twice sends nothing twice.
  */
 import { reporterMayKnowCase } from '../domain/assessment.js';
-import { normalizePhone, type ContractRegistry } from '../domain/contracts.js';
+import { normalizePhone } from '../domain/contract-terms.js';
+import type { ContractRegistry } from '../domain/contracts.js';
 import type { ServiceRequest } from '../domain/request.js';
-import type { NotificationJob } from '../notify/notifier.js';
-import { renderAcknowledgment, renderAlert, renderSms, type AcknowledgmentInput, type AlertEvent } from '../notify/messages.js';
-import type { TimerJobData } from './timers.js';
-
-/** The part of the Notifier the dispatcher needs. */
-export interface NotificationSink {
-  /** Queues a notification under a fixed id (a second enqueue with the same id is ignored). */
-  enqueue(jobId: string, job: NotificationJob): Promise<void>;
-}
+import type { RequestAlerts } from '../dispatcher/request-alerts.js';
+import type { TimerJobData } from '../dispatcher/timer-job.js';
+import { renderAcknowledgment, renderSms, type AcknowledgmentInput } from './acknowledgment-messages.js';
+import { renderAlert, type AlertEvent } from './alert-messages.js';
+import type { NotificationSink } from './notification-sink.js';
 
 export interface EngineerAlertsOptions {
   notifier: NotificationSink;
@@ -39,7 +36,7 @@ const TIMER_EVENTS: Record<TimerJobData['kind'], AlertEvent> = {
   'return-overdue': 'return-overdue',
 };
 
-export class EngineerAlerts {
+export class EngineerAlerts implements RequestAlerts {
   constructor(private readonly options: EngineerAlertsOptions) {}
 
   /**

@@ -29,6 +29,7 @@ import { createRedisConnections } from './redis/connections.js';
 import type { RedisConnections } from './redis/redis-connections.js';
 import { redisReadiness } from './redis/redis-readiness.js';
 import { createLimitedServer } from './server-limits.js';
+import { forgeableSignatureProblem } from './signature-guard.js';
 import { StopSequence } from './stop-sequence.js';
 import { closeWithin, withTimeout } from './util/timeouts.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
@@ -87,6 +88,12 @@ export interface StartOptions extends LoadSettingsOptions {
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
   const { settings, sourceOf } = loadSettings(options);
+  const roles = options.roles ?? ROLES;
+  if (roles.includes('web')) {
+    // Before anything starts: a forgeable webhook check is a settings error (exit 78).
+    const forgeable = forgeableSignatureProblem(settings, sourceOf);
+    if (forgeable) throw forgeable;
+  }
   const logger = options.logger ?? createLogger(settings.log.level);
   // Each component registers its bounded close as it starts (src/stop-sequence.ts).
   const stopping = new StopSequence(logger);
@@ -140,7 +147,6 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     // batch before it: the phone's call sessions — a caller listening to silence — get their own.
     const callRedis = connect('call-sessions', false);
 
-    const roles = options.roles ?? ROLES;
     const prefix = settings.intake.prefix;
     const store = new RequestStore(redis, prefix);
     const attachments = new AttachmentStore(settings.attachments.dir, settings.attachments.maxBytes);
@@ -211,7 +217,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     readiness.register('redis', redisReadiness(redis, connections));
     readiness.register('contracts', () => ({
       ok: registry.current.size > 0,
-      detail: `${registry.current.size} contracts from ${registry.file}`,
+      // A count, not the file's path: /readyz answers anyone, and paths tell how the host is laid out.
+      detail: `${registry.current.size} contracts`,
     }));
 
     let mail: MailboxSupervisor | undefined;

@@ -364,6 +364,18 @@ describe('/metrics', () => {
     expect(await redis.pttl(marker)).toBe(-1);
   });
 
+  it('names no file path in /readyz or /metrics', async () => {
+    // Issue 20: /readyz showed the contracts file's path to anyone.
+    const { settings, registry, url } = ops.test.gateway;
+    const readyz = await (await fetch(`${url}/readyz`)).text();
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(readyz).toContain('"contracts"');
+    for (const text of [readyz, metrics]) {
+      for (const secret of [registry.file, path.dirname(registry.file), settings.attachments.dir, settings.redis.embeddedDir, os.tmpdir(), process.cwd()]) expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/\/(tmp|home|work|var|etc|usr|app|srv|opt)\//);
+    }
+  });
+
   it('reports mailbox watchers through the callback the mail channel provides', async () => {
     ops.ops.metrics.setMailboxStates(() => [{ mailbox: 'pomoc', state: 'idle', connected: true }, { mailbox: 'escalation', state: 'reconnecting', connected: false }]);
     const text = await (await fetch(`${ops.url}/metrics`)).text();

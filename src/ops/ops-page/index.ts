@@ -21,6 +21,7 @@ import { ChangeFeed } from './change-feed.js';
 import { OPS_CSP, setSecurityHeaders } from './html.js';
 import { assetRoutes, pageRoutes } from './page-routes.js';
 import { SessionStore } from './sessions.js';
+import { SessionStreams } from './session-streams.js';
 import { PasswordChecker } from './sign-in-guards.js';
 import { loadSession, requireCsrf, requireEngineer, signInRoutes } from './sign-in.js';
 
@@ -66,8 +67,8 @@ export function createOps(deps: OpsDeps): Ops {
   const board = createQueueBoard({ connections: deps.connections, prefix });
   // A few waiting beyond those running: a person who signs in during a flood still gets a turn soon.
   const passwords = new PasswordChecker(deps.settings.ops.passwordChecksAtOnce, deps.settings.ops.passwordChecksAtOnce * 4);
-  const signIn = { sessions, passwords, settings: deps.settings, logger: deps.logger };
-  const streams = new Set<Response>();
+  const streams = new SessionStreams(new Set<Response>(), sessions, deps.logger);
+  const signIn = { sessions, passwords, settings: deps.settings, logger: deps.logger, onSignOut: (sessionId: string) => streams.endSession(sessionId) };
 
   const router = Router();
   router.use(metrics.router);
@@ -95,7 +96,7 @@ export function createOps(deps: OpsDeps): Ops {
       changes,
       logger: deps.logger,
       now: deps.now ?? Date.now,
-      streams,
+      streams: streams.streams,
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
     }),
   );
@@ -108,8 +109,7 @@ export function createOps(deps: OpsDeps): Ops {
     },
     async close(graceMs = 1_500) {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.
-      for (const stream of streams) stream.end();
-      streams.clear();
+      streams.close();
       await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs), passwords.close()]);
     },
   };

@@ -71,6 +71,8 @@ export interface SignInDeps {
   passwords: PasswordChecker;
   settings: Pick<Settings, 'ops' | 'http'>;
   logger: Logger;
+  /** A session was signed out: its open event streams end (session-streams.ts). */
+  onSignOut?: (sessionId: string) => void;
 }
 
 /** Reads the session of a request (or null) and keeps it on res.locals. */
@@ -208,7 +210,10 @@ export function signInRoutes(deps: SignInDeps): Router {
 
   router.post('/ops/sign-out', express.urlencoded({ extended: false, limit: '8kb' }), requireCsrf(), async (_req, res) => {
     const session = sessionOf(res);
-    if (session) await deps.sessions.destroy(session.id);
+    if (session) {
+      await deps.sessions.destroy(session.id);
+      deps.onSignOut?.(session.id);
+    }
     res.clearCookie(cookie.name, { path: '/' });
     res.redirect(303, '/ops/sign-in');
   });

@@ -16,9 +16,9 @@ import type { Logger } from '../../logger.js';
 import type { RedisConnections } from '../../redis/redis-connections.js';
 import type { Settings } from '../../settings.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
+import { createQueueBoard, QUEUE_BOARD_CSP, QUEUE_BOARD_PATH } from '../queue-board.js';
 import { ChangeFeed } from './change-feed.js';
-import { OPS_CSP, setSecurityHeaders } from './html.js';
+import { setSecurityHeaders } from './html.js';
 import { assetRoutes, pageRoutes } from './page-routes.js';
 import { SessionStore } from './sessions.js';
 import { SessionStreams } from './session-streams.js';
@@ -79,8 +79,7 @@ export function createOps(deps: OpsDeps): Ops {
   router.use(
     QUEUE_BOARD_PATH,
     (_req, res, next) => {
-      // The board is a React bundle with inline styles; scripts stay 'self' only.
-      setSecurityHeaders(res, OPS_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace("img-src 'self'", "img-src 'self' data:"));
+      setSecurityHeaders(res, QUEUE_BOARD_CSP);
       next();
     },
     board.router,

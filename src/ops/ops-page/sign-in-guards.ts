@@ -191,8 +191,17 @@ class PasswordCheckFailure extends InternalFailure {
 /** bcryptjs's CommonJS entry, resolved here so that the worker finds it wherever the process runs from. */
 const BCRYPTJS = createRequire(import.meta.url).resolve('bcryptjs');
 
+/*
+ * The worker lowers its own thread's scheduling priority (Linux: a thread id is a pid for
+ * setpriority): on a machine with few cores the comparisons must not take the CPU from the
+ * event loop that answers everything else. Elsewhere it keeps the normal priority.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (tid > 0) require('node:os').setPriority(tid, 15);
+} catch {}
 const bcrypt = require(workerData.bcryptjs);
 parentPort.on('message', (message) => {
   try {

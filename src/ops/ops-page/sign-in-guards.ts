@@ -160,7 +160,8 @@ export class PasswordChecker {
     if (free) return free;
     if (this.started < this.atOnce) {
       this.started += 1;
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptjs: BCRYPTJS } });
+      // No inherited flags: `--input-type=module` (or a loader) would make the CommonJS source fail.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { bcryptjs: BCRYPTJS } });
       worker.unref();
       return worker;
     }

@@ -14,7 +14,7 @@ import type { ServiceRequest } from '../domain/request.js';
 import { renewalReminderKey, renewalsDue } from '../domain/renewals.js';
 import type { NotificationSink } from '../notify/notification-sink.js';
 import type { RequestStore } from '../store/request-store.js';
-import type { Intake } from '../intake/submit.js';
+import type { Intake } from '../intake/intake.js';
 import type { Logger } from '../logger.js';
 import type { NotificationJob } from '../notify/notification-channel.js';
 import type { CareRecords } from './care-records.js';

@@ -8,7 +8,7 @@ import { ServiceCalendar } from '../domain/calendar.js';
 import { IntakeError } from '../errors.js';
 import { createRedisConnections } from '../redis/connections.js';
 import { readOrCreatePassword, readRedisRecord } from '../redis/redis-files.js';
-import { loadCalendarExtras, loadSettings } from '../settings.js';
+import { loadCalendarExtras, loadSettings } from '../settings-loader.js';
 import { RedisReportSource } from './report-source.js';
 import { checkPeriod, slaReport } from './report-routes.js';
 import { slaReportCsv } from './sla-csv.js';

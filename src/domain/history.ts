@@ -4,6 +4,7 @@
  * events of an older shape are read. Stored lists are never rewritten: an old event is
  * migrated each time it is read. Pure.
  */
+import type { RecordedItem } from './inspections.js';
 import type { Action, Attachment, Deadline, Reporter, RequestStatus, Undeliverable } from './request.js';
 
 interface EventBase {
@@ -117,6 +118,30 @@ export interface ResponseBreachedEvent extends EventBase {
 }
 
 /**
+ * Personal data was removed from the request (src/privacy): by retention after the request
+ * was closed long enough, a call recording's address after `retention.recordingDays`, or a
+ * data subject's erasure. Names what went and how much — never whose it was.
+ */
+export interface PersonalDataRemovedEvent extends EventBase {
+  type: 'personal-data-removed';
+  data: {
+    reason: 'retention' | 'recording-retention' | 'erasure';
+    /** The request's fields that were emptied (`reporter`, `description`, ...). */
+    fields: string[];
+    /** History events whose personal text was removed. */
+    events: number;
+    attachmentsDeleted: number;
+    recordingsRemoved: number;
+  };
+}
+
+/** An inspection checklist item recorded (a later one for the same item replaces it on the request). */
+export interface InspectionItemEvent extends EventBase {
+  type: 'inspection-item';
+  data: RecordedItem;
+}
+
+/**
  * Our acknowledgment came back undeliverable (a bounce naming its Message-ID): the reporter's
  * address is wrong, and an engineer has to reach them another way. Internal.
  */
@@ -139,6 +164,8 @@ export type RequestEvent =
   | ActionEvent
   | NoteEvent
   | ResponseBreachedEvent
+  | PersonalDataRemovedEvent
+  | InspectionItemEvent
   | AcknowledgmentUndeliverableEvent;
 
 export type RequestEventType = RequestEvent['type'];

@@ -7,6 +7,7 @@ import { IntakeError } from '../errors.js';
 import type { ServiceCalendar } from './calendar.js';
 import { deliveryDeadline, explainResponseDeadline, returnDeadline } from './deadlines.js';
 import type { ActionEvent, ActionTransition, NoteEvent } from './history.js';
+import { closeInspection } from './inspection-request.js';
 import { canApply, statusAfter, type Action, type ServiceRequest } from './request.js';
 
 export interface ActionInput {
@@ -41,7 +42,9 @@ export function applyAction(
     });
   }
   const at = new Date(input.atMs).toISOString();
-  const next: ServiceRequest = { ...request, status: statusAfter(input.action), appliedSources: [...request.appliedSources, input.id] };
+  // Closing an inspection needs its checklist and records its date (refused: CHECKLIST_INCOMPLETE).
+  const closing = input.action === 'closed' ? closeInspection(request, input.atMs) : request;
+  const next: ServiceRequest = { ...closing, status: statusAfter(input.action), appliedSources: [...request.appliedSources, input.id] };
   const recorded = { id: input.id, at, actor: input.actor, source: 'api' };
   const transition: ActionTransition = { from: request.status, to: next.status, ...(input.note ? { note: input.note } : {}) };
   let event: ActionEvent;

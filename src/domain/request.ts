@@ -3,9 +3,15 @@
  * ServiceRequest the dispatcher stores. Pure data and rules, no I/O.
  */
 import { z } from 'zod';
+import type { Inspection } from './inspections.js';
 
-export const CHANNELS = ['phone', 'email', 'portal'] as const;
+/** Where a request came from; `schedule` is the gateway itself (a yearly inspection falling due). */
+export const CHANNELS = ['phone', 'email', 'portal', 'schedule'] as const;
 export type Channel = (typeof CHANNELS)[number];
+
+/** What a request is about: a failure, an escalation of one, or a yearly inspection. */
+export const REQUEST_KINDS = ['service', 'escalation', 'inspection'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 instant with an offset or Z' });
 
@@ -50,7 +56,8 @@ export type Undeliverable = z.infer<typeof undeliverableSchema>;
 export const intakeDraftSchema = z
   .object({
     channel: z.enum(CHANNELS),
-    kind: z.enum(['service', 'escalation']),
+    /** `inspection`: a yearly inspection under system care, filed by the gateway (channel `schedule`). */
+    kind: z.enum(REQUEST_KINDS),
     /** CallSid, `mail:<Message-ID>`, portal client + idempotency key: the same input twice is one request. */
     sourceKey: z.string().min(1).max(1000),
     /** When the customer sent it: call start, INTERNALDATE, portal submission. */
@@ -145,7 +152,7 @@ export interface ServiceRequest {
   /** Why it is not accepted, in words an engineer can act on. */
   reason?: string;
   channel: Channel;
-  kind: 'service' | 'escalation';
+  kind: RequestKind;
   escalated: boolean;
   sourceKey: string;
   sentAt: string;
@@ -170,8 +177,16 @@ export interface ServiceRequest {
   firstResponse?: { at: string; by: string; met: boolean };
   deliveryDeadline?: Deadline;
   returnDeadline?: Deadline;
+  /** A yearly inspection (kind `inspection`): its due date in place of the one-hour clock, and its checklist. */
+  inspection?: Inspection;
   /** Sources already applied (replies, escalations), so a replayed job changes nothing. */
   appliedSources: string[];
+  /**
+   * When its personal data was removed (src/privacy): the whole request's (retention of a
+   * closed request, a data subject's erasure), and separately its call recordings' addresses.
+   */
+  personalDataRemoved?: { at: string; reason: 'retention' | 'erasure' };
+  recordingsRemovedAt?: string;
   updatedAt: string;
   version: number;
 }

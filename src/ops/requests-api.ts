@@ -24,6 +24,8 @@ export interface RequestsApiDeps {
   calendar: ServiceCalendar;
   engineerTokens: Readonly<Record<string, string>>;
   now?: () => number;
+  /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
+  inspectionClosed?: (request: ServiceRequest) => Promise<void>;
 }
 
 const actionBody = z

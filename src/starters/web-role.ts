@@ -9,6 +9,11 @@ import { createPhoneChannel } from '../channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from '../channels/portal/routes.js';
 import { createOps } from '../ops/ops-page/index.js';
 import { requestsApi } from '../ops/requests-api.js';
+import { careRoutes } from '../inspections/care-routes.js';
+import { inspectionApi } from '../inspections/inspection-api.js';
+import { reportsApi } from '../reports/report-routes.js';
+import { RedisReportSource } from '../reports/report-source.js';
+import { PRIVACY_API_PATH, privacyApi } from '../privacy/privacy-api.js';
 import type { EmbeddedDefault } from '../redis/embedded-default.js';
 import type { Readiness } from '../util/readiness.js';
 import { closeServer, listen } from './http-server.js';
@@ -26,7 +31,20 @@ export interface WebRoleOptions {
 export async function startWebRole(context: StartContext, services: SharedServices, options: WebRoleOptions): Promise<{ url: string; app: Express }> {
   const { settings, logger, stopping, connections } = context;
   const { store, timers, alerts, calendar, attachments, redis, intake, registry } = services;
-  const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, ...clockOption(context) });
+  const { inspectionClosed } = services;
+  const reportSource = new RedisReportSource(redis, settings.intake.prefix, calendar);
+  const carePages = careRoutes({
+    store,
+    timers,
+    alerts,
+    calendar,
+    inspectionClosed,
+    source: reportSource,
+    registry: () => registry.current,
+    reminderDays: settings.renewals.reminderDays,
+    now: context.now ?? Date.now,
+  });
+  const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, inspectionClosed, pages: [carePages], ...clockOption(context) });
   // Beside the server's close: it ends the open event streams at once, which would hold it.
   stopping.add('serving', 'ops page', 1_500, (grace) => ops.close(grace));
   await context.connected(ops.start().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'ops change feed not subscribed')));
@@ -53,7 +71,11 @@ export async function startWebRole(context: StartContext, services: SharedServic
       { path: '/twilio', router: phone.router },
       { path: PORTAL_API_PATH, router: portal.api },
       { path: PORTAL_PAGE_PATH, router: portal.page },
-      { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens: options.engineerTokens, ...clockOption(context) }) },
+      // Before the requests API: its POST /{n}/{action} would take /{n}/inspection for an action.
+      { path: '/api/v1/requests', router: inspectionApi({ store, engineerTokens: options.engineerTokens, ...clockOption(context) }) },
+      { path: '/api/v1/reports', router: reportsApi({ source: reportSource, engineerTokens: options.engineerTokens, ...clockOption(context) }) },
+      { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens: options.engineerTokens, inspectionClosed, ...clockOption(context) }) },
+      { path: PRIVACY_API_PATH, router: privacyApi({ privacy: services.privacy, adminTokens: settings.api.adminTokens }) },
       { path: '/', router: ops.router },
     ],
   });

@@ -74,8 +74,11 @@ function customerPart(event: RequestEvent): { type: CustomerEventType; data: Rec
     case 'returned':
     case 'closed':
       return { type: event.type, data: {} };
+    // An inspection's checklist is the engineers'; the customer gets the record when it closes.
+    case 'inspection-item':
     case 'reporter-confirmed':
     case 'response-breached':
+    case 'personal-data-removed':
     case 'acknowledgment-undeliverable':
       return null;
     default: {

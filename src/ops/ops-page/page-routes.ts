@@ -11,6 +11,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
+import type { ServiceRequest } from '../../domain/request.js';
 import { parseAction, recordAction, recordNote } from '../../dispatcher/engineer-actions.js';
 import { openListQuery } from '../requests-api.js';
 import { REQUEST_NUMBER } from '../../domain/request-number.js';
@@ -43,6 +44,8 @@ export interface PageRoutesDeps {
   heartbeatMs?: number;
   /** The open SSE streams, ended on shutdown so that the HTTP server can close. */
   streams: Set<express.Response>;
+  /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
+  inspectionClosed?: (request: ServiceRequest) => Promise<void>;
 }
 
 /** The browser assets: next to this module in src/, or the src/ copy when running from dist/. */

@@ -20,7 +20,7 @@ const TEXT = {
     yes: 'tak', no: 'nie', met: 'dotrzymana', breached: 'przekroczona',
     actions: { contacted: 'Kontakt nawiązany', 'reporter-confirmed': 'Zgłaszający potwierdzony', verified: 'Zweryfikowane', shipped: 'Wysłano zamiennik', delivered: 'Dostarczono', returned: 'Zwrócono', closed: 'Zamknij' },
     statuses: { 'needs-info': 'brak danych', 'unauthorized-reporter': 'nieuprawniony', 'contract-expired': 'umowa wygasła', accepted: 'przyjęte', contacted: 'kontakt', verified: 'zweryfikowane', shipped: 'wysłane', delivered: 'dostarczone', returned: 'zwrócone', closed: 'zamknięte' },
-    channels: { phone: 'telefon', email: 'e-mail', portal: 'portal' },
+    channels: { phone: 'telefon', email: 'e-mail', portal: 'portal', schedule: 'przegląd' },
     failed: 'Nie udało się: ',
   },
   en: {
@@ -36,7 +36,7 @@ const TEXT = {
     yes: 'yes', no: 'no', met: 'met', breached: 'breached',
     actions: { contacted: 'Contacted', 'reporter-confirmed': 'Reporter confirmed', verified: 'Verified', shipped: 'Shipped', delivered: 'Delivered', returned: 'Returned', closed: 'Close' },
     statuses: { 'needs-info': 'needs info', 'unauthorized-reporter': 'unauthorized reporter', 'contract-expired': 'contract expired', accepted: 'accepted', contacted: 'contacted', verified: 'verified', shipped: 'shipped', delivered: 'delivered', returned: 'returned', closed: 'closed' },
-    channels: { phone: 'phone', email: 'e-mail', portal: 'portal' },
+    channels: { phone: 'phone', email: 'e-mail', portal: 'portal', schedule: 'inspection' },
     failed: 'Failed: ',
   },
 };
@@ -169,6 +169,7 @@ function header() {
     el('span', { class: 'live', id: 'live', text: events && events.readyState === 1 ? `● ${t.live}` : t.reconnecting }),
     el('span', { class: 'spacer' }),
     el('a', { href: '/ops/queues', text: t.queues }),
+    el('a', { href: '/ops/reports', id: 'reports-link', text: lang === 'en' ? 'SLA report' : 'Raport SLA' }),
     el('button', { type: 'button', class: 'link', id: 'language', text: t.language, onclick: () => {
       lang = lang === 'pl' ? 'en' : 'pl'; t = TEXT[lang]; localStorage.setItem('hezo-ops-lang', lang); document.documentElement.lang = lang; route();
     } }),
@@ -372,6 +373,8 @@ function renderDetail() {
   const recording = typeof payload.recordingUrl === 'string' && /^https:\/\//.test(payload.recordingUrl) ? payload.recordingUrl : null;
   app.replaceChildren(header(), el('main', { class: 'detail' },
     el('p', {}, el('a', { href: '/ops', text: t.back })),
+    // An inspection's due date and checklist live on their own page (src/inspections/inspection-pages.ts).
+    request.inspection ? el('p', { class: 'inspection-link' }, el('a', { href: `/ops/requests/${request.number}/inspection`, 'data-testid': 'inspection-link', text: `${document.documentElement.lang === 'en' ? 'Yearly inspection — due' : 'Przegląd roczny — termin'} ${request.inspection.dueDate} →` })) : null,
     el('h2', {}, `${request.number} · ${t.statuses[request.status] || request.status} `, detail.countdownNode),
     message,
     el('section', {}, el('h2', { text: t.actionsTitle }),

@@ -172,8 +172,8 @@ function stripEventText(event: RequestEvent): RequestEvent {
     case 'note':
       return { ...event, data: { text: REMOVED } };
     case 'acknowledgment-undeliverable': {
-      // The address that bounced is the reporter's, and the server's words usually repeat it.
-      const { sentAt, status, messageId } = event.data;
+      // The refused address and the server's words (which quote it) are the reporter's.
+      const { status, messageId, sentAt } = event.data;
       return { ...event, data: { sentAt, ...(status ? { status } : {}), ...(messageId ? { messageId } : {}) } };
     }
     case 'contacted':

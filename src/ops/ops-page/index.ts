@@ -93,6 +93,7 @@ export function createOps(deps: OpsDeps): Ops {
       logger: deps.logger,
       now: deps.now ?? Date.now,
       streams,
+      engineerNames: Object.fromEntries(Object.entries(deps.settings.ops.engineers).map(([login, account]) => [login, account.name])),
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
     }),
   );

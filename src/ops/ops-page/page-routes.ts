@@ -12,10 +12,11 @@ import { z } from 'zod';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
 import { parseAction, recordAction, recordNote } from '../../dispatcher/engineer-actions.js';
-import { openListQuery } from '../requests-api.js';
 import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
+import type { RequestEvent } from '../../domain/history.js';
+import type { ServiceRequest } from '../../domain/request.js';
 import type { TimerService } from '../../dispatcher/timers.js';
 import { IntakeError } from '../../errors.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
@@ -24,7 +25,9 @@ import type { Logger } from '../../logger.js';
 import { PACKAGE_ROOT } from '../../settings.js';
 import type { ChangeFeed } from './change-feed.js';
 import { pageShell, setSecurityHeaders } from './html.js';
-import { availableActions, countdownOf, countdownState, toRow } from './request-view.js';
+import { pageListQuery, selectRows } from './list-view.js';
+import { bilingualReason, bilingualTrace, type Bilingual } from './page-words.js';
+import { availableActions, clockRunsFrom, countdownOf, countdownState, detailFacts, toRow } from './request-view.js';
 import { sessionOf } from './sign-in.js';
 import { parseInput, requestNumberParam } from '../route-input.js';
 
@@ -43,7 +46,12 @@ export interface PageRoutesDeps {
   heartbeatMs?: number;
   /** The open SSE streams, ended on shutdown so that the HTTP server can close. */
   streams: Set<express.Response>;
+  /** Engineers' names by login (settings ops.engineers): the timeline and owner say who. */
+  engineerNames: Readonly<Record<string, string>>;
 }
+
+/** A history event with its stored English sentences also in the page's other language. */
+type TimelineEntry = RequestEvent & { words?: { trace?: Bilingual; reason?: Bilingual; runsFrom?: string } };
 
 /** The browser assets: next to this module in src/, or the src/ copy when running from dist/. */
 export const ASSETS_DIR = ((): string => {
@@ -51,10 +59,18 @@ export const ASSETS_DIR = ((): string => {
   return existsSync(beside) ? beside : path.join(PACKAGE_ROOT, 'src', 'ops', 'ops-page', 'assets');
 })();
 
-// The page shows every open request (5,000 render in well under a second).
-const listQuery = openListQuery(10_000, 10_000);
-
-const actionBody = z.object({ note: z.string().max(10_000).optional(), id: z.string().min(1).max(200).optional() }).strict();
+const actionBody = z
+  .object({
+    note: z.string().max(10_000).optional(),
+    id: z.string().min(1).max(200).optional(),
+    // The contact form's fields: when it happened and how.
+    at: z.iso.datetime({ offset: true }).optional(),
+    via: z.enum(['phone', 'mail', 'on-site']).optional(),
+    // The close form's fields.
+    resolution: z.string().max(40).optional(),
+    of: z.string().max(40).optional(),
+  })
+  .strict();
 const noteBody = z.object({ text: z.string().min(1).max(10_000), id: z.string().min(1).max(200).optional() }).strict();
 
 /** The browser assets (public: the sign-in form needs its stylesheet). */
@@ -71,17 +87,31 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   const shell = (_req: express.Request, res: express.Response): void => {
     const session = sessionOf(res);
     setSecurityHeaders(res);
-    res.type('html').send(pageShell({ csrf: session?.csrf ?? '', language: session?.language ?? 'pl', engineer: session?.name ?? '', urgency: deps.urgency }));
+    res.type('html').send(pageShell({
+        csrf: session?.csrf ?? '',
+        language: session?.language ?? 'pl',
+        engineer: session?.name ?? '',
+        login: session?.login ?? '',
+        engineers: deps.engineerNames,
+        urgency: deps.urgency,
+      }),);
   };
   router.get('/ops', shell);
   router.get('/ops/requests/:number', shell);
 
   router.get('/ops/api/requests', async (req, res) => {
-    const query = parseInput(listQuery, req.query);
-    const requests = await deps.store.listOpen(query);
+    const query = parseInput(pageListQuery, req.query);
+    // Every open request is a candidate (the store keeps them ordered by deadline); the page
+    // asks for pages of them, sorted and filtered here, and is told the total.
+    const requests = await deps.store.listOpen({ limit: Number.MAX_SAFE_INTEGER });
     const now = deps.now();
+    const page = selectRows(
+      requests.map((request) => toRow(request, now, deps.calendar, deps.urgency)),
+      query,
+      sessionOf(res)?.login ?? '',
+    );
     setSecurityHeaders(res);
-    res.json({ now: new Date(now).toISOString(), requests: requests.map((request) => toRow(request, now, deps.calendar, deps.urgency)) });
+    res.json({ now: new Date(now).toISOString(), requests: page.rows, total: page.total, nextCursor: page.nextCursor });
   });
 
   router.get('/ops/api/requests/:number', async (req, res) => {
@@ -98,7 +128,10 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
       countdown,
       state: countdownState(countdown, deps.urgency),
       actions: availableActions(request),
-      history: await deps.store.history(number),
+      ...detailFacts(request, deps.calendar),
+      engineers: deps.engineerNames,
+      viewer: sessionOf(res)?.login ?? null,
+      history: (await deps.store.history(number)).map((event) => timelineEntry(event, request, deps.calendar)),
     });
   });
 
@@ -154,12 +187,24 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
     const number = requestNumberParam(req.params.number);
     const action = parseAction(req.params.action);
     const body = parseInput(actionBody, req.body ?? {});
-    const result = await recordAction(deps, number, { action, atMs: deps.now(), actor: actor(res), ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
+    const atMs = body.at === undefined ? deps.now() : Math.min(Date.parse(body.at), deps.now());
+    const result = await recordAction(deps, number, { action, atMs, actor: actor(res), ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
     if (result.changed) deps.logger.info({ requestNumber: number, channel: result.request.channel, action, actor: actor(res) }, 'engineer action recorded');
     res.json({ request: result.request, events: result.events });
   });
 
   return router;
+}
+
+/** The words of an event the domain stored in English, in both languages, and a clock's real start. */
+function timelineEntry(event: RequestEvent, request: ServiceRequest, calendar: ServiceCalendar): TimelineEntry {
+  const words: NonNullable<TimelineEntry['words']> = {};
+  const data = event.data as { reason?: unknown; responseDeadline?: { trace?: unknown }; deliveryDeadline?: { trace?: unknown }; returnDeadline?: { trace?: unknown } } | undefined;
+  if (typeof data?.reason === 'string') words.reason = bilingualReason(data.reason);
+  const deadline = data?.responseDeadline ?? data?.deliveryDeadline ?? data?.returnDeadline;
+  if (typeof deadline?.trace === 'string') words.trace = bilingualTrace(deadline.trace);
+  if (event.type === 'clock-started') words.runsFrom = new Date(clockRunsFrom(Date.parse(event.data.clockStartedAt), request.window, calendar)).toISOString();
+  return Object.keys(words).length > 0 ? { ...event, words } : event;
 }
 
 /** Types a browser would render or run become plain downloads. */

@@ -1,0 +1,379 @@
+/* global document, location, setTimeout */
+// A request's detail: what was collected, the clock's real start and each deadline apart from
+// how it was counted, a readable timeline, the same contract's/device's/reporter's other
+// requests, and the forms an engineer works a request with (fix the data, contacted with its
+// time and way, reply by mail, take/assign/release, close with a resolution, reopen, merge).
+'use strict';
+import {
+  api, clockText, el, formatWarsaw, header, liveCountdown, page, sendJson, showState, stateOf, syncClock, typing, ui, URLS, warsawInputToIso, warsawInputValue, serverNow,
+} from './common.js';
+import { engineerName } from './list.js';
+
+export const detail = { number: '', body: null, fetchedAt: 0, countdownNode: null, open: new Set() };
+
+export async function loadDetail() {
+  const body = await api(URLS.request(detail.number));
+  syncClock(body.now);
+  detail.fetchedAt = Date.parse(body.now);
+  detail.body = body;
+  renderDetail();
+}
+
+function field(label, value, extra) {
+  if (value === undefined || value === null || value === '') return [];
+  const dd = el('dd', extra || {});
+  dd.append(typeof value === 'string' ? document.createTextNode(value) : value);
+  return [el('dt', { text: label }), dd];
+}
+
+const bilingual = (words) => (words ? words[ui.lang] || words.en : null);
+const link = (href, text) => el('a', { href, text });
+/** `tel:` keeps only what a dialler reads: digits and a leading plus. */
+const telHref = (phone) => `tel:${String(phone).replace(/[^\d+]/g, '')}`;
+
+/** Who did it, in words: an engineer's name, or the channel, system or timer. */
+function who(actor) {
+  const match = /^engineer:(.+)$/.exec(actor || '');
+  if (match) return engineerName(match[1]);
+  if (page.engineers[actor]) return page.engineers[actor];
+  return ui.t.by[actor] || actor || '';
+}
+
+function message(text, failed) {
+  const node = document.getElementById('action-message');
+  if (!node) return;
+  node.hidden = false;
+  node.className = failed ? 'message' : 'message ok';
+  node.textContent = failed ? ui.t.failed + text : text;
+}
+
+/** Sends one change, then shows the request as it now is (or why it was refused). */
+async function submit(method, path, payload, done) {
+  try {
+    await sendJson(method, path, payload);
+    if (done) message(done, false);
+    await loadDetail();
+    if (done) message(done, false);
+  } catch (error) {
+    message(error.message, true);
+  }
+}
+
+// ---------- the forms ----------
+function formBox(id, title, ...content) {
+  const box = el('details', { id: `form-${id}`, class: 'form-box', ontoggle: (e) => { if (e.target.open) detail.open.add(id); else detail.open.delete(id); } },
+    el('summary', { text: title }), ...content);
+  if (detail.open.has(id) || location.hash === `#${id}`) box.open = true;
+  return box;
+}
+
+function labelled(text, input) { return el('label', {}, el('span', { text }), input); }
+
+function contactForm(request) {
+  const t = ui.t;
+  const when = el('input', { type: 'datetime-local', name: 'at', required: true, value: warsawInputValue(serverNow()), max: warsawInputValue(serverNow()) });
+  const via = el('select', { name: 'via' }, ...Object.entries(t.ways).map(([value, text]) => el('option', { value, text })));
+  const note = el('input', { name: 'note', placeholder: t.note, size: 30 });
+  return formBox('contact', t.contactTitle, el('form', { class: 'form', onsubmit: (e) => {
+    e.preventDefault();
+    const at = warsawInputToIso(when.value);
+    submit('POST', URLS.action(request.number, 'contacted'), { at, via: via.value, ...(note.value ? { note: note.value } : {}) }, t.saved);
+  } }, labelled(t.contactWhen, when), labelled(t.contactVia, via), labelled(t.note, note), el('button', { type: 'submit', 'data-submit': 'contact', text: t.contactSave })));
+}
+
+function replyForm(request) {
+  const t = ui.t;
+  const text = el('textarea', { name: 'text', rows: 5, cols: 60, required: true });
+  const language = el('select', { name: 'language' }, el('option', { value: 'pl', text: 'polski' }), el('option', { value: 'en', text: 'English' }));
+  language.value = request.language || 'pl';
+  return formBox('reply', t.replyTitle, el('form', { class: 'form', onsubmit: (e) => {
+    e.preventDefault();
+    submit('POST', URLS.verb(request.number, 'reply'), { text: text.value, language: language.value }, t.replyQueued);
+  } }, labelled(t.replyText, text), labelled(t.replyLanguage, language), el('button', { type: 'submit', 'data-submit': 'reply', text: t.replySend })));
+}
+
+/**
+ * The data fix: the contract number is looked up in the registry as it is typed (its customer,
+ * devices and representatives come back and are offered in the serial and reporter fields).
+ */
+function fixForm(request) {
+  const t = ui.t;
+  const contracts = el('datalist', { id: 'contract-suggestions' });
+  const serials = el('datalist', { id: 'serial-suggestions' });
+  const people = el('datalist', { id: 'reporter-suggestions' });
+  const hint = el('p', { class: 'hint', id: 'contract-hint' });
+  const contract = el('input', { name: 'contractNumber', list: 'contract-suggestions', value: request.contractNumber || '', placeholder: t.contractHint, autocomplete: 'off' });
+  const serial = el('input', { name: 'serialNumber', list: 'serial-suggestions', value: (request.device && request.device.serial) || request.serialNumber || '', placeholder: t.serialHint, autocomplete: 'off' });
+  const name = el('input', { name: 'reporterName', list: 'reporter-suggestions', value: request.reporter.name || '', autocomplete: 'off' });
+  const email = el('input', { name: 'reporterEmail', type: 'email', value: request.reporter.email || '' });
+  const phone = el('input', { name: 'reporterPhone', type: 'tel', value: request.reporter.phone || '' });
+  let representatives = [];
+  let lookup = 0;
+  const suggest = async () => {
+    const typed = contract.value.trim();
+    const mine = ++lookup;
+    if (typed.length < 2) return;
+    try {
+      const found = await api(URLS.contracts(typed));
+      if (mine !== lookup) return;
+      const items = found.contracts || [];
+      contracts.replaceChildren(...items.map((c) => el('option', { value: c.number, text: c.customer ? `${c.number} — ${c.customer}` : c.number })));
+      const exact = items.find((c) => c.number.toUpperCase() === typed.toUpperCase());
+      if (!exact) { hint.textContent = ''; return; }
+      const full = exact.devices ? exact : await api(URLS.contract(exact.number));
+      if (mine !== lookup) return;
+      const c = full.contract || full;
+      hint.textContent = [c.customer, c.validTo ? `→ ${c.validTo}` : null].filter(Boolean).join(' ');
+      serials.replaceChildren(...(c.devices || []).map((d) => el('option', { value: d.serial, text: `${d.serial} — ${d.model || ''}` })));
+      representatives = c.representatives || [];
+      people.replaceChildren(...representatives.map((p) => el('option', { value: p.name, text: [p.name, p.email, p.phone].filter(Boolean).join(' · ') })));
+    } catch { hint.textContent = ''; }
+  };
+  contract.addEventListener('input', suggest);
+  name.addEventListener('change', () => {
+    const person = representatives.find((p) => p.name === name.value);
+    if (person) { if (person.email) email.value = person.email; if (person.phone) phone.value = person.phone; }
+  });
+  if (contract.value) setTimeout(suggest, 0);
+  return formBox('fix', t.fixTitle, el('form', { class: 'form', onsubmit: (e) => {
+    e.preventDefault();
+    const reporter = {};
+    if (name.value.trim()) reporter.name = name.value.trim();
+    if (email.value.trim()) reporter.email = email.value.trim();
+    if (phone.value.trim()) reporter.phone = phone.value.trim();
+    const payload = { reporter };
+    if (contract.value.trim()) payload.contractNumber = contract.value.trim();
+    if (serial.value.trim()) payload.serialNumber = serial.value.trim();
+    submit('PATCH', URLS.request(request.number), payload, t.saved);
+  } },
+  labelled(t.fields.contractNumber, contract), contracts, hint,
+  labelled(t.fields.serialNumber, serial), serials,
+  el('fieldset', {}, el('legend', { text: t.fields.reporter }), labelled(t.reporterName, name), people, labelled(t.reporterEmail, email), labelled(t.reporterPhone, phone)),
+  el('button', { type: 'submit', 'data-submit': 'fix', text: t.fixSave })));
+}
+
+/** A second step inside the page (no window.confirm: it cannot be styled, tested or read aloud well). */
+function confirmStep(container, question, yesText, onYes) {
+  const step = el('div', { class: 'confirm', role: 'alertdialog' },
+    el('p', { text: question }),
+    el('button', { type: 'button', class: 'danger', 'data-confirm': 'yes', text: yesText, onclick: () => { step.remove(); onYes(); } }),
+    el('button', { type: 'button', 'data-confirm': 'no', text: '✕', onclick: () => step.remove() }));
+  const old = container.querySelector('.confirm');
+  if (old) old.remove();
+  container.append(step);
+  step.querySelector('button').focus();
+}
+
+function closeForm(request) {
+  const t = ui.t;
+  const resolution = el('select', { name: 'resolution', required: true }, ...Object.entries(t.resolutions).map(([value, text]) => el('option', { value, text })));
+  const of = el('input', { name: 'of', placeholder: 'HZ-…', size: 16 });
+  const ofLabel = labelled(t.duplicateOf, of);
+  ofLabel.hidden = true;
+  resolution.addEventListener('change', () => { ofLabel.hidden = resolution.value !== 'duplicate'; });
+  const note = el('input', { name: 'note', placeholder: t.note, size: 30 });
+  const form = el('form', { class: 'form', onsubmit: (e) => {
+    e.preventDefault();
+    confirmStep(form, t.closeConfirm(request.number), t.closeSave, () => submit('POST', URLS.action(request.number, 'closed'), {
+      resolution: resolution.value, ...(resolution.value === 'duplicate' ? { of: of.value.trim() } : {}), ...(note.value ? { note: note.value } : {}),
+    }, t.saved));
+  } }, labelled(t.resolution, resolution), ofLabel, labelled(t.note, note), el('button', { type: 'submit', 'data-submit': 'close', text: t.closeSave }));
+  return formBox('close', t.closeTitle, form);
+}
+
+function reopenForm(request) {
+  const t = ui.t;
+  const reason = el('input', { name: 'reason', required: true, size: 40 });
+  return formBox('reopen', t.reopenTitle, el('form', { class: 'form', onsubmit: (e) => {
+    e.preventDefault();
+    submit('POST', URLS.verb(request.number, 'reopen'), { reason: reason.value }, t.saved);
+  } }, labelled(t.reopenReason, reason), el('button', { type: 'submit', 'data-submit': 'reopen', text: t.reopenSave })));
+}
+
+function mergeForm(request) {
+  const t = ui.t;
+  const into = el('input', { name: 'into', required: true, placeholder: 'HZ-…', size: 16 });
+  const form = el('form', { class: 'form', onsubmit: (e) => {
+    e.preventDefault();
+    const target = into.value.trim().toUpperCase();
+    confirmStep(form, t.mergeConfirm(request.number, target), t.mergeSave, () => submit('POST', URLS.verb(request.number, 'merge'), { into: target }, t.saved));
+  } }, labelled(t.mergeInto, into), el('button', { type: 'submit', 'data-submit': 'merge', text: t.mergeSave }));
+  return formBox('merge', t.mergeTitle, form);
+}
+
+function ownership(request, owner) {
+  const t = ui.t;
+  const to = el('input', { name: 'to', list: 'engineer-logins', size: 12, placeholder: t.assignTo });
+  const logins = el('datalist', { id: 'engineer-logins' }, ...Object.entries(page.engineers).map(([login, name]) => el('option', { value: login, text: name })));
+  return el('div', { class: 'ownership' },
+    el('span', { id: 'owner', text: owner ? t.ownedBy(engineerName(owner)) : t.unowned }),
+    owner !== page.login ? el('button', { type: 'button', 'data-verb': 'take', text: t.take, onclick: () => submit('POST', URLS.verb(request.number, 'take'), {}) }) : null,
+    owner ? el('button', { type: 'button', 'data-verb': 'release', text: t.release, onclick: () => submit('POST', URLS.verb(request.number, 'release'), {}) }) : null,
+    el('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); if (to.value.trim()) submit('POST', URLS.verb(request.number, 'assign'), { to: to.value.trim() }); } },
+      to, logins, el('button', { type: 'submit', 'data-verb': 'assign', text: t.assign })));
+}
+
+// ---------- what was collected ----------
+/** The call's answers as the caller gave them: "contract: keyed 1", "serial: said …". */
+function heardList(heard) {
+  const t = ui.t;
+  return el('ol', { class: 'heard' }, ...heard.map((h) => el('li', {},
+    `${t.steps[h.step] || h.step}: `, h.digits ? `${t.keyed} ${h.digits}` : '', h.digits && h.speech ? ' · ' : '', h.speech ? `${t.said} „${h.speech}”` : '')));
+}
+
+/** A payload value as text (nested objects as "key: value" lines, never as JSON). */
+function plain(value) {
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return value.map(plain).join(', ');
+  return Object.entries(value).map(([k, v]) => `${k}: ${plain(v)}`).join('\n');
+}
+
+function collected(request) {
+  const t = ui.t;
+  const f = t.fields;
+  const payload = (request.raw && request.raw.payload) || {};
+  const recording = typeof payload.recordingUrl === 'string' && /^https:\/\//.test(payload.recordingUrl) ? payload.recordingUrl : null;
+  const known = new Set(['heard', 'recordingUrl', 'from', 'line', 'messageId', 'mailbox']);
+  const rest = Object.entries(payload).filter(([key]) => !known.has(key));
+  const from = typeof payload.from === 'string' ? payload.from : null;
+  return el('section', { id: 'collected' }, el('h2', { text: t.collected }),
+    el('dl', {},
+      ...field(f.location, request.raw && request.raw.location && !recording ? request.raw.location : null),
+      ...field(request.channel === 'phone' ? f.caller : f.from, from ? (request.channel === 'phone' && /^\+?\d[\d ]+$/.test(from) ? link(telHref(from), from) : from) : null),
+      ...field(f.line, payload.line), ...field(f.messageId, payload.messageId), ...field(f.mailbox, payload.mailbox),
+      ...rest.flatMap(([key, value]) => field(key, plain(value)))),
+    Array.isArray(payload.heard) && payload.heard.length > 0 ? el('div', {}, el('h3', { text: f.keypad }), heardList(payload.heard)) : null,
+    recording ? el('div', { class: 'recording' }, el('h3', { text: f.recording }),
+      el('audio', { controls: true, preload: 'none', src: recording }), ' ', el('a', { href: recording, rel: 'noopener noreferrer', target: '_blank', text: '↗' })) : null);
+}
+
+// ---------- the timeline ----------
+function timeline(events, number) {
+  const t = ui.t;
+  const words = (e) => ({
+    number,
+    who,
+    changes: (changes) => Object.entries(changes || {}).map(([key, c]) => `${t.changeFields[key] || key} ${c.from || '—'} → ${c.to || '—'}`).join(', '),
+    status: (s) => t.statuses[s] || s,
+    resolution: (r) => t.resolutions[r] || r,
+    time: (iso) => formatWarsaw(iso, true),
+    reason: bilingual(e.words && e.words.reason),
+    runsFrom: e.words && e.words.runsFrom,
+    at: null,
+  });
+  return el('ol', { class: 'history' }, ...events.map((e) => {
+    const say = t.events[e.type];
+    const data = e.data || {};
+    let line;
+    try { line = say ? say(data, words(e)) : `${t.unknownEvent} ${e.type}`; } catch { line = `${t.unknownEvent} ${e.type}`; }
+    if (data.from && data.to && t.statuses[data.from] && t.statuses[data.to] && e.type !== 'reassessed') line += ` (${t.changed(t.statuses[data.from], t.statuses[data.to])})`;
+    // Notes are shown whole: an action's note, a note's text, the reason given for a reopen.
+    const text = e.type === 'note' ? data.text : e.type === 'reply-queued' ? data.text : data.note || (e.type === 'reopened' ? data.reason : null);
+    const trace = bilingual(e.words && e.words.trace);
+    return el('li', { 'data-type': e.type, class: e.internal ? 'internal' : null },
+      el('time', { datetime: e.at, text: formatWarsaw(e.at, true) }), ' · ', el('span', { class: 'who', text: who(e.actor) }), ' · ',
+      el('span', { class: 'what', text: line }),
+      e.mergedFrom ? el('span', { class: 'badge', text: t.mergedFrom(e.mergedFrom) }) : null,
+      e.internal ? el('span', { class: 'badge', text: t.internal }) : null,
+      text ? el('q', { class: 'note', text }) : null,
+      trace ? el('div', { class: 'trace', text: `${t.fields.howCounted}: ${trace}` }) : null);
+  }));
+}
+
+function related(groups) {
+  const t = ui.t;
+  if (!groups) return null;
+  const entries = Object.entries(groups).filter(([, items]) => Array.isArray(items));
+  if (entries.length === 0) return null;
+  return el('section', { id: 'related' }, el('h2', { text: t.relatedTitle }),
+    ...entries.map(([by, items]) => el('div', { 'data-related': by }, el('h3', { text: t.relatedBy[by] || by }),
+      items.length === 0 ? el('p', { class: 'muted', text: t.noRelated }) :
+        el('ul', {}, ...items.map((r) => el('li', {}, link(`/ops/requests/${r.number}`, r.number), ` · ${t.statuses[r.status] || r.status}${r.subject ? ` · ${r.subject}` : ''} · ${formatWarsaw(r.sentAt, true)}`))))));
+}
+
+// ---------- the page ----------
+export function renderDetail() {
+  const t = ui.t;
+  const f = t.fields;
+  const body = detail.body;
+  const { request, actions } = body;
+  const owner = body.owner !== undefined ? body.owner : body.row.owner;
+  const note = el('input', { name: 'note', placeholder: t.note, size: 30 });
+  const act = (action) => submit('POST', URLS.action(request.number, action), note.value ? { note: note.value } : {});
+  const addNote = () => { if (note.value) submit('POST', URLS.note(request.number), { text: note.value }); };
+  detail.countdownNode = el('span', { class: 'state-label', id: 'countdown' });
+  const closed = request.status === 'closed';
+  const simple = actions.filter((a) => a !== 'contacted' && a !== 'closed');
+  const phone = request.reporter.phone;
+  const email = request.reporter.email;
+  const clock = body.clock;
+  document.getElementById('app').replaceChildren(header(), el('main', { class: 'detail' },
+    el('p', {}, el('a', { href: '/ops', text: t.back })),
+    el('h2', { class: 'title' }, el('span', { class: 'number', text: request.number }), request.escalated ? el('span', { class: 'badge escalated', text: '!' }) : null,
+      ` · ${t.statuses[request.status] || request.status} `, detail.countdownNode),
+    el('p', { class: 'message', id: 'action-message', hidden: true, role: 'status' }),
+    el('section', { id: 'actions' }, el('h2', { text: t.actionsTitle }),
+      ownership(request, owner),
+      el('div', { class: 'actions' }, note,
+        ...simple.map((action) => el('button', { type: 'button', 'data-action': action, text: t.actions[action] || action, onclick: () => act(action) })),
+        el('button', { type: 'button', 'data-action': 'note', text: t.addNote, onclick: addNote })),
+      actions.includes('contacted') ? contactForm(request) : null,
+      !closed && email ? replyForm(request) : null,
+      !closed ? fixForm(request) : null,
+      actions.includes('closed') ? closeForm(request) : null,
+      closed ? reopenForm(request) : null,
+      !closed ? mergeForm(request) : null),
+    el('section', {}, el('h2', { text: t.summary }), el('dl', {},
+      ...field(f.customer, request.customer), ...field(f.contractNumber, request.contractNumber),
+      ...field(f.device, request.device ? `${request.device.model} ${request.device.serial}` : null), ...field(f.serialNumber, request.serialNumber),
+      ...field(f.window, request.window), ...field(f.package, request.package), ...field(f.onsite, request.onsite),
+      ...field(f.reporter, request.reporter.name),
+      ...field(f.email, email ? link(`mailto:${email}`, email) : null),
+      ...field(f.phone, phone ? link(telHref(phone), phone) : null),
+      ...field(f.channel, t.channels[request.channel]), ...field(f.kind, t.kinds[request.kind] || request.kind), ...field(f.escalated, request.escalated ? t.yes : null),
+      ...field(f.sentAt, formatWarsaw(request.sentAt, true)), ...field(f.owner, owner ? engineerName(owner) : null),
+      ...field(f.reason, bilingual(body.reason)), ...field(t.subject, request.subject)),
+    request.description ? el('div', {}, el('h2', { text: t.description }), el('pre', { class: 'description', text: request.description })) : null),
+    el('section', { id: 'deadlines' }, el('h2', { text: t.deadlines }), el('dl', {},
+      ...field(f.clockFrom, clock ? formatWarsaw(clock.runsFrom, true) : null, { id: 'clock-from' }),
+      ...field(f.clockGiven, clock && clock.runsFrom !== clock.startedAt ? formatWarsaw(clock.startedAt, true) : null),
+      ...body.deadlines.flatMap((d) => [
+        ...field(d.kind === 'response' ? f.response : d.kind === 'delivery' ? f.delivery : f.returnDue, formatWarsaw(d.at, true), { 'data-deadline': d.kind }),
+        ...field(f.howCounted, bilingual(d.trace), { class: 'trace', 'data-trace': d.kind }),
+      ]),
+      ...field(f.firstResponse, request.firstResponse ? `${formatWarsaw(request.firstResponse.at, true)} · ${who(request.firstResponse.by)} · ${request.firstResponse.met ? t.met : t.breached}` : null))),
+    collected(request),
+    el('section', {}, el('h2', { text: t.attachments }),
+      request.attachments.length === 0 ? el('p', { text: t.noAttachments }) :
+        el('ul', {}, ...request.attachments.map((a, i) => el('li', {},
+          el('a', { href: `/ops/requests/${request.number}/attachments/${i}`, download: a.name, text: a.name }),
+          ` (${a.type}, ${a.size} B, sha256 ${a.sha256.slice(0, 12)}…)`)))),
+    related(body.related),
+    el('section', {}, el('h2', { text: t.historyTitle }), timeline(body.history, request.number))));
+  tickDetail();
+  if (location.hash === '#contact') {
+    const when = document.querySelector('#form-contact input[name=at]');
+    if (when) when.focus();
+  }
+}
+
+export function tickDetail() {
+  if (!detail.countdownNode || !detail.body || !document.body.contains(detail.countdownNode)) return;
+  const row = detail.body.row;
+  detail.countdownNode.textContent = clockText(row, detail.fetchedAt);
+  if (row.waiting) { showState(detail.countdownNode, 'state-label', 'none'); return; }
+  const running = liveCountdown(row.countdown, detail.fetchedAt);
+  showState(detail.countdownNode, 'state-label', stateOf(running ? running.remainingMs : null));
+}
+
+/** t takes the request, c opens the contact form. */
+export function detailKeys(event) {
+  if (typing(event) || event.altKey || event.ctrlKey || event.metaKey || !detail.body) return;
+  if (event.key === 't') submit('POST', URLS.verb(detail.number, 'take'), {});
+  else if (event.key === 'c') {
+    const box = document.getElementById('form-contact');
+    if (box) { box.open = true; box.querySelector('input[name=at]').focus(); event.preventDefault(); }
+  }
+}
+

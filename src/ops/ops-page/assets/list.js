@@ -14,6 +14,8 @@ const SORT_OF = { due: 'urgency', number: 'number', status: 'status', owner: 'ow
 /** The engineer's views; "closed" is a status, the others are the API's `view`. */
 const VIEWS = ['', 'waiting', 'breached', 'due-soon', 'escalated', 'mine', 'unowned', 'closed'];
 const PAGE_SIZE = 500;
+/** Rows per page: 500, or the address's `limit` (up to the server's maximum) for a longer page. */
+const pageSize = () => Math.min(Math.max(Number(new URLSearchParams(location.search).get('limit')) || PAGE_SIZE, 1), 10000);
 
 export const list = {
   rows: [], total: 0, nextCursor: null, fetchedAt: 0,
@@ -45,7 +47,7 @@ function queryString(cursor, limit) {
 
 /** Loads the first page again, as many rows as were shown (a change must not shorten the list). */
 export async function loadList() {
-  const limit = Math.max(PAGE_SIZE, list.rows.length);
+  const limit = Math.max(pageSize(), list.rows.length);
   const body = await api(`${URLS.list}?${queryString(null, limit)}`);
   syncClock(body.now);
   list.fetchedAt = Date.parse(body.now);
@@ -59,7 +61,7 @@ export async function loadList() {
 
 async function loadMore() {
   if (!list.nextCursor) return;
-  const body = await api(`${URLS.list}?${queryString(list.nextCursor, PAGE_SIZE)}`);
+  const body = await api(`${URLS.list}?${queryString(list.nextCursor, pageSize())}`);
   syncClock(body.now);
   for (const row of body.requests) row.base = Date.parse(body.now);
   noticeNew(body.requests);
@@ -134,6 +136,8 @@ function writeQuery() {
   for (const key of ['q', 'status', 'channel', 'contract']) if (q[key]) params.set(key, q[key]);
   if (q.sort !== 'due') params.set('sort', q.sort);
   if (q.dir !== 'asc') params.set('dir', q.dir);
+  const limit = new URLSearchParams(location.search).get('limit');
+  if (limit) params.set('limit', limit);
   history.replaceState(null, '', `/ops${params.toString() ? `?${params}` : ''}`);
 }
 
@@ -141,10 +145,15 @@ let searchTimer = 0;
 function setQuery(changes, debounceMs) {
   Object.assign(list.query, changes);
   writeQuery();
-  list.rows = [];
-  list.selected = -1;
   clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => { loadList().catch(showFailure); renderHeads(); renderViews(); }, debounceMs || 0);
+  searchTimer = setTimeout(() => {
+    // Another view starts at its first page, with nothing selected.
+    list.rows = [];
+    list.selected = -1;
+    loadList().catch(showFailure);
+    renderHeads();
+    renderViews();
+  }, debounceMs || 0);
 }
 
 function showFailure(error) {

@@ -111,6 +111,16 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'The action does not fit the request status; the answer carries the current status.',
   },
+  OWNED_BY_OTHER: {
+    status: 409,
+    retryable: false,
+    meaning: 'Another engineer has taken the request (details name the owner); ask them, or have it assigned to you.',
+  },
+  NO_REPORTER_ADDRESS: {
+    status: 409,
+    retryable: false,
+    meaning: 'A mail to the reporter was asked for, but the request has no reporter e-mail address; add one (PATCH the request) or call.',
+  },
   INTERNAL: {
     status: 500,
     retryable: true,

@@ -23,7 +23,8 @@ import { MailboxSupervisor } from './channels/mail/supervisor.js';
 import { createPhoneChannel } from './channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from './channels/portal/routes.js';
 import { createOps } from './ops/ops-page/index.js';
-import { requestsApi } from './ops/requests-api.js';
+import { registryApi, requestsApi } from './ops/requests-api.js';
+import { reporterMailSent } from './dispatcher/workbench-actions.js';
 import { startEmbeddedDefault, type EmbeddedDefault } from './redis/embedded-default.js';
 import { createRedisConnections } from './redis/connections.js';
 import type { RedisConnections } from './redis/redis-connections.js';
@@ -174,6 +175,11 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     stopping.add('intake', 'intake', 1_000, (grace) => intake.close(grace));
     await connected(intake.ready());
 
+    // The workbench's actions outside a web request: an engineer's reply records "contacted"
+    // when the notify worker has sent it (the list of this process is told when it serves one).
+    const engineerName = (login: string): string => settings.ops.engineers[login]?.name ?? login;
+    const workbench = { store, timers, alerts, calendar, registry: () => registry.current, notifier, engineerName };
+    notifier.setOnSent((jobId, notification, sentAtMs) => reporterMailSent(workbench, jobId, notification, sentAtMs));
     if (roles.includes('notify')) notifier.startWorker();
     if (roles.includes('timers')) timers.startWorker();
     if (roles.includes('dispatcher')) {
@@ -205,6 +211,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       engineerTokens = generatedTokens;
     }
 
+    const engineers = (): string[] => [...new Set([...Object.keys(settings.ops.engineers), ...Object.keys(engineerTokens)])];
     const readiness = new Readiness();
     readiness.register('redis', redisReadiness(redis, connections));
     readiness.register('contracts', () => ({
@@ -236,7 +243,21 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     let url = '';
     let httpApp: Express | undefined;
     if (roles.includes('web')) {
-      const ops = createOps({ store, timers, alerts, calendar, attachments, redis, connections, settings, logger, ...(options.now ? { now: options.now } : {}) });
+      const ops = createOps({
+        store,
+        timers,
+        alerts,
+        calendar,
+        attachments,
+        redis,
+        connections,
+        settings,
+        logger,
+        registry: () => registry.current,
+        notifier,
+        apiEngineers: Object.keys(engineerTokens),
+        ...(options.now ? { now: options.now } : {}),
+      });
       // Beside the server's close: it ends the open event streams at once, which would hold it.
       stopping.add('serving', 'ops page', 1_500, (grace) => ops.close(grace));
       await connected(ops.start().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'ops change feed not subscribed')));
@@ -263,7 +284,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           { path: '/twilio', router: phone.router },
           { path: PORTAL_API_PATH, router: portal.api },
           { path: PORTAL_PAGE_PATH, router: portal.page },
-          { path: '/api/v1/requests', router: requestsApi({ store, timers, alerts, calendar, engineerTokens, ...(options.now ? { now: options.now } : {}) }) },
+          { path: '/api/v1/requests', router: requestsApi({ ...workbench, index: ops.index, engineerTokens, engineers, ...(options.now ? { now: options.now } : {}) }) },
+          { path: '/api/v1/registry', router: registryApi(() => registry.current, engineerTokens, options.now) },
           { path: '/', router: ops.router },
         ],
       });

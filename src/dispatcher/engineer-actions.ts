@@ -5,19 +5,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServiceCalendar } from '../domain/calendar.js';
-import { addNote, applyAction } from '../domain/request-actions.js';
+import { addNote, applyAction, type ActionInput } from '../domain/request-actions.js';
 import type { RequestEvent } from '../domain/history.js';
 import { ACTIONS, type Action, type ServiceRequest } from '../domain/request.js';
 import { IntakeError } from '../errors.js';
 import type { EngineerAlerts } from './engineer-alerts.js';
 import type { RequestStore } from './request-store.js';
 import type { TimerService } from './timers.js';
+import type { RequestIndex } from '../search/request-index.js';
 
 export interface EngineerActionDeps {
   store: RequestStore;
   timers: Pick<TimerService, 'schedule'>;
   alerts: Pick<EngineerAlerts, 'acknowledge'>;
   calendar: ServiceCalendar;
+  /** This process's list and search: told of every change made here at once. */
+  index?: Pick<RequestIndex, 'apply'>;
 }
 
 export interface RecordedChange {
@@ -37,12 +40,11 @@ export function parseAction(text: string | undefined): Action {
 export async function recordAction(
   deps: EngineerActionDeps,
   number: string,
-  input: { action: Action; atMs: number; actor: string; note?: string; id?: string },
+  input: Omit<ActionInput, 'id'> & { id?: string },
 ): Promise<RecordedChange> {
   const id = `${input.action}:${input.id ?? randomUUID()}`;
-  const result = await deps.store.update(number, (request) =>
-    applyAction(request, { action: input.action, atMs: input.atMs, actor: input.actor, id, ...(input.note ? { note: input.note } : {}) }, deps.calendar),
-  );
+  const result = await deps.store.update(number, (request) => applyAction(request, { ...input, id }, deps.calendar));
+  deps.index?.apply(result.request);
   // The follow-ups run again when a retry finds the action recorded: the first attempt may have
   // failed after the store write and before them. Their fixed ids make a repeat harmless.
   if (result.changed || result.request.appliedSources.includes(id)) {
@@ -54,11 +56,13 @@ export async function recordAction(
 
 /** Adds a note; internal notes never reach the customer. */
 export async function recordNote(
-  deps: Pick<EngineerActionDeps, 'store'>,
+  deps: Pick<EngineerActionDeps, 'store' | 'index'>,
   number: string,
   note: { text: string; actor: string; internal: boolean; atMs: number; id?: string },
 ): Promise<RecordedChange> {
-  return deps.store.update(number, (request) =>
+  const result = await deps.store.update(number, (request) =>
     addNote(request, { id: `note:${note.id ?? randomUUID()}`, text: note.text, actor: note.actor, internal: note.internal, atMs: note.atMs }),
   );
+  deps.index?.apply(result.request);
+  return result;
 }

@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { readStoredHistory, type RequestEvent } from '../domain/history.js';
-import { OPEN_STATUSES, type RequestStatus, type ServiceRequest } from '../domain/request.js';
+import { OPEN_STATUSES, REQUEST_STATUSES, type RequestStatus, type ServiceRequest } from '../domain/request.js';
 import { runningClock } from '../domain/running-clock.js';
 import { IntakeError } from '../errors.js';
 import { intakeKeys, type IntakeKeys } from '../intake/queues.js';
@@ -163,6 +163,21 @@ export class RequestStore {
       }
     }
     return requests;
+  }
+
+  /** Several requests at once, in the order asked (null for one that does not exist). */
+  async getMany(numbers: readonly string[]): Promise<Array<ServiceRequest | null>> {
+    const found: Array<ServiceRequest | null> = [];
+    for (let i = 0; i < numbers.length; i += 500) {
+      const values = await this.redis.mget(numbers.slice(i, i + 500).map((n) => this.keys.request(n)));
+      for (const value of values) found.push(value ? (JSON.parse(value) as ServiceRequest) : null);
+    }
+    return found;
+  }
+
+  /** Every stored request's number, open and closed (the status sets together hold them all). */
+  async allNumbers(): Promise<string[]> {
+    return this.redis.sunion(...REQUEST_STATUSES.map((status) => this.keys.byStatus(status)));
   }
 
   /** Request numbers per status, for metrics and the ops page's filters. */

@@ -4,7 +4,7 @@
  * events of an older shape are read. Stored lists are never rewritten: an old event is
  * migrated each time it is read. Pure.
  */
-import type { Action, Attachment, Deadline, Reporter, RequestStatus } from './request.js';
+import type { Action, Attachment, ContactVia, Deadline, Reporter, RequestStatus, Resolution } from './request.js';
 
 interface EventBase {
   /** Unique per request; replays of the same source write the same id and are skipped. */
@@ -17,6 +17,8 @@ interface EventBase {
   source: string;
   /** Internal notes are never shown to the customer. */
   internal?: boolean;
+  /** Set on an event copied from a duplicate merged into this request: the duplicate's number. */
+  mergedFrom?: string;
 }
 
 /** The request was stamped; `status` is where the assessment put it. */
@@ -78,7 +80,7 @@ export interface ActionTransition {
 /** The first response; absent on a later "contacted", which never rewrites it. */
 export interface ContactedEvent extends EventBase {
   type: 'contacted';
-  data: ActionTransition & { firstResponse?: { at: string; by: string; met: boolean } };
+  data: ActionTransition & { via?: ContactVia; firstResponse?: { at: string; by: string; met: boolean; via?: ContactVia } };
 }
 
 /** The reporter confirmed: the response clock starts at the event's `at`. */
@@ -100,8 +102,50 @@ export interface DeliveredEvent extends EventBase {
 }
 
 export interface StatusActionEvent extends EventBase {
-  type: 'shipped' | 'returned' | 'closed';
+  type: 'shipped' | 'returned';
   data: ActionTransition;
+}
+
+/** Closed, with how (requests closed before resolutions existed have none). */
+export interface ClosedEvent extends EventBase {
+  type: 'closed';
+  data: ActionTransition & { resolution?: Resolution };
+}
+
+/** An engineer corrected the contract, serial or reporter; the request was judged again. */
+export interface DataEditedEvent extends EventBase {
+  type: 'data-edited';
+  data: { changes: Record<string, { from?: string; to?: string }>; status: RequestStatus; reason?: string };
+}
+
+/** Who works on the request: taken by `to`, assigned to `to`, or released (`to` absent). */
+export interface OwnerChangedEvent extends EventBase {
+  type: 'owner-changed';
+  data: { how: 'take' | 'assign' | 'release'; from?: string; to?: string };
+}
+
+/** A closed request opened again, back in the status it was closed from. */
+export interface ReopenedEvent extends EventBase {
+  type: 'reopened';
+  data: { to: RequestStatus; reason: string; resolution?: Resolution };
+}
+
+/** An engineer's mail to the reporter, queued on the notify queue. */
+export interface ReplyQueuedEvent extends EventBase {
+  type: 'reply-queued';
+  data: { jobId: string; to: string; language: 'pl' | 'en'; subject: string; text: string };
+}
+
+/** The notify worker handed that mail to the relay at `data.sentAt`. */
+export interface ReplySentEvent extends EventBase {
+  type: 'reply-sent';
+  data: { jobId: string; sentAt: string };
+}
+
+/** A duplicate folded into this request (its events follow, marked `mergedFrom`), or this one into another. */
+export interface MergedEvent extends EventBase {
+  type: 'merged';
+  data: { from: string; into: string };
 }
 
 export interface NoteEvent extends EventBase {
@@ -116,7 +160,7 @@ export interface ResponseBreachedEvent extends EventBase {
   data: { deadline: string };
 }
 
-export type ActionEvent = ContactedEvent | ReporterConfirmedEvent | VerifiedEvent | DeliveredEvent | StatusActionEvent;
+export type ActionEvent = ContactedEvent | ReporterConfirmedEvent | VerifiedEvent | DeliveredEvent | StatusActionEvent | ClosedEvent;
 
 /** One line of a request's append-only history. */
 export type RequestEvent =
@@ -128,7 +172,13 @@ export type RequestEvent =
   | EscalationEvent
   | ActionEvent
   | NoteEvent
-  | ResponseBreachedEvent;
+  | ResponseBreachedEvent
+  | DataEditedEvent
+  | OwnerChangedEvent
+  | ReopenedEvent
+  | ReplyQueuedEvent
+  | ReplySentEvent
+  | MergedEvent;
 
 export type RequestEventType = RequestEvent['type'];
 

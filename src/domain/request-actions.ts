@@ -7,7 +7,7 @@ import { IntakeError } from '../errors.js';
 import type { ServiceCalendar } from './calendar.js';
 import { deliveryDeadline, explainResponseDeadline, returnDeadline } from './deadlines.js';
 import type { ActionEvent, ActionTransition, NoteEvent } from './history.js';
-import { canApply, statusAfter, type Action, type ServiceRequest } from './request.js';
+import { canApply, RESOLUTION_KINDS, statusAfter, type Action, type ContactVia, type ResolutionKind, type ServiceRequest } from './request.js';
 
 export interface ActionInput {
   action: Action;
@@ -18,6 +18,10 @@ export interface ActionInput {
   note?: string;
   /** Idempotency: an action replayed with the same id changes nothing. */
   id: string;
+  /** `contacted`: how the reporter was reached. */
+  via?: ContactVia;
+  /** `closed`: required; `of` names the original of a duplicate. */
+  resolution?: { kind: ResolutionKind; of?: string };
 }
 
 /** Applies an engineer action; throws ILLEGAL_TRANSITION (409) naming the current status. */
@@ -40,6 +44,7 @@ export function applyAction(
       details: [{ path: 'at', message: `not before ${notBefore}` }],
     });
   }
+  if (input.action === 'closed') checkResolution(request, input.resolution);
   const at = new Date(input.atMs).toISOString();
   const next: ServiceRequest = { ...request, status: statusAfter(input.action), appliedSources: [...request.appliedSources, input.id] };
   const recorded = { id: input.id, at, actor: input.actor, source: 'api' };
@@ -52,9 +57,13 @@ export function applyAction(
       const first = !next.firstResponse;
       if (first) {
         const due = request.responseDeadline ? Date.parse(request.responseDeadline.at) : undefined;
-        next.firstResponse = { at, by: input.actor, met: due === undefined ? true : input.atMs <= due };
+        next.firstResponse = { at, by: input.actor, met: due === undefined ? true : input.atMs <= due, ...(input.via ? { via: input.via } : {}) };
       }
-      event = { ...recorded, type: 'contacted', data: { ...transition, ...(first && next.firstResponse ? { firstResponse: next.firstResponse } : {}) } };
+      event = {
+        ...recorded,
+        type: 'contacted',
+        data: { ...transition, ...(input.via ? { via: input.via } : {}), ...(first && next.firstResponse ? { firstResponse: next.firstResponse } : {}) },
+      };
       break;
     }
     case 'reporter-confirmed': {
@@ -66,6 +75,7 @@ export function applyAction(
         next.responseDeadline = { at: new Date(explained.deadline).toISOString(), trace: explained.trace };
         delete next.reason;
       }
+      next.reporterConfirmation = { at, by: input.actor };
       event = { ...recorded, type: 'reporter-confirmed', data: { ...transition, ...(request.window && next.responseDeadline ? { responseDeadline: next.responseDeadline } : {}) } };
       break;
     }
@@ -81,13 +91,33 @@ export function applyAction(
       event = { ...recorded, type: 'delivered', data: { ...transition, returnDeadline: next.returnDeadline } };
       break;
     }
+    case 'closed': {
+      const resolution = input.resolution as NonNullable<ActionInput['resolution']>;
+      next.resolution = { kind: resolution.kind, ...(resolution.of ? { of: resolution.of } : {}), at, by: input.actor, closedFrom: request.status };
+      event = { ...recorded, type: 'closed', data: { ...transition, resolution: next.resolution } };
+      break;
+    }
     case 'shipped':
     case 'returned':
-    case 'closed':
       event = { ...recorded, type: input.action, data: transition };
       break;
   }
   return { request: next, events: [event] };
+}
+
+/** A close names how it ended; a duplicate names its original, which is another request. */
+function checkResolution(request: ServiceRequest, resolution: ActionInput['resolution']): void {
+  if (!resolution) {
+    throw new IntakeError('INPUT_INVALID', `Closing request ${request.number} needs a resolution: one of ${RESOLUTION_KINDS.join(', ')}.`, {
+      details: [{ path: 'resolution', message: 'required' }],
+    });
+  }
+  if (resolution.kind === 'duplicate' && (!resolution.of || resolution.of === request.number)) {
+    throw new IntakeError('INPUT_INVALID', `A duplicate names the request it duplicates ("of": another request's number).`, { details: [{ path: 'of', message: 'required for a duplicate, not this request' }] });
+  }
+  if (resolution.kind !== 'duplicate' && resolution.of) {
+    throw new IntakeError('INPUT_INVALID', `"of" belongs to a duplicate only.`, { details: [{ path: 'of', message: 'only with resolution duplicate' }] });
+  }
 }
 
 /** A free note; internal notes never reach the customer. */

@@ -146,13 +146,39 @@ export interface ServiceRequest {
   attachments: Attachment[];
   raw: { location?: string; payload?: Record<string, unknown> };
   responseDeadline?: Deadline;
-  firstResponse?: { at: string; by: string; met: boolean };
+  firstResponse?: { at: string; by: string; met: boolean; via?: ContactVia };
   deliveryDeadline?: Deadline;
   returnDeadline?: Deadline;
+  /** The engineer (ops login or API token name) working on it; absent: nobody took it. */
+  owner?: string;
+  /** Who confirmed an unauthorized reporter, and when (the clock started then). */
+  reporterConfirmation?: { at: string; by: string };
+  /** Why and how a closed request was closed; removed when it is reopened. */
+  resolution?: Resolution;
+  /** Set on a duplicate folded into another request (`POST .../merge`). */
+  mergedInto?: string;
   /** Sources already applied (replies, escalations), so a replayed job changes nothing. */
   appliedSources: string[];
   updatedAt: string;
   version: number;
 }
+
+/** How a request can be closed (issue 18): a close without one of these is refused. */
+export const RESOLUTION_KINDS = ['resolved-remotely', 'part-replaced', 'device-replaced', 'duplicate', 'not-covered', 'withdrawn'] as const;
+export type ResolutionKind = (typeof RESOLUTION_KINDS)[number];
+
+export interface Resolution {
+  kind: ResolutionKind;
+  /** For `duplicate`: the request this one duplicates. */
+  of?: string;
+  at: string;
+  by: string;
+  /** The status it was closed from: a reopen returns it there. */
+  closedFrom: RequestStatus;
+}
+
+/** How an engineer reached the reporter. */
+export const CONTACT_VIA = ['phone', 'mail', 'on-site'] as const;
+export type ContactVia = (typeof CONTACT_VIA)[number];
 
 export const OPEN_STATUSES: readonly RequestStatus[] = REQUEST_STATUSES.filter((s) => s !== 'closed');

@@ -26,8 +26,8 @@ export function withoutRequestTags(subject: string): string {
   return subject.replace(REQUEST_TAG_IN_TEXT, ' ');
 }
 
-/** What a mail of ours is: an acknowledgment to a reporter or an alert to engineers. */
-export type OurMailKind = 'ack' | 'alert';
+/** What a mail of ours is: an acknowledgment to a reporter, an engineer's reply to one, or an alert to engineers. */
+export type OurMailKind = 'ack' | 'reply' | 'alert';
 
 /**
  * `<hz-2026-000123.ack.5f0c…@intake.myhezo.pl>`: the request number comes first so that a reply

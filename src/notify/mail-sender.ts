@@ -19,7 +19,7 @@ const SOCKET_TIMEOUT_MS = 30_000;
 
 export class MailSender implements NotificationChannel {
   readonly name = 'mail';
-  readonly handles: readonly NotificationType[] = ['ack-mail', 'alert-mail'];
+  readonly handles: readonly NotificationType[] = ['ack-mail', 'alert-mail', 'reporter-mail'];
   readonly notConfigured: string | undefined;
   private readonly settings: Readonly<Settings['mail']>;
   private readonly credentials: MailCredentials;
@@ -33,24 +33,26 @@ export class MailSender implements NotificationChannel {
   }
 
   async send(job: NotificationJob, context: DeliveryContext): Promise<DeliveryResult> {
-    if (job.type !== 'ack-mail' && job.type !== 'alert-mail') return { status: 'rejected', reason: `mail cannot deliver "${job.type}"` };
+    if (job.type !== 'ack-mail' && job.type !== 'alert-mail' && job.type !== 'reporter-mail') return { status: 'rejected', reason: `mail cannot deliver "${job.type}"` };
     const ack = job.type === 'ack-mail';
+    // An engineer's own mail threads like an acknowledgment but is not automatic: no Auto-Submitted.
+    const personal = job.type === 'reporter-mail';
     if ((Array.isArray(job.to) ? job.to : [job.to]).every((to) => to.trim() === '')) return { status: 'rejected', reason: 'no recipients' };
     const message: SendMailOptions = {
       from: this.settings.from,
       to: job.to,
       subject: job.subject,
       text: job.text,
-      messageId: ourMessageId(job.requestNumber, ack ? 'ack' : 'alert', context.jobId, this.settings.messageIdDomain),
+      messageId: ourMessageId(job.requestNumber, personal ? 'reply' : ack ? 'ack' : 'alert', context.jobId, this.settings.messageIdDomain),
       headers: {
         // auto-replied: an answer to the reporter's mail; auto-generated: a mail nobody sent us.
-        'Auto-Submitted': ack ? 'auto-replied' : 'auto-generated',
+        ...(personal ? {} : { 'Auto-Submitted': ack ? 'auto-replied' : 'auto-generated' }),
         'X-Auto-Response-Suppress': 'All',
         'X-Loop': mailboxAddress(this.settings.from),
       },
     };
-    if (ack && job.inReplyTo) message.inReplyTo = bracketed(job.inReplyTo);
-    if (ack && job.references && job.references.length > 0) message.references = job.references.map(bracketed);
+    if (job.type !== 'alert-mail' && job.inReplyTo) message.inReplyTo = bracketed(job.inReplyTo);
+    if (job.type !== 'alert-mail' && job.references && job.references.length > 0) message.references = job.references.map(bracketed);
 
     try {
       const info = await (await this.transporter()).sendMail(message);

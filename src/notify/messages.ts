@@ -403,12 +403,21 @@ const STATUS_LABELS: Record<Language, Record<string, string>> = {
  * that a long exchange does not grow "Re: Re: [HZ-…] [HZ-…]".
  */
 function ackSubject(input: AcknowledgmentInput): string {
-  const tag = requestTag(input.requestNumber);
-  const own = withoutRequestTags(oneLine(input.subject ?? ''))
+  return subjectInThread(input.requestNumber, input.subject, HEADLINES[input.language][input.status]);
+}
+
+/**
+ * The subject of our mail about a request: "Re: <the reporter's subject> [HZ-…]" so that their
+ * mail client threads it, or "[HZ-…] <headline>" when they gave none. Every mail of ours to a
+ * reporter (acknowledgment, an engineer's reply, a merge notice) uses it.
+ */
+export function subjectInThread(requestNumber: string, reporterSubject: string | undefined, headline: string): string {
+  const tag = requestTag(requestNumber);
+  const own = withoutRequestTags(oneLine(reporterSubject ?? ''))
     .replace(/^(\s*(re|odp|odp\.|aw|sv|fw|fwd|pd|pd\.)\s*:\s*)+/i, '')
     .replace(/\s+/g, ' ')
     .trim();
-  if (!own) return `${tag} ${HEADLINES[input.language][input.status]}`;
+  if (!own) return `${tag} ${headline}`;
   const clipped = own.length > 150 ? `${own.slice(0, 149)}…` : own;
   return `Re: ${clipped} ${tag}`;
 }

@@ -26,7 +26,9 @@ export type NotificationJob =
   | { type: 'ack-mail'; requestNumber: string; to: string; subject: string; text: string; inReplyTo?: string; references?: string[] }
   | { type: 'ack-sms'; requestNumber: string; to: string; text: string }
   | { type: 'alert-webhook'; requestNumber: string; event: string; payload: Record<string, unknown> }
-  | { type: 'alert-mail'; requestNumber: string; to: string[]; subject: string; text: string };
+  | { type: 'alert-mail'; requestNumber: string; to: string[]; subject: string; text: string }
+  /** An engineer's own mail to a reporter (a reply, a merge notice); `actor` is who wrote it. */
+  | { type: 'reporter-mail'; requestNumber: string; to: string; subject: string; text: string; actor: string; inReplyTo?: string; references?: string[] };
 
 export type NotificationType = NotificationJob['type'];
 
@@ -105,6 +107,12 @@ export interface NotifierOptions {
   logger: Logger;
   /** Replaces providers by name (`mail`, `sms`, `webhook`), e.g. to plug in another SMS vendor. */
   channels?: Partial<Record<string, NotificationChannel>>;
+  /**
+   * Told when a message has left (also when a re-run finds it sent before, with the first send's
+   * time): an engineer's reply records "contacted" then. A hook that throws fails the job, which
+   * runs again, finds the message sent and calls the hook again — so it must be idempotent.
+   */
+  onSent?: (jobId: string, notification: NotificationJob, sentAtMs: number) => Promise<void>;
 }
 
 /**
@@ -146,8 +154,10 @@ export class Notifier {
   private worker: Worker<StoredJob, NotifyOutcome> | undefined;
   /** Deliveries running now: close() lets them write their sent markers before Redis goes. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  private onSent: NotifierOptions['onSent'];
 
   constructor(options: NotifierOptions) {
+    this.onSent = options.onSent;
     this.settings = options.settings;
     this.logger = options.logger.child({ component: 'notifier' });
     this.connections = options.connections;
@@ -178,6 +188,11 @@ export class Notifier {
    */
   async enqueue(jobId: string, job: NotificationJob): Promise<void> {
     await this.queue.add(job.type, { jobId, notification: job }, { jobId: queueJobId(jobId) });
+  }
+
+  /** Sets the hook told of every sent message (main.ts wires it once the store exists). */
+  setOnSent(onSent: NotifierOptions['onSent']): void {
+    this.onSent = onSent;
   }
 
   /** Starts the worker that delivers queued messages (once per process that sends). */
@@ -250,8 +265,11 @@ export class Notifier {
     const log = this.logger.child({ jobId, channel: channel.name, requestNumber: notification.requestNumber });
 
     const sentKey = `${this.settings.intake.prefix}:notify:sent:${jobId}`;
-    if ((await this.redis.exists(sentKey)) === 1) {
+    const marker = await this.redis.get(sentKey);
+    if (marker !== null) {
       log.info('notification already sent; not sending it again');
+      const sentAtMs = Date.parse((JSON.parse(marker) as { at?: string }).at ?? '');
+      await this.onSent?.(jobId, notification, Number.isNaN(sentAtMs) ? Date.now() : sentAtMs);
       return { outcome: 'already-sent', channel: channel.name };
     }
     if (channel.notConfigured) {
@@ -270,10 +288,12 @@ export class Notifier {
     // Right after the provider took it: a crash between here and completion re-runs the job,
     // which then stops at the marker instead of sending twice. A marker that cannot be written
     // does not fail the job: the message is out, and a failed job would be sent again.
-    await this.redis.set(sentKey, JSON.stringify({ at: new Date().toISOString(), providerId: result.providerId ?? null }), 'EX', SENT_MARKER_SECONDS).catch((error: unknown) => {
+    const sentAtMs = Date.now();
+    await this.redis.set(sentKey, JSON.stringify({ at: new Date(sentAtMs).toISOString(), providerId: result.providerId ?? null }), 'EX', SENT_MARKER_SECONDS).catch((error: unknown) => {
       log.error({ err: error }, 'notification sent, but its sent marker could not be written: a crash before the job completes would send it again');
     });
     log.info({ providerId: result.providerId }, 'notification sent');
+    await this.onSent?.(jobId, notification, sentAtMs);
     return { outcome: 'sent', channel: channel.name, ...(result.providerId ? { providerId: result.providerId } : {}) };
   }
 

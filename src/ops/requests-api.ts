@@ -1,40 +1,27 @@
 /**
- * The engineer API (`/api/v1/requests`): the open list ordered by deadline, one request with
- * its history, and the actions of DESIGN.md section 1 — contacted, verified, shipped,
- * delivered, returned, closed, reporter-confirmed — plus notes. Illegal transitions are 409
- * with the current status.
+ * The engineer API (`/api/v1/requests`): the list (search, views, any column's order, keyset
+ * paging), one request with its history and related requests, the actions of DESIGN.md
+ * section 1 — contacted, verified, shipped, delivered, returned, closed, reporter-confirmed —
+ * notes, and the workbench's routes (workbench-routes.ts: correcting data, ownership, reopen,
+ * reply by mail, merge). What does not fit the request's state is 409 with its status or owner.
  */
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../domain/calendar.js';
+import type { ContractRegistry } from '../domain/contracts.js';
 import { CHANNELS, REQUEST_STATUSES, type ServiceRequest } from '../domain/request.js';
 import { remainingClockTime, runningClock } from '../domain/running-clock.js';
-import { parseAction, recordAction, recordNote } from '../dispatcher/engineer-actions.js';
-import type { EngineerAlerts } from '../dispatcher/engineer-alerts.js';
-import type { RequestStore } from '../dispatcher/request-store.js';
-import type { TimerService } from '../dispatcher/timers.js';
+import { recordNote } from '../dispatcher/engineer-actions.js';
 import { IntakeError } from '../errors.js';
+import { listQuerySchema } from '../search/list-query.js';
 import { bearerAuth, type Principal } from './bearer-auth.js';
 import { parseInput, requestNumberParam } from './route-input.js';
+import { actionFromBody, listedRequest, listRequests, registryRoutes, relatedOf, workbenchRoutes, type WorkbenchRouteDeps } from './workbench-routes.js';
 
-export interface RequestsApiDeps {
-  store: RequestStore;
-  timers: TimerService;
-  alerts: EngineerAlerts;
-  calendar: ServiceCalendar;
+export interface RequestsApiDeps extends Omit<WorkbenchRouteDeps, 'now'> {
   engineerTokens: Readonly<Record<string, string>>;
   now?: () => number;
 }
-
-const actionBody = z
-  .object({
-    /** When it happened, if not now (a call logged afterwards). */
-    at: z.iso.datetime({ offset: true }).optional(),
-    note: z.string().max(10_000).optional(),
-    /** Client-chosen id: a retried POST records the action once. */
-    id: z.string().min(1).max(200).optional(),
-  })
-  .strict();
 
 const noteBody = z.object({ text: z.string().min(1).max(10_000), internal: z.boolean().default(true), id: z.string().min(1).max(200).optional() }).strict();
 
@@ -50,44 +37,43 @@ export function openListQuery(maxLimit: number, defaultLimit: number) {
     .strict();
 }
 
-const listQuery = openListQuery(5000, 500);
+const listQuery = listQuerySchema(5000, 500);
 
 export function requestsApi(deps: RequestsApiDeps): Router {
   const router = Router();
   const now = deps.now ?? Date.now;
+  const routeDeps: WorkbenchRouteDeps = { ...deps, now };
+  const actor = (res: express.Response): string => `engineer:${(res.locals.principal as Principal).name}`;
   router.use(bearerAuth(deps.engineerTokens));
-  router.use(express.json({ limit: '64kb' }));
 
   router.get('/', async (req, res) => {
     const query = parseInput(listQuery, req.query);
-    const requests = await deps.store.listOpen(query);
     const at = now();
-    res.json({ requests: requests.map((request) => withCountdown(request, at, deps.calendar)) });
+    const page = await listRequests(deps, query, { me: (res.locals.principal as Principal).name, nowMs: at, calendar: deps.calendar });
+    res.json({ requests: page.requests.map((request) => listedRequest(request, at, deps.calendar)), total: page.total, nextCursor: page.nextCursor });
   });
 
   router.get('/:number', async (req, res) => {
     const number = requestNumberParam(req.params.number);
     const request = await deps.store.get(number);
     if (!request) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
-    res.json({ request: withCountdown(request, now(), deps.calendar), history: await deps.store.history(number) });
+    await deps.index.ready();
+    res.json({ request: listedRequest(request, now(), deps.calendar), history: await deps.store.history(number), related: relatedOf(deps.index, request) });
   });
+
+  router.use(workbenchRoutes(routeDeps, { base: '', actorOf: actor }));
+  router.use(express.json({ limit: '64kb' }));
 
   router.post('/:number/notes', async (req, res) => {
     const number = requestNumberParam(req.params.number);
     const body = parseInput(noteBody, req.body ?? {});
-    const actor = `engineer:${(res.locals.principal as Principal).name}`;
-    const result = await recordNote(deps, number, { text: body.text, actor, internal: body.internal, atMs: now(), ...(body.id ? { id: body.id } : {}) });
+    const result = await recordNote(deps, number, { text: body.text, actor: actor(res), internal: body.internal, atMs: now(), ...(body.id ? { id: body.id } : {}) });
     res.status(201).json({ request: result.request, events: result.events });
   });
 
   router.post('/:number/:action', async (req, res) => {
     const number = requestNumberParam(req.params.number);
-    const action = parseAction(req.params.action);
-    const body = parseInput(actionBody, req.body ?? {});
-    const atMs = body.at ? Date.parse(body.at) : now();
-    if (atMs > now() + 60_000) throw invalid('at', 'must not be in the future');
-    const actor = `engineer:${(res.locals.principal as Principal).name}`;
-    const result = await recordAction(deps, number, { action, atMs, actor, ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
+    const result = await actionFromBody(routeDeps, number, req.params.action, req.body, actor(res));
     res.json({ request: result.request, events: result.events });
   });
 
@@ -103,6 +89,10 @@ export function withCountdown(request: ServiceRequest, atMs: number, calendar: S
 
 
 
-function invalid(path: string, message: string): IntakeError {
-  return new IntakeError('INPUT_INVALID', `${path} ${message}.`, { details: [{ path, message }] });
+/** The contract registry lookup for the correction form (`/api/v1/registry`), behind the same tokens. */
+export function registryApi(registry: () => ContractRegistry, engineerTokens: Readonly<Record<string, string>>, now: () => number = Date.now): Router {
+  const router = Router();
+  router.use(bearerAuth(engineerTokens));
+  router.use(registryRoutes(registry, now));
+  return router;
 }

@@ -169,14 +169,15 @@ describe('the list', () => {
     await view('open', Object.values(numbers));
   });
 
-  it('sorts by any column, both ways, keeping the waiting group first', async () => {
+  it('sorts by any column, both ways (the waiting group leads only the default, most-urgent order)', async () => {
     await page.click('button[data-sort=subject]');
     await expect.poll(() => page.getAttribute('.row.head .col-subject', 'aria-sort')).toBe('ascending');
-    // Biblioteka…, Napęd…, Wolny…, Zgłoszenie…
-    await expect.poll(listed).toEqual([numbers.waiting, numbers.breached, numbers.morning, numbers.dueSoon, numbers.call]);
+    // Biblioteka…, Napęd…, Nie działa…, Wolny…, Zgłoszenie…
+    await expect.poll(listed).toEqual([numbers.breached, numbers.morning, numbers.waiting, numbers.dueSoon, numbers.call]);
+    expect(await page.locator('#requests .group').count()).toBe(0);
     await page.click('button[data-sort=subject]');
     await expect.poll(() => page.getAttribute('.row.head .col-subject', 'aria-sort')).toBe('descending');
-    await expect.poll(listed).toEqual([numbers.waiting, numbers.call, numbers.dueSoon, numbers.morning, numbers.breached]);
+    await expect.poll(listed).toEqual([numbers.call, numbers.dueSoon, numbers.waiting, numbers.morning, numbers.breached]);
     await page.click('button[data-sort=due]');
     await expect.poll(listed).toEqual([numbers.waiting, numbers.breached, numbers.dueSoon, numbers.morning, numbers.call]);
   });
@@ -202,7 +203,7 @@ describe('the list', () => {
     // Typing in the search box is typing, not keys for the list.
     await page.keyboard.type('jk');
     expect(await page.inputValue('#search')).toBe('jk');
-    const reloaded = page.waitForResponse((response) => response.url().includes('/ops/api/requests?') && !response.url().includes('q=jk'));
+    const reloaded = page.waitForResponse((response) => response.url().includes('/ops/api/list?') && !response.url().includes('q=jk'));
     await page.fill('#search', '');
     await reloaded;
     await expect.poll(listed).toHaveLength(5);

@@ -348,7 +348,7 @@ describe('engineer actions', () => {
     const verified = await api().post(`/api/v1/requests/${requestNumber}/verified`).set(auth).send({});
     expect(verified.body.request.deliveryDeadline.trace).toMatch(/8 h elapsed/);
     for (const action of ['shipped', 'delivered', 'returned', 'closed']) {
-      const res = await api().post(`/api/v1/requests/${requestNumber}/${action}`).set(auth).send({});
+      const res = await api().post(`/api/v1/requests/${requestNumber}/${action}`).set(auth).send(action === 'closed' ? { resolution: 'device-replaced' } : {});
       expect(res.status, action).toBe(200);
       expect(res.body.request.status).toBe(action);
     }

@@ -79,6 +79,8 @@ export async function startOpsApp(options: { overrides?: Record<string, unknown>
       connections,
       settings: gateway.settings,
       logger,
+      registry: () => gateway.registry.current,
+      notifier,
       now,
     });
     cleanups.push(() => ops.close());

@@ -74,8 +74,16 @@ function customerPart(event: RequestEvent): { type: CustomerEventType; data: Rec
     case 'returned':
     case 'closed':
       return { type: event.type, data: {} };
+    case 'data-edited':
+      // An engineer completed the data: to the customer, the request was judged again.
+      return { type: 'reassessed', data: { status: event.data.status } };
     case 'reporter-confirmed':
     case 'response-breached':
+    case 'owner-changed':
+    case 'reopened':
+    case 'reply-queued':
+    case 'reply-sent':
+    case 'merged':
       return null;
     default: {
       // A type a newer version wrote (a rolling deploy) stays hidden until someone decides;

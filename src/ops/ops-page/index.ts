@@ -20,6 +20,10 @@ import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
 import { ChangeFeed } from './change-feed.js';
 import { OPS_CSP, setSecurityHeaders } from './html.js';
 import { assetRoutes, pageRoutes } from './page-routes.js';
+import { workbenchApi } from './workbench-api.js';
+import type { ContractRegistry } from '../../domain/contracts.js';
+import type { NotificationSink } from '../../dispatcher/engineer-alerts.js';
+import { RequestIndex } from '../../search/request-index.js';
 import { SessionStore } from './sessions.js';
 import { loadSession, requireCsrf, requireEngineer, signInRoutes } from './sign-in.js';
 
@@ -37,6 +41,12 @@ export interface OpsDeps {
   connections: RedisConnections;
   settings: Readonly<Pick<Settings, 'ops' | 'http' | 'intake'> & { alerts: Pick<Settings['alerts'], 'warnMinutesBefore'> }>;
   logger: Logger;
+  /** The contract registry as it is now (the correction form's lookup and re-assessment). */
+  registry: () => ContractRegistry;
+  /** Where an engineer's reply and a merge notice are queued. */
+  notifier: NotificationSink;
+  /** Engineers known beside the page's accounts (the API's token names): whom `assign` takes. */
+  apiEngineers?: readonly string[];
   /** For tests: the clock of countdowns and actions. */
   now?: () => number;
   heartbeatMs?: number;
@@ -46,6 +56,8 @@ export interface Ops {
   /** Mount at `/`: it defines /ops, /ops/* and /metrics. */
   router: Router;
   metrics: Metrics;
+  /** This process's list and search over every request (the engineer API uses it too). */
+  index: RequestIndex;
   /** Subscribes to request changes (SSE and counters). */
   start(): Promise<void>;
   /** Ends the event streams at once, then closes queues and the subscriber within `graceMs`. */
@@ -65,6 +77,9 @@ export function createOps(deps: OpsDeps): Ops {
   const board = createQueueBoard({ connections: deps.connections, prefix });
   const signIn = { sessions, settings: deps.settings, logger: deps.logger };
   const streams = new Set<Response>();
+  const index = new RequestIndex(deps.store, deps.logger, changes);
+  const now = deps.now ?? Date.now;
+  const urgency = urgencyLevels(deps.settings.alerts.warnMinutesBefore);
 
   const router = Router();
   router.use(metrics.router);
@@ -82,16 +97,31 @@ export function createOps(deps: OpsDeps): Ops {
     board.router,
   );
   router.use(
+    workbenchApi({
+      store: deps.store,
+      timers: deps.timers,
+      alerts: deps.alerts,
+      calendar: deps.calendar,
+      index,
+      registry: deps.registry,
+      notifier: deps.notifier,
+      engineerName: (login) => deps.settings.ops.engineers[login]?.name ?? login,
+      engineers: () => [...new Set([...Object.keys(deps.settings.ops.engineers), ...(deps.apiEngineers ?? [])])],
+      now,
+      urgency,
+    }),
+  );
+  router.use(
     pageRoutes({
       store: deps.store,
       timers: deps.timers,
       alerts: deps.alerts,
       calendar: deps.calendar,
-      urgency: urgencyLevels(deps.settings.alerts.warnMinutesBefore),
+      urgency,
       attachments: deps.attachments,
       changes,
       logger: deps.logger,
-      now: deps.now ?? Date.now,
+      now,
       streams,
       engineerNames: Object.fromEntries(Object.entries(deps.settings.ops.engineers).map(([login, account]) => [login, account.name])),
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
@@ -101,13 +131,16 @@ export function createOps(deps: OpsDeps): Ops {
   return {
     router,
     metrics,
+    index,
     async start() {
       await metrics.start();
+      await index.start();
     },
     async close(graceMs = 1_500) {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.
       for (const stream of streams) stream.end();
       streams.clear();
+      index.stop();
       await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs)]);
     },
   };

@@ -11,7 +11,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
-import { parseAction, recordAction, recordNote } from '../../dispatcher/engineer-actions.js';
+import { recordNote } from '../../dispatcher/engineer-actions.js';
 import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { EngineerAlerts } from '../../dispatcher/engineer-alerts.js';
 import type { RequestStore } from '../../dispatcher/request-store.js';
@@ -25,7 +25,6 @@ import type { Logger } from '../../logger.js';
 import { PACKAGE_ROOT } from '../../settings.js';
 import type { ChangeFeed } from './change-feed.js';
 import { pageShell, setSecurityHeaders } from './html.js';
-import { pageListQuery, selectRows } from './list-view.js';
 import { bilingualReason, bilingualTrace, type Bilingual } from './page-words.js';
 import { availableActions, clockRunsFrom, countdownOf, countdownState, detailFacts, toRow } from './request-view.js';
 import { sessionOf } from './sign-in.js';
@@ -59,18 +58,6 @@ export const ASSETS_DIR = ((): string => {
   return existsSync(beside) ? beside : path.join(PACKAGE_ROOT, 'src', 'ops', 'ops-page', 'assets');
 })();
 
-const actionBody = z
-  .object({
-    note: z.string().max(10_000).optional(),
-    id: z.string().min(1).max(200).optional(),
-    // The contact form's fields: when it happened and how.
-    at: z.iso.datetime({ offset: true }).optional(),
-    via: z.enum(['phone', 'mail', 'on-site']).optional(),
-    // The close form's fields.
-    resolution: z.string().max(40).optional(),
-    of: z.string().max(40).optional(),
-  })
-  .strict();
 const noteBody = z.object({ text: z.string().min(1).max(10_000), id: z.string().min(1).max(200).optional() }).strict();
 
 /** The browser assets (public: the sign-in form needs its stylesheet). */
@@ -99,20 +86,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   router.get('/ops', shell);
   router.get('/ops/requests/:number', shell);
 
-  router.get('/ops/api/requests', async (req, res) => {
-    const query = parseInput(pageListQuery, req.query);
-    // Every open request is a candidate (the store keeps them ordered by deadline); the page
-    // asks for pages of them, sorted and filtered here, and is told the total.
-    const requests = await deps.store.listOpen({ limit: Number.MAX_SAFE_INTEGER });
-    const now = deps.now();
-    const page = selectRows(
-      requests.map((request) => toRow(request, now, deps.calendar, deps.urgency)),
-      query,
-      sessionOf(res)?.login ?? '',
-    );
-    setSecurityHeaders(res);
-    res.json({ now: new Date(now).toISOString(), requests: page.rows, total: page.total, nextCursor: page.nextCursor });
-  });
+  // The list (search, views, sort, keyset pages) is workbench-api.ts's GET /ops/api/list.
 
   router.get('/ops/api/requests/:number', async (req, res) => {
     const number = requestNumberParam(req.params.number);
@@ -183,16 +157,7 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
     res.status(201).json({ request: result.request, events: result.events });
   });
 
-  router.post('/ops/api/requests/:number/actions/:action', express.json({ limit: '64kb' }), async (req, res) => {
-    const number = requestNumberParam(req.params.number);
-    const action = parseAction(req.params.action);
-    const body = parseInput(actionBody, req.body ?? {});
-    const atMs = body.at === undefined ? deps.now() : Math.min(Date.parse(body.at), deps.now());
-    const result = await recordAction(deps, number, { action, atMs, actor: actor(res), ...(body.note ? { note: body.note } : {}), ...(body.id ? { id: body.id } : {}) });
-    if (result.changed) deps.logger.info({ requestNumber: number, channel: result.request.channel, action, actor: actor(res) }, 'engineer action recorded');
-    res.json({ request: result.request, events: result.events });
-  });
-
+  // The actions (with at, via, resolution) are workbench-api.ts's, mounted before these routes.
   return router;
 }
 

@@ -7,10 +7,8 @@
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import { ACTIONS, canApply, type Action, type ServiceRequest } from '../../domain/request.js';
 import { openingAround, readClock, runningClock, urgencyOf, type ClockKind, type UrgencyLevel, type UrgencyState } from '../../domain/running-clock.js';
+import { WAITING_STATUSES } from '../../domain/workbench-rules.js';
 import { bilingualReason, bilingualTrace, type Bilingual } from './page-words.js';
-
-/** Statuses without a clock that wait for the customer's data or an engineer's confirmation. */
-export const WAITING_STATUSES: readonly ServiceRequest['status'][] = ['needs-info', 'unauthorized-reporter'];
 
 /**
  * Who owns a request (src/domain ownership: a login, or an object naming one). Read loosely so

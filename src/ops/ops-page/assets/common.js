@@ -146,7 +146,8 @@ export function countdownText(countdown, live) {
 export function clockText(row, base) {
   if (row.waiting) {
     const waited = formatWaited(serverNow() - Date.parse(row.sentAt));
-    return row.status === 'unauthorized-reporter' ? ui.t.waitedConfirm(waited) : ui.t.waited(waited);
+    if (row.status === 'unauthorized-reporter') return ui.t.waitedConfirm(waited);
+    return row.status === 'contract-expired' ? ui.t.waitedRenewal(waited) : ui.t.waited(waited);
   }
   return countdownText(row.countdown, liveCountdown(row.countdown, base));
 }
@@ -167,12 +168,13 @@ export const postJson = (path, payload) => sendJson('POST', path, payload);
 
 /** Where the page's actions go (the session-signed twins of the engineer API's routes). */
 export const URLS = {
-  list: '/ops/api/requests',
+  list: '/ops/api/list',
   request: (n) => `/ops/api/requests/${encodeURIComponent(n)}`,
   action: (n, action) => `/ops/api/requests/${encodeURIComponent(n)}/actions/${action}`,
   note: (n) => `/ops/api/requests/${encodeURIComponent(n)}/notes`,
   verb: (n, verb) => `/ops/api/requests/${encodeURIComponent(n)}/${verb}`,
-  contracts: (q) => `/ops/api/registry/contracts?q=${encodeURIComponent(q)}`,
+  related: (n) => `/ops/api/requests/${encodeURIComponent(n)}/related`,
+  contracts: (prefix) => `/ops/api/registry/contracts?prefix=${encodeURIComponent(prefix)}`,
   contract: (c) => `/ops/api/registry/contracts/${encodeURIComponent(c)}`,
 };
 

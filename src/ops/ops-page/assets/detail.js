@@ -12,7 +12,8 @@ import { engineerName } from './list.js';
 export const detail = { number: '', body: null, fetchedAt: 0, countdownNode: null, open: new Set() };
 
 export async function loadDetail() {
-  const body = await api(URLS.request(detail.number));
+  const [body, related] = await Promise.all([api(URLS.request(detail.number)), api(URLS.related(detail.number)).catch(() => ({ related: null }))]);
+  body.related = related.related;
   syncClock(body.now);
   detail.fetchedAt = Date.parse(body.now);
   detail.body = body;
@@ -118,12 +119,10 @@ function fixForm(request) {
       if (mine !== lookup) return;
       const items = found.contracts || [];
       contracts.replaceChildren(...items.map((c) => el('option', { value: c.number, text: c.customer ? `${c.number} — ${c.customer}` : c.number })));
-      const exact = items.find((c) => c.number.toUpperCase() === typed.toUpperCase());
-      if (!exact) { hint.textContent = ''; return; }
-      const full = exact.devices ? exact : await api(URLS.contract(exact.number));
-      if (mine !== lookup) return;
-      const c = full.contract || full;
-      hint.textContent = [c.customer, c.validTo ? `→ ${c.validTo}` : null].filter(Boolean).join(' ');
+      // One contract left (or the number typed whole): its devices and people are offered.
+      const c = items.find((item) => item.number.toUpperCase() === typed.toUpperCase()) || (items.length === 1 ? items[0] : null);
+      if (!c) { hint.textContent = ''; return; }
+      hint.textContent = `${c.number}: ${c.customer} · ${c.window} · ${t.standing[c.standing] || c.standing}`;
       serials.replaceChildren(...(c.devices || []).map((d) => el('option', { value: d.serial, text: `${d.serial} — ${d.model || ''}` })));
       representatives = c.representatives || [];
       people.replaceChildren(...representatives.map((p) => el('option', { value: p.name, text: [p.name, p.email, p.phone].filter(Boolean).join(' · ') })));
@@ -281,15 +280,16 @@ function timeline(events, number) {
   }));
 }
 
-function related(groups) {
+/** The same contract's, device's and reporter's other requests (open first), each with why. */
+function related(items) {
   const t = ui.t;
-  if (!groups) return null;
-  const entries = Object.entries(groups).filter(([, items]) => Array.isArray(items));
-  if (entries.length === 0) return null;
+  if (!Array.isArray(items)) return null;
   return el('section', { id: 'related' }, el('h2', { text: t.relatedTitle }),
-    ...entries.map(([by, items]) => el('div', { 'data-related': by }, el('h3', { text: t.relatedBy[by] || by }),
-      items.length === 0 ? el('p', { class: 'muted', text: t.noRelated }) :
-        el('ul', {}, ...items.map((r) => el('li', {}, link(`/ops/requests/${r.number}`, r.number), ` · ${t.statuses[r.status] || r.status}${r.subject ? ` · ${r.subject}` : ''} · ${formatWarsaw(r.sentAt, true)}`))))));
+    items.length === 0 ? el('p', { class: 'muted', text: t.noRelated }) :
+      el('ul', {}, ...items.map((r) => el('li', { 'data-number': r.number, class: r.status === 'closed' ? 'closed' : null },
+        link(`/ops/requests/${r.number}`, r.number),
+        ` · ${t.statuses[r.status] || r.status} · ${formatWarsaw(r.sentAt, true)}${r.subject ? ` · ${r.subject}` : ''} · `,
+        el('span', { class: 'muted', text: (r.via || []).map((v) => t.relatedBy[v] || v).join(', ') })))));
 }
 
 // ---------- the page ----------

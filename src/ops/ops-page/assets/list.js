@@ -51,9 +51,9 @@ export async function loadList() {
   const body = await api(`${URLS.list}?${queryString(null, limit)}`);
   syncClock(body.now);
   list.fetchedAt = Date.parse(body.now);
-  for (const row of body.requests) row.base = list.fetchedAt;
-  noticeNew(body.requests);
-  list.rows = body.requests;
+  for (const row of body.rows) row.base = list.fetchedAt;
+  noticeNew(body.rows);
+  list.rows = body.rows;
   list.total = body.total;
   list.nextCursor = body.nextCursor;
   renderRows();
@@ -63,9 +63,9 @@ async function loadMore() {
   if (!list.nextCursor) return;
   const body = await api(`${URLS.list}?${queryString(list.nextCursor, pageSize())}`);
   syncClock(body.now);
-  for (const row of body.requests) row.base = Date.parse(body.now);
-  noticeNew(body.requests);
-  list.rows = list.rows.concat(body.requests);
+  for (const row of body.rows) row.base = Date.parse(body.now);
+  noticeNew(body.rows);
+  list.rows = list.rows.concat(body.rows);
   list.total = body.total;
   list.nextCursor = body.nextCursor;
   renderRows();
@@ -233,14 +233,16 @@ export function renderRows() {
   list.moreButton.textContent = t.more(Math.max(0, list.total - list.rows.length));
   if (loaded && list.rows.length === 0) list.body.append(el('p', { class: 'empty', text: t.none }));
   const rows = list.rows;
+  const grouped = list.query.sort === 'due';
   let group = null;
   const append = (from, to) => {
     const fragment = document.createDocumentFragment();
     for (let i = from; i < Math.min(to, rows.length); i += 1) {
       const row = rows[i];
-      // The group heading only when both groups are on the page: it separates, it does not label.
+      // Group headings in the most-urgent order (where waiting rows lead), and only when both
+      // groups are on the page: they separate, they do not label.
       const rowGroup = row.waiting ? 'waiting' : 'running';
-      if (rowGroup !== group && (group !== null || (row.waiting && rows.some((r) => !r.waiting)))) {
+      if (grouped && rowGroup !== group && (group !== null || (row.waiting && rows.some((r) => !r.waiting)))) {
         fragment.append(el('div', { class: `group group-${rowGroup}`, role: 'row' }, el('div', { role: 'cell', text: rowGroup === 'waiting' ? t.waitingGroup : t.runningGroup })));
       }
       group = rowGroup;

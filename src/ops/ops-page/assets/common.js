@@ -152,12 +152,27 @@ export function clockText(row, base) {
   return countdownText(row.countdown, liveCountdown(row.countdown, base));
 }
 
+/**
+ * A refusal in the page's language: the server's messages are English (they serve the API and
+ * the logs too), so the page says what its error code means; the server's words stay in the
+ * message's title.
+ */
+export function refusalText(error) {
+  const say = error && error.code && ui.t.errors[error.code];
+  return say ? say(error.details || [], (login) => (page.engineers && page.engineers[login]) || login) : error.message;
+}
+
 /** The page's own JSON calls (session cookie + CSRF header); an error's message as thrown text. */
 export async function api(path, options) {
   const response = await fetch(path, Object.assign({ credentials: 'same-origin', headers: { Accept: 'application/json' } }, options));
   if (response.status === 401) { location.assign('/ops/sign-in'); throw new Error('signed out'); }
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error((body.error && body.error.message) || `HTTP ${response.status}`);
+  if (!response.ok) {
+    const error = new Error((body.error && body.error.message) || `HTTP ${response.status}`);
+    error.code = body.error && body.error.code;
+    error.details = (body.error && body.error.details) || [];
+    throw error;
+  }
   return body;
 }
 

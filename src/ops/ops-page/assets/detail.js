@@ -5,7 +5,7 @@
 // time and way, reply by mail, take/assign/release, close with a resolution, reopen, merge).
 'use strict';
 import {
-  api, clockText, el, formatWarsaw, header, liveCountdown, page, sendJson, showState, stateOf, syncClock, typing, ui, URLS, warsawInputToIso, warsawInputValue, serverNow,
+  api, clockText, el, refusalText, formatWarsaw, header, liveCountdown, page, sendJson, showState, stateOf, syncClock, typing, ui, URLS, warsawInputToIso, warsawInputValue, serverNow,
 } from './common.js';
 import { engineerName } from './list.js';
 
@@ -40,12 +40,14 @@ function who(actor) {
   return ui.t.by[actor] || actor || '';
 }
 
-function message(text, failed) {
+function message(text, failed, original) {
   const node = document.getElementById('action-message');
   if (!node) return;
   node.hidden = false;
   node.className = failed ? 'message' : 'message ok';
   node.textContent = failed ? ui.t.failed + text : text;
+  if (original) node.title = original;
+  else node.removeAttribute('title');
 }
 
 /** Sends one change, then shows the request as it now is (or why it was refused). */
@@ -56,7 +58,7 @@ async function submit(method, path, payload, done) {
     await loadDetail();
     if (done) message(done, false);
   } catch (error) {
-    message(error.message, true);
+    message(refusalText(error), true, error.message);
   }
 }
 
@@ -207,7 +209,7 @@ function ownership(request, owner) {
   return el('div', { class: 'ownership' },
     el('span', { id: 'owner', text: owner ? t.ownedBy(engineerName(owner)) : t.unowned }),
     owner !== page.login ? el('button', { type: 'button', 'data-verb': 'take', text: t.take, onclick: () => submit('POST', URLS.verb(request.number, 'take'), {}) }) : null,
-    owner ? el('button', { type: 'button', 'data-verb': 'release', text: t.release, onclick: () => submit('POST', URLS.verb(request.number, 'release'), {}) }) : null,
+    owner && owner === page.login ? el('button', { type: 'button', 'data-verb': 'release', text: t.release, onclick: () => submit('POST', URLS.verb(request.number, 'release'), {}) }) : null,
     el('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); if (to.value.trim()) submit('POST', URLS.verb(request.number, 'assign'), { to: to.value.trim() }); } },
       to, logins, el('button', { type: 'submit', 'data-verb': 'assign', text: t.assign })));
 }

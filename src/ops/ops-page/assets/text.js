@@ -5,6 +5,8 @@
 const WAYS_PL = { phone: 'telefonicznie', mail: 'e-mailem', 'on-site': 'na miejscu' };
 const WAYS_EN = { phone: 'by phone', mail: 'by e-mail', 'on-site': 'on site' };
 
+const FIELDS_PL = { at: 'czas', via: 'sposób', note: 'notatka', resolution: 'rozwiązanie', of: 'numer duplikatu', to: 'inżynier', reason: 'powód ponownego otwarcia', into: 'numer zgłoszenia docelowego', text: 'treść', contractNumber: 'umowa', serialNumber: 'numer seryjny', 'reporter.email': 'e-mail', '(body)': 'formularz' };
+
 export const TEXT = {
   pl: {
     title: 'Zgłoszenia', signOut: 'Wyloguj', queues: 'Kolejki', language: 'English',
@@ -39,6 +41,14 @@ export const TEXT = {
     channels: { phone: 'telefon', email: 'e-mail', portal: 'portal' },
     ways: WAYS_PL,
     failed: 'Nie udało się: ', saved: 'Zapisano.',
+    errors: {
+      INPUT_INVALID: (details) => `nieprawidłowe dane (${details.map((d) => FIELDS_PL[d.path] || d.path).join(', ') || 'formularz'}).${details.some((d) => d.path === 'at') ? ' Czas kontaktu nie może być w przyszłości ani przed wysłaniem zgłoszenia.' : ''}`,
+      OWNED_BY_OTHER: (details, name) => `zgłoszenie prowadzi już ${(details[0] && name(details[0].message)) || 'inny inżynier'}; poproś o przydzielenie.`,
+      ILLEGAL_TRANSITION: (details) => `to działanie nie pasuje do obecnego statusu${details[0] && details[0].message ? ` (${details[0].message})` : ''}.`,
+      NO_REPORTER_ADDRESS: () => 'zgłaszający nie ma adresu e-mail; dodaj go w „Popraw dane” albo zadzwoń.',
+      NOT_FOUND: () => 'nie ma takiego zgłoszenia lub umowy.',
+      FORBIDDEN: () => 'brak uprawnień lub sesja wygasła; odśwież stronę.',
+    },
     // forms
     fixTitle: 'Popraw dane', fixSave: 'Zapisz i oceń ponownie', contractHint: 'zacznij pisać numer umowy', serialHint: 'numer seryjny urządzenia z umowy',
     standing: { valid: 'ważna', expired: 'wygasła', 'not-yet-valid': 'jeszcze nieważna' },
@@ -109,6 +119,9 @@ export const TEXT = {
     channels: { phone: 'phone', email: 'e-mail', portal: 'portal' },
     ways: WAYS_EN,
     failed: 'Failed: ', saved: 'Saved.',
+    errors: {
+      OWNED_BY_OTHER: (details, name) => `the request is owned by ${(details[0] && name(details[0].message)) || 'another engineer'}; ask to have it assigned.`,
+    },
     fixTitle: 'Fix the data', fixSave: 'Save and assess again', contractHint: 'start typing a contract number', serialHint: 'a serial of the contract’s devices',
     standing: { valid: 'valid', expired: 'expired', 'not-yet-valid': 'not yet valid' },
     reporterName: 'Name', reporterEmail: 'E-mail', reporterPhone: 'Phone', suggestions: 'Suggestions from the registry',

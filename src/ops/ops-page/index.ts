@@ -109,6 +109,7 @@ export function createOps(deps: OpsDeps): Ops {
       engineers: () => [...new Set([...Object.keys(deps.settings.ops.engineers), ...(deps.apiEngineers ?? [])])],
       now,
       urgency,
+      logger: deps.logger,
     }),
   );
   router.use(

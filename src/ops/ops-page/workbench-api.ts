@@ -6,6 +6,7 @@
  */
 import express, { Router } from 'express';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
+import type { Logger } from '../../logger.js';
 import { listQuerySchema } from '../../search/list-query.js';
 import { parseInput, requestNumberParam } from '../route-input.js';
 import { actionFromBody, listedRequest, listRequests, registryRoutes, workbenchRoutes, type WorkbenchRouteDeps } from '../workbench-routes.js';
@@ -16,7 +17,7 @@ import { sessionOf } from './sign-in.js';
 // The page may ask for every open request at once (5,000 render in well under a second).
 const listQuery = listQuerySchema(10_000, 200);
 
-export function workbenchApi(deps: WorkbenchRouteDeps & { urgency: readonly UrgencyLevel[] }): Router {
+export function workbenchApi(deps: WorkbenchRouteDeps & { urgency: readonly UrgencyLevel[]; logger: Logger }): Router {
   const router = Router();
   const login = (res: express.Response): string => sessionOf(res)?.login ?? 'unknown';
   const actorOf = (res: express.Response): string => `engineer:${login(res)}`;
@@ -44,6 +45,7 @@ export function workbenchApi(deps: WorkbenchRouteDeps & { urgency: readonly Urge
   router.post('/ops/api/requests/:number/actions/:action', express.json({ limit: '64kb' }), async (req, res) => {
     const number = requestNumberParam(req.params.number);
     const result = await actionFromBody(deps, number, req.params.action, req.body, actorOf(res));
+    if (result.changed) deps.logger.info({ requestNumber: number, channel: result.request.channel, action: req.params.action, actor: actorOf(res) }, 'engineer action recorded');
     res.json({ request: result.request, events: result.events });
   });
   return router;

@@ -238,7 +238,9 @@ function collected(request) {
   const known = new Set(['heard', 'recordingUrl', 'from', 'line', 'messageId', 'mailbox']);
   const rest = Object.entries(payload).filter(([key]) => !known.has(key));
   const from = typeof payload.from === 'string' ? payload.from : null;
+  const nothing = Object.keys(payload).length === 0 && !(request.raw && request.raw.location);
   return el('section', { id: 'collected' }, el('h2', { text: t.collected }),
+    nothing ? el('p', { class: 'muted', text: t.noAttachments }) : null,
     el('dl', {},
       ...field(f.location, request.raw && request.raw.location && !recording ? request.raw.location : null),
       ...field(request.channel === 'phone' ? f.caller : f.from, from ? (request.channel === 'phone' && /^\+?\d[\d ]+$/.test(from) ? link(telHref(from), from) : from) : null),

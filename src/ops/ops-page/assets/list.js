@@ -168,7 +168,7 @@ function renderHeads() {
   heads.replaceChildren(...COLUMNS.map((column) => {
     const active = list.query.sort === column;
     return el('div', { role: 'columnheader', class: `col-${column}`, 'aria-sort': active ? (list.query.dir === 'asc' ? 'ascending' : 'descending') : 'none' },
-      el('button', { type: 'button', class: 'sort', 'data-sort': column, onclick: () => setQuery({ sort: column, dir: active && list.query.dir === 'asc' ? 'desc' : 'asc' }) },
+      el('button', { type: 'button', class: 'sort', 'data-sort': column, title: t.columns[column], onclick: () => setQuery({ sort: column, dir: active && list.query.dir === 'asc' ? 'desc' : 'asc' }) },
         t.columns[column], active ? (list.query.dir === 'asc' ? ' ▲' : ' ▼') : ''));
   }));
 }

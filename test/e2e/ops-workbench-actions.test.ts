@@ -260,4 +260,28 @@ describe('working requests from the page', () => {
     await page.click('button[data-view=closed]');
     await expect.poll(listed).toEqual([numbers.duplicate]);
   });
+
+  it('keeps what the engineer is typing when a colleague changes the request, and offers the change', async () => {
+    await openRequest(page, numbers.stranger);
+    await page.click('#form-reply summary');
+    await page.fill('#form-reply textarea[name=text]', 'Piszę właśnie odpowiedź…');
+    await openRequest(other, numbers.stranger);
+    await other.click('button[data-verb=take]');
+    await expect.poll(() => page.isVisible('#changed-notice'), { timeout: 10_000 }).toBe(true);
+    expect(await page.inputValue('#form-reply textarea[name=text]')).toBe('Piszę właśnie odpowiedź…');
+    expect(await page.textContent('#owner')).toBe('nikt nie prowadzi');
+    await page.click('#show-changes');
+    await expect.poll(() => page.textContent('#owner')).toBe('prowadzi: Engineer jan');
+  });
+
+  it('opens the contact form of the selected request with c on the list', async () => {
+    await page.goto(`${ops.url}/ops`);
+    await page.locator('#requests [data-number]').first().waitFor();
+    const first = await page.getAttribute('#requests [data-number]', 'data-number');
+    await page.keyboard.press('j');
+    await page.keyboard.press('c');
+    await page.waitForURL(`${ops.url}/ops/requests/${first}#contact`);
+    await page.locator('#form-contact[open]').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { name: string } } }).document.activeElement.name)).toBe('at');
+  });
 });

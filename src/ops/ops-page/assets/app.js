@@ -7,7 +7,7 @@
 // style, so these modules and app.css are all the page runs.
 'use strict';
 import { connectEvents, el, header, live, page, setLanguage, ui } from './common.js';
-import { detail, detailKeys, loadDetail, renderDetail, tickDetail } from './detail.js';
+import { detail, detailKeys, loadDetail, onDetailChange, renderDetail, tickDetail } from './detail.js';
 import { list, listKeys, loadList, markSeen, onListChange, renderList, showTitle, tick } from './list.js';
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
@@ -36,7 +36,7 @@ function route() {
   if (match && page.requestNumberPattern.test(match[1])) {
     onDetail = true;
     detail.number = match[1].toUpperCase();
-    live.handlers.add((number) => { if (number === detail.number) loadDetail().catch(failed); });
+    live.handlers.add((number) => { if (number === detail.number) onDetailChange(); });
     loadDetail().catch(failed);
   } else {
     onDetail = false;

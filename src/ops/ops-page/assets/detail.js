@@ -9,7 +9,18 @@ import {
 } from './common.js';
 import { engineerName } from './list.js';
 
-export const detail = { number: '', body: null, fetchedAt: 0, countdownNode: null, open: new Set() };
+export const detail = { number: '', body: null, fetchedAt: 0, countdownNode: null, open: new Set(), dirty: false };
+
+/**
+ * Someone (a colleague, a timer, the reporter's mail) changed the request. Shown at once —
+ * unless the engineer is typing in one of the forms: re-drawing the page would throw their
+ * words away, so a notice offers the new state instead.
+ */
+export function onDetailChange() {
+  if (!detail.dirty) { loadDetail().catch(() => {}); return; }
+  const notice = document.getElementById('changed-notice');
+  if (notice) notice.hidden = false;
+}
 
 export async function loadDetail() {
   const [body, related] = await Promise.all([api(URLS.request(detail.number)), api(URLS.related(detail.number)).catch(() => ({ related: null }))]);
@@ -17,6 +28,7 @@ export async function loadDetail() {
   syncClock(body.now);
   detail.fetchedAt = Date.parse(body.now);
   detail.body = body;
+  detail.dirty = false;
   renderDetail();
 }
 
@@ -317,7 +329,9 @@ export function renderDetail() {
     el('h2', { class: 'title' }, el('span', { class: 'number', text: request.number }), request.escalated ? el('span', { class: 'badge escalated', text: '!' }) : null,
       ` · ${t.statuses[request.status] || request.status} `, detail.countdownNode),
     el('p', { class: 'message', id: 'action-message', hidden: true, role: 'status' }),
-    el('section', { id: 'actions' }, el('h2', { text: t.actionsTitle }),
+    el('p', { class: 'message', id: 'changed-notice', hidden: true, role: 'status' }, t.changedMeanwhile, ' ',
+      el('button', { type: 'button', id: 'show-changes', text: t.showChanges, onclick: () => loadDetail().catch(() => {}) })),
+    el('section', { id: 'actions', oninput: () => { detail.dirty = true; } }, el('h2', { text: t.actionsTitle }),
       ownership(request, owner),
       el('div', { class: 'actions' }, note,
         ...simple.map((action) => el('button', { type: 'button', 'data-action': action, text: t.actions[action] || action, onclick: () => act(action) })),

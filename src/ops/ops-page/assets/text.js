@@ -41,6 +41,7 @@ export const TEXT = {
     channels: { phone: 'telefon', email: 'e-mail', portal: 'portal' },
     ways: WAYS_PL,
     failed: 'Nie udało się: ', saved: 'Zapisano.',
+    changedMeanwhile: 'Zgłoszenie zmieniło się w międzyczasie.', showChanges: 'Pokaż (wpisany tekst zniknie)',
     errors: {
       INPUT_INVALID: (details) => `nieprawidłowe dane (${details.map((d) => FIELDS_PL[d.path] || d.path).join(', ') || 'formularz'}).${details.some((d) => d.path === 'at') ? ' Czas kontaktu nie może być w przyszłości ani przed wysłaniem zgłoszenia.' : ''}`,
       OWNED_BY_OTHER: (details, name) => `zgłoszenie prowadzi już ${(details[0] && name(details[0].message)) || 'inny inżynier'}; poproś o przydzielenie.`,
@@ -119,6 +120,7 @@ export const TEXT = {
     channels: { phone: 'phone', email: 'e-mail', portal: 'portal' },
     ways: WAYS_EN,
     failed: 'Failed: ', saved: 'Saved.',
+    changedMeanwhile: 'The request changed meanwhile.', showChanges: 'Show (what you typed goes)',
     errors: {
       OWNED_BY_OTHER: (details, name) => `the request is owned by ${(details[0] && name(details[0].message)) || 'another engineer'}; ask to have it assigned.`,
     },

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     notifier: { enqueue: async () => undefined },
     attachments: new AttachmentStore(path.join(dir, 'attachments'), 1_000_000),
     redis,
-    connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.url } }).settings.redis }),
+    connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.connectionUrl } }).settings.redis }),
     settings: {
       ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false },
       http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1' },

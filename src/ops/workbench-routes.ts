@@ -51,7 +51,8 @@ export async function listRequests(
 ): Promise<{ requests: ServiceRequest[]; total: number; nextCursor: string | null }> {
   await deps.index.ready();
   const matched = query.q !== undefined && query.q.trim() !== '' ? deps.index.match(query.q) : undefined;
-  const page = listPage(deps.index.rowsView(), query, { ...context, ...(matched ? { matched } : {}) });
+  // A search walks only what it matched, not every row.
+  const page = matched ? listPage(deps.index.rowsOf(matched), query, context) : listPage(deps.index.rowsView(), query, context);
   const requests = (await deps.store.getMany(page.numbers)).filter((request): request is ServiceRequest => request !== null);
   return { requests, total: page.total, nextCursor: page.nextCursor };
 }

@@ -135,7 +135,8 @@ export function createOps(deps: OpsDeps): Ops {
     index,
     async start() {
       await metrics.start();
-      await index.start();
+      // Not awaited: with many requests the load takes seconds; lists wait for it (ready()).
+      index.start().catch((error: unknown) => deps.logger.warn({ err: error }, 'request index not loaded yet; the next list tries again'));
     },
     async close(graceMs = 1_500) {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.

@@ -20,7 +20,7 @@ import twilio from 'twilio';
 import { buildApp } from '../src/app.js';
 import { createPhoneChannel } from '../src/channels/phone/routes.js';
 import { readTwiml } from '../src/channels/phone/twiml-reader.js';
-import { Readiness } from '../src/ops/health.js';
+import { Readiness } from '../src/util/readiness.js';
 import { startTestGateway } from '../test/support/gateway.js';
 import { startPrivateRedis } from '../test/support/redis.js';
 

@@ -29,7 +29,7 @@ import { hashApiKey } from '../src/channels/portal/api-keys.js';
 import { portalRoutes } from '../src/channels/portal/routes.js';
 import { createLogger } from '../src/logger.js';
 import { parseRoles, startGateway } from '../src/main.js';
-import { Readiness } from '../src/ops/health.js';
+import { Readiness } from '../src/util/readiness.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { DEFAULT_CONFIG_DIR } from '../src/settings.js';
 import { redisCpuMs } from './cpu.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
-import { RequestStore } from '../src/dispatcher/request-store.js';
+import { RequestStore } from '../src/store/request-store.js';
 import type { ServiceRequest } from '../src/domain/request.js';
 import { intakeKeys } from '../src/intake/queues.js';
 import { normalizeMessageId } from '../src/domain/thread-keys.js';

@@ -5,7 +5,7 @@
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import { IntakeError, isIntakeError, type ErrorAnswer } from './errors.js';
 import type { Logger } from './logger.js';
-import type { Readiness } from './ops/health.js';
+import type { Readiness } from './util/readiness.js';
 
 export interface AppDeps {
   readiness: Readiness;

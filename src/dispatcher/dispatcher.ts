@@ -16,8 +16,8 @@ import { replyThreadOf } from '../domain/thread-keys.js';
 import { IntakeError } from '../errors.js';
 import { QUEUE_NAMES, type IntakeJobData } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
-import type { EngineerAlerts } from './engineer-alerts.js';
-import type { RequestStore } from './request-store.js';
+import type { RequestStore } from '../store/request-store.js';
+import type { RequestAlerts } from './request-alerts.js';
 import type { TimerService } from './timers.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
@@ -33,7 +33,7 @@ export interface DispatcherOptions {
   calendar: ServiceCalendar;
   store: RequestStore;
   timers: TimerService;
-  alerts: EngineerAlerts;
+  alerts: RequestAlerts;
   logger: Logger;
   now?: () => number;
   /** Called after a request is stamped, with sent→stamped latency (metrics). */

@@ -9,15 +9,15 @@ import { addNote, applyAction, type ActionInput } from '../domain/request-action
 import type { RequestEvent } from '../domain/history.js';
 import { ACTIONS, type Action, type ServiceRequest } from '../domain/request.js';
 import { IntakeError } from '../errors.js';
-import type { EngineerAlerts } from './engineer-alerts.js';
-import type { RequestStore } from './request-store.js';
+import type { RequestStore } from '../store/request-store.js';
+import type { RequestAlerts } from './request-alerts.js';
 import type { TimerService } from './timers.js';
 import type { RequestIndex } from '../search/request-index.js';
 
 export interface EngineerActionDeps {
   store: RequestStore;
   timers: Pick<TimerService, 'schedule'>;
-  alerts: Pick<EngineerAlerts, 'acknowledge'>;
+  alerts: Pick<RequestAlerts, 'acknowledge'>;
   calendar: ServiceCalendar;
   /** This process's list and search: told of every change made here at once. */
   index?: Pick<RequestIndex, 'apply'>;

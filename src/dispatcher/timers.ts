@@ -11,23 +11,12 @@ import type { ServiceRequest } from '../domain/request.js';
 import { runningClock, type ClockKind } from '../domain/running-clock.js';
 import { jobIdFor, QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
-import type { EngineerAlerts } from './engineer-alerts.js';
-import type { RequestStore } from './request-store.js';
+import type { RequestStore } from '../store/request-store.js';
+import type { RequestAlerts } from './request-alerts.js';
+import type { TimerJobData, TimerKind } from './timer-job.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { closeBullmq, WORKER_DEFAULTS } from '../redis/connections.js';
 import { StopBudget } from '../util/timeouts.js';
-
-export type TimerKind = 'response-warning' | 'response-breach' | 'delivery-reminder' | 'delivery-breach' | 'return-reminder' | 'return-overdue';
-
-export interface TimerJobData {
-  kind: TimerKind;
-  requestNumber: string;
-  /** The deadline this timer belongs to; a request re-stamped since then ignores it. */
-  deadline: string;
-  /** Window-minutes (response) or elapsed minutes (delivery, return) before the deadline. */
-  minutesBefore: number;
-  fireAt: string;
-}
 
 export interface TimerServiceOptions {
   connections: RedisConnections;
@@ -35,7 +24,7 @@ export interface TimerServiceOptions {
   warnMinutesBefore: readonly number[];
   calendar: ServiceCalendar;
   store: RequestStore;
-  alerts: EngineerAlerts;
+  alerts: RequestAlerts;
   logger: Logger;
   now?: () => number;
 }

@@ -24,9 +24,9 @@ import {
 } from '../domain/workbench-rules.js';
 import { IntakeError } from '../errors.js';
 import { renderEngineerReply, renderMergeNotice } from '../notify/engineer-mail.js';
-import type { NotificationJob } from '../notify/notifier.js';
+import type { NotificationJob } from '../notify/notification-channel.js';
 import type { EngineerActionDeps, RecordedChange } from './engineer-actions.js';
-import type { NotificationSink } from './engineer-alerts.js';
+import type { NotificationSink } from '../notify/notification-sink.js';
 
 export interface WorkbenchDeps extends EngineerActionDeps {
   registry: () => ContractRegistry;

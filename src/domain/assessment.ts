@@ -4,7 +4,8 @@
  * response clock starts and ends. The dispatcher does the I/O around them.
  */
 import type { ServiceCalendar } from './calendar.js';
-import { contractStatusAt, type Contract, type ContractRegistry, type Device } from './contracts.js';
+import { contractStatusAt, type Contract, type Device } from './contract-terms.js';
+import type { ContractRegistry } from './contracts.js';
 import { explainResponseDeadline } from './deadlines.js';
 import type { RequestEvent } from './history.js';
 import type { Acceptability, ServiceRequest, ValidDraft } from './request.js';

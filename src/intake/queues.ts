@@ -1,11 +1,12 @@
 /**
- * Every queue, its job options and its Redis keys are defined here, in one place (issue [2/7]):
+ * Every queue, its job options and the intake's Redis keys are defined here, in one place (issue [2/7]):
  * intake (drafts waiting to be stamped), timers (breach warnings, delivery and return
  * reminders as delayed jobs) and notify (mail, SMS, webhooks; see src/notify/notifier.ts).
  */
 import { hash } from 'node:crypto';
 import type { DefaultJobOptions } from 'bullmq';
 import type { ValidDraft } from '../domain/request.js';
+import { storeKeys } from '../store/store-keys.js';
 
 export const QUEUE_NAMES = { intake: 'intake', timers: 'timers', notify: 'notify' } as const;
 
@@ -42,11 +43,15 @@ export function jobIdFor(kind: string, key: string): string {
   return `${kind}-${hash('sha256', key, 'hex').slice(0, 40)}`;
 }
 
-/** Redis keys of the intake and the request store, all under the deployment prefix. */
+/**
+ * Redis keys of the intake's records, all under the deployment prefix. The request store's
+ * keys are in src/store/store-keys.ts; the source record, which submit() allocates and the
+ * store marks queued, is defined there and named here too, for submit().
+ */
 export function intakeKeys(prefix: string) {
   return {
     /** Hash per source key: number, mode, queued, escalated. The idempotency record. */
-    source: (sourceKey: string) => `${prefix}:source:${hash('sha256', sourceKey, 'hex')}`,
+    source: storeKeys(prefix).source,
     /** Yearly request sequence. */
     sequence: (year: number) => `${prefix}:seq:${year}`,
     /**
@@ -56,15 +61,6 @@ export function intakeKeys(prefix: string) {
     number: (requestNumber: string) => `${prefix}:number:${requestNumber}`,
     /** Message-ID (ours or the reporter's) → request number, for threading replies. */
     messageId: (messageId: string) => `${prefix}:msgid:${messageId.toLowerCase()}`,
-    request: (requestNumber: string) => `${prefix}:req:${requestNumber}`,
-    history: (requestNumber: string) => `${prefix}:req:${requestNumber}:history`,
-    /** The stored request's version, for compare-and-set (RequestStore). */
-    version: (requestNumber: string) => `${prefix}:req:${requestNumber}:version`,
-    /** Open requests scored by response deadline (ms); those without a clock score +inf. */
-    openByDeadline: `${prefix}:open`,
-    byStatus: (status: string) => `${prefix}:status:${status}`,
-    /** Pub/sub channel announcing changed request numbers (ops page SSE). */
-    changes: `${prefix}:changes`,
   };
 }
 export type IntakeKeys = ReturnType<typeof intakeKeys>;

@@ -5,7 +5,9 @@
  * subject tag, subjectInThread) so that the reporter's answer finds the request.
  */
 import { requestTag } from '../domain/thread-keys.js';
-import { subjectInThread, type Language, type RenderedMail } from './messages.js';
+import type { Language } from '../domain/instant-in-words.js';
+import { subjectInThread } from './acknowledgment-messages.js';
+import { oneLine, type RenderedMail } from './message-text.js';
 
 export interface EngineerReplyInput {
   requestNumber: string;
@@ -67,8 +69,4 @@ export function renderMergeNotice(input: MergeNoticeInput): RenderedMail {
   ];
   const headline = pl ? `Połączone ze zgłoszeniem ${input.into}` : `Merged into request ${input.into}`;
   return { subject: subjectInThread(input.duplicate, input.subject, headline), text: body.join('\n') };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ').trim();
 }

@@ -11,7 +11,7 @@ import { processMailTokens, type MailCredentials, type MailTokens } from '../mai
 import { ourMessageId } from '../domain/thread-keys.js';
 import type { Settings } from '../settings.js';
 import { mailboxAddress } from '../util/mail-address.js';
-import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
+import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notification-channel.js';
 
 /** Seconds-scale limits so that a silent relay fails the attempt (and is retried) instead of hanging it. */
 const CONNECTION_TIMEOUT_MS = 10_000;

@@ -8,7 +8,7 @@ import twilio from 'twilio';
 // Type only: the package's entry point re-exports the class but not its RequestOptions namespace.
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type { Settings } from '../settings.js';
-import type { DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
+import type { DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notification-channel.js';
 
 const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 /** One attempt may not hold the job for long; the queue retries. */

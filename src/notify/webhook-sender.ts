@@ -6,7 +6,7 @@
  */
 import { InternalFailure } from '../errors.js';
 import type { Settings } from '../settings.js';
-import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notifier.js';
+import type { DeliveryContext, DeliveryResult, NotificationChannel, NotificationJob, NotificationType } from './notification-channel.js';
 
 /**
  * One failed attempt: thrown, not a `rejected` result, because a later attempt may succeed.

@@ -10,7 +10,7 @@ import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import client from 'prom-client';
-import type { RequestStore } from '../dispatcher/request-store.js';
+import type { RequestStore } from '../store/request-store.js';
 import { QUEUE_NAMES } from '../intake/queues.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnections } from '../redis/redis-connections.js';

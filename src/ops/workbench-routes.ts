@@ -8,7 +8,8 @@
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../domain/calendar.js';
-import { contractStatusAt, type Contract, type ContractRegistry } from '../domain/contracts.js';
+import { contractStatusAt, type Contract } from '../domain/contract-terms.js';
+import type { ContractRegistry } from '../domain/contracts.js';
 import type { ServiceRequest } from '../domain/request.js';
 import { remainingClockTime, runningClock } from '../domain/running-clock.js';
 import { waitingSinceMs } from '../domain/workbench-rules.js';

@@ -5,7 +5,7 @@
  * that sits in the offline queue until the check times out.
  */
 import type { Redis } from 'ioredis';
-import type { CheckResult } from '../ops/health.js';
+import type { CheckResult } from '../util/readiness.js';
 import type { RedisConnections } from './redis-connections.js';
 
 export function redisReadiness(redis: Redis, connections: RedisConnections): () => Promise<CheckResult> {

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { getNodePath, type Node } from 'jsonc-parser';
-import { ContractRegistry, formatPath, validateRegistryData, type RegistryProblem } from '../domain/contracts.js';
+import { ContractRegistry } from '../domain/contracts.js';
+import { formatPath, validateRegistryData, type RegistryProblem } from '../domain/registry-rules.js';
 import { impossible, IntakeError, type IntakeErrorDetail } from '../errors.js';
 import { locateJson, offsetOf } from '../json-text.js';
 

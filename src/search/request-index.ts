@@ -19,7 +19,7 @@
  */
 import SearchableMap from 'minisearch/SearchableMap';
 import type { ContractRegistry } from '../domain/contracts.js';
-import { normalizeEmail, normalizePhone, normalizeSerial } from '../domain/contracts.js';
+import { normalizeEmail, normalizePhone, normalizeSerial } from '../domain/contract-terms.js';
 import type { ServiceRequest } from '../domain/request.js';
 import type { Logger } from '../logger.js';
 import { rowOf, type RequestRow } from './list-query.js';
@@ -123,9 +123,13 @@ export class RequestIndex {
     return this.loading;
   }
 
-  /** Resolves once loaded (starting the load if nobody did). */
-  ready(): Promise<void> {
-    return this.start();
+  /**
+   * Resolves once loaded (starting the load if nobody did) and the changes announced so far are
+   * applied: a list asked for right after a change that this process heard of shows it.
+   */
+  async ready(): Promise<void> {
+    await this.start();
+    while (this.flushing) await this.flushing;
   }
 
   stop(): void {

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { portalRoutes } from '../../src/channels/portal/routes.js';
-import { Readiness } from '../../src/ops/health.js';
+import { Readiness } from '../../src/util/readiness.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RequestStore } from '../../src/dispatcher/request-store.js';
+import { RequestStore } from '../../src/store/request-store.js';
 import { intakeKeys } from '../../src/intake/queues.js';
 import { normalizeMessageId } from '../../src/domain/thread-keys.js';
 import { findFreePort } from '../../src/redis/free-port.js';

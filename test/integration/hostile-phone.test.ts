@@ -24,7 +24,7 @@ import { buildApp } from '../../src/app.js';
 import { createPhoneChannel, type PhoneChannel } from '../../src/channels/phone/routes.js';
 import { readTwiml, spokenText, type TwimlVerb } from '../../src/channels/phone/twiml-reader.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
-import { Readiness } from '../../src/ops/health.js';
+import { Readiness } from '../../src/util/readiness.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { TwilioCall } from '../support/twilio-call.js';

@@ -15,7 +15,7 @@ import { buildApp } from '../../src/app.js';
 import { createPhoneChannel, type PhoneChannel, type PhoneDeps } from '../../src/channels/phone/routes.js';
 import type { IntakeDraft, ServiceRequest } from '../../src/domain/request.js';
 import { QUEUE_NAMES } from '../../src/intake/queues.js';
-import { Readiness } from '../../src/ops/health.js';
+import { Readiness } from '../../src/util/readiness.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { signedPost, TwilioCall } from '../support/twilio-call.js';

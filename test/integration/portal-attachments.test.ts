@@ -19,7 +19,7 @@ import { hashApiKey } from '../../src/channels/portal/api-keys.js';
 import { portalOpenApiDocument } from '../../src/channels/portal/openapi.js';
 import { portalRoutes } from '../../src/channels/portal/routes.js';
 import { AttachmentStore } from '../../src/intake/attachment-store.js';
-import { Readiness } from '../../src/ops/health.js';
+import { Readiness } from '../../src/util/readiness.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 

@@ -8,7 +8,7 @@ import { DEMO_PORTAL_KEY, demoPortalKey, effectiveKeys, hashApiKey } from '../..
 import { ownerOfToken as clientOfKey } from '../../src/util/bearer-token.js';
 import { bodyHash } from '../../src/channels/portal/idempotency.js';
 import { SENT_AT_CLOCK_SKEW_MS, portalRequestProblems, portalRequestSchema } from '../../src/channels/portal/schemas.js';
-import { contractNumberSchema } from '../../src/domain/contracts.js';
+import { contractNumberSchema } from '../../src/domain/registry-rules.js';
 import { customerView } from '../../src/channels/portal/status-view.js';
 import { executableReason } from '../../src/channels/portal/uploads.js';
 import type { RequestEvent } from '../../src/domain/history.js';

@@ -57,9 +57,10 @@ function draft(overrides: Partial<IntakeDraft> = {}): IntakeDraft {
   };
 }
 
+/** Files a request and waits until it is stored and the API's list has heard of it (the change feed). */
 async function file(overrides: Partial<IntakeDraft> = {}): Promise<ServiceRequest> {
   const { requestNumber } = await test.gateway.intake.submit(draft(overrides));
-  return vi.waitFor(
+  const stored = await vi.waitFor(
     async () => {
       const found = await test.gateway.store.get(requestNumber);
       if (!found) throw new Error(`${requestNumber} not stored yet`);
@@ -67,6 +68,8 @@ async function file(overrides: Partial<IntakeDraft> = {}): Promise<ServiceReques
     },
     { timeout: 15_000, interval: 50 },
   );
+  await vi.waitFor(async () => expect((await api().get(`/api/v1/requests?q=${requestNumber}`).set(ewa)).body.total).toBe(1), { timeout: 10_000, interval: 50 });
+  return stored;
 }
 
 describe('correcting data', () => {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { vi } from 'vitest';
-import { RequestStore } from '../../src/dispatcher/request-store.js';
+import { RequestStore } from '../../src/store/request-store.js';
 import { findFreePort } from '../../src/redis/free-port.js';
 import { startPrivateDovecot, type PrivateDovecot } from './dovecot.js';
 import { writeTestRegistry } from './registry.js';

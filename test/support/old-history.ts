@@ -4,7 +4,7 @@
  * named its start (the deadline itself as `data`: `{ at, trace }`).
  */
 import type { Redis } from 'ioredis';
-import type { RequestStore } from '../../src/dispatcher/request-store.js';
+import type { RequestStore } from '../../src/store/request-store.js';
 
 /** Rewrites the stored clock event of `number` to the old shape; returns the old event's data. */
 export async function storeClockEventInOldShape(redis: Redis, store: RequestStore, number: string): Promise<{ at: string; trace: string }> {

@@ -7,11 +7,11 @@
 import type { Server } from 'node:http';
 import bcrypt from 'bcryptjs';
 import { buildApp } from '../../src/app.js';
-import { EngineerAlerts } from '../../src/dispatcher/engineer-alerts.js';
+import { EngineerAlerts } from '../../src/notify/engineer-alerts.js';
 import { TimerService } from '../../src/dispatcher/timers.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { Notifier } from '../../src/notify/notifier.js';
-import { Readiness } from '../../src/ops/health.js';
+import { Readiness } from '../../src/util/readiness.js';
 import { createOps, type Ops } from '../../src/ops/ops-page/index.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import { startPrivateRedis, type PrivateRedis } from './redis.js';

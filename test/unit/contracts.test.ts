@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  ContractRegistry,
-  contractStatusAt,
-  findContractRuleProblems,
-  isValidOn,
-  normalizePhone,
-  warsawDateOf,
-  type Contract,
-} from '../../src/domain/contracts.js';
+import { contractStatusAt, isValidOn, normalizePhone, warsawDateOf, type Contract } from '../../src/domain/contract-terms.js';
+import { ContractRegistry } from '../../src/domain/contracts.js';
+import { findContractRuleProblems } from '../../src/domain/registry-rules.js';
 import { ImpossibleState, isIntakeError, type IntakeErrorDetail } from '../../src/errors.js';
 import { parseRegistryText } from '../../src/registry/registry-file.js';
 

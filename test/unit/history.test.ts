@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { attachToRequest, stampNewRequest } from '../../src/domain/assessment.js';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
-import { ContractRegistry, validateRegistryData } from '../../src/domain/contracts.js';
+import { ContractRegistry } from '../../src/domain/contracts.js';
+import { validateRegistryData } from '../../src/domain/registry-rules.js';
 import { readStoredHistory, type ClockStartedEvent } from '../../src/domain/history.js';
 import { intakeDraftSchema, type IntakeDraft } from '../../src/domain/request.js';
 import { testRegistry } from '../support/registry.js';

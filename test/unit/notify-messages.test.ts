@@ -2,15 +2,9 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRequest } from '../../src/domain/request.js';
-import {
-  SMS_SEGMENT_CHARS,
-  instantInWords,
-  renderAcknowledgment,
-  renderAlert,
-  renderSms,
-  type AcknowledgmentStatus,
-  type Language,
-} from '../../src/notify/messages.js';
+import { instantInWords, type Language } from '../../src/domain/instant-in-words.js';
+import { SMS_SEGMENT_CHARS, renderAcknowledgment, renderSms, type AcknowledgmentStatus } from '../../src/notify/acknowledgment-messages.js';
+import { renderAlert } from '../../src/notify/alert-messages.js';
 
 const at = (iso: string): number => Date.parse(iso);
 const NUMBER = 'HZ-2026-000123';

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
-import { ContractRegistry, type Contract } from '../../src/domain/contracts.js';
+import type { Contract } from '../../src/domain/contract-terms.js';
+import { ContractRegistry } from '../../src/domain/contracts.js';
 import { explainResponseDeadline } from '../../src/domain/deadlines.js';
 import { applyAction } from '../../src/domain/request-actions.js';
 import type { ServiceRequest } from '../../src/domain/request.js';

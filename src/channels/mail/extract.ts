@@ -213,7 +213,7 @@ export function normalizeContract(raw: string): string | undefined {
 /**
  * A serial as captured from a mail, tidied for the request: upper case, no trailing punctuation
  * (`xls812-240517.` → `XLS812-240517`), its separators kept as written. Not a comparison key:
- * lookups compare by the registry's normalizeSerial (domain/contracts.ts).
+ * lookups compare by the registry's normalizeSerial (domain/contract-terms.ts).
  */
 function tidyCapturedSerial(raw: string): string {
   return raw.trim().toUpperCase().replace(/[-.,;:]+$/, '');

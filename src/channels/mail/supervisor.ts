@@ -11,7 +11,7 @@ import type { ContractRegistry } from '../../domain/contracts.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/submit.js';
 import type { Notifier } from '../../notify/notifier.js';
-import type { CheckResult } from '../../ops/health.js';
+import type { CheckResult } from '../../util/readiness.js';
 import type { Settings } from '../../settings.js';
 import { compilePatterns, knownToRegistry } from './extract.js';
 import { bareAddress } from '../../util/mail-address.js';

@@ -9,7 +9,7 @@ import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import { explainResponseDeadline } from '../../domain/deadlines.js';
 import type { IntakeDraft } from '../../domain/request.js';
-import { instantInWords } from '../../notify/messages.js';
+import { instantInWords } from '../../domain/instant-in-words.js';
 import type { CallSession, Filing, Reply } from './call-flow.js';
 import { promptsFor } from './prompts.js';
 import { isPhoneNumber } from './webhook-fields.js';

@@ -4,7 +4,8 @@
  * I/O here — the routes load and save sessions, submit drafts and render TwiML — so every
  * path of a call can be tested without a server.
  */
-import { contractStatusAt, type Contract, type ContractRegistry, type Device } from '../../domain/contracts.js';
+import { contractStatusAt, type Contract, type Device } from '../../domain/contract-terms.js';
+import type { ContractRegistry } from '../../domain/contracts.js';
 import { requestNumberFromKeypad } from '../../domain/request-number.js';
 import { promptsFor, type CallLanguage } from './prompts.js';
 

@@ -24,7 +24,7 @@
 import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
-import type { RequestStore } from '../../dispatcher/request-store.js';
+import type { RequestReader } from '../../intake/request-reader.js';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { IntakeDraft } from '../../domain/request.js';
@@ -49,7 +49,7 @@ export interface PhoneDeps {
   /** The registry in force now (it reloads without restart). */
   registry: () => ContractRegistry;
   calendar: ServiceCalendar;
-  store: RequestStore;
+  store: RequestReader;
   redis: Redis;
   settings: Readonly<Settings>;
   logger: Logger;
@@ -269,7 +269,7 @@ export function phoneRoutes(deps: PhoneDeps): Router {
 }
 
 /** On the escalation line, whether a typed request number exists; undefined when it cannot be told. */
-async function knownRequest(store: RequestStore, session: CallSession, input: CallInput): Promise<boolean | undefined> {
+async function knownRequest(store: RequestReader, session: CallSession, input: CallInput): Promise<boolean | undefined> {
   const number = requestNumberFromKeypad((input.digits ?? '').replace(/\D/g, ''));
   if (session.step !== 'escalation-number' || number === null) return undefined;
   try {

@@ -10,7 +10,7 @@ import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { IntakeDraft } from '../../domain/request.js';
 import { parseRequestNumber } from '../../domain/request-number.js';
-import type { RequestStore } from '../../dispatcher/request-store.js';
+import type { RequestReader } from '../../intake/request-reader.js';
 import { IntakeError, isIntakeError } from '../../errors.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/submit.js';
@@ -34,7 +34,7 @@ export const PORTAL_PAGE_PATH = '/portal';
 
 export interface PortalDeps {
   intake: Intake;
-  store: RequestStore;
+  store: RequestReader;
   attachments: AttachmentStore;
   /** The general-purpose client (rate limits, idempotency records, ownership). */
   redis: Redis;

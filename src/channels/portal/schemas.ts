@@ -5,7 +5,7 @@
  * against the clock. Pure: no I/O, the clock is a parameter.
  */
 import { z } from 'zod';
-import { CONTRACT_NUMBER } from '../../domain/contracts.js';
+import { CONTRACT_NUMBER } from '../../domain/registry-rules.js';
 import type { IntakeDraft } from '../../domain/request.js';
 import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { IntakeErrorDetail } from '../../errors.js';

@@ -4,7 +4,7 @@
  * them all. A watcher that cannot reach its mailbox must show here — fetching never stops
  * silently (DESIGN.md section 5).
  */
-import { withTimeout } from '../util/timeouts.js';
+import { withTimeout } from './timeouts.js';
 
 /** The answer of one readiness check. */
 export interface CheckResult {

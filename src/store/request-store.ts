@@ -10,7 +10,7 @@ import { readStoredHistory, type RequestEvent } from '../domain/history.js';
 import { OPEN_STATUSES, REQUEST_STATUSES, type RequestStatus, type ServiceRequest } from '../domain/request.js';
 import { runningClock } from '../domain/running-clock.js';
 import { IntakeError } from '../errors.js';
-import { intakeKeys, type IntakeKeys } from '../intake/queues.js';
+import { storeKeys, type StoreKeys } from './store-keys.js';
 
 /** What a mutation returns: the new request and the events to append, or null for "no change". */
 export type Mutation = (request: ServiceRequest) => { request: ServiceRequest; events: RequestEvent[] } | null;
@@ -68,10 +68,10 @@ type ScriptedRedis = Redis & {
 };
 
 export class RequestStore {
-  readonly keys: IntakeKeys;
+  readonly keys: StoreKeys;
 
   constructor(private readonly redis: Redis, prefix: string) {
-    this.keys = intakeKeys(prefix);
+    this.keys = storeKeys(prefix);
     redis.defineCommand('hezoCreateRequest', { numberOfKeys: 7, lua: CREATE });
     redis.defineCommand('hezoCompareAndSet', { numberOfKeys: 7, lua: COMPARE_AND_SET });
   }

@@ -3,17 +3,13 @@
  * alerts to engineers and the escalation manager (webhook, mail). Everything goes through the
  * notify queue with fixed job ids, so a dispatcher job that runs twice sends nothing twice.
  */
-import { normalizePhone } from '../domain/contracts.js';
+import { normalizePhone } from '../domain/contract-terms.js';
 import type { ServiceRequest } from '../domain/request.js';
-import type { NotificationJob } from '../notify/notifier.js';
-import { renderAcknowledgment, renderAlert, renderSms, type AlertEvent } from '../notify/messages.js';
-import type { TimerJobData } from './timers.js';
-
-/** The part of the Notifier the dispatcher needs. */
-export interface NotificationSink {
-  /** Queues a notification under a fixed id (a second enqueue with the same id is ignored). */
-  enqueue(jobId: string, job: NotificationJob): Promise<void>;
-}
+import type { RequestAlerts } from '../dispatcher/request-alerts.js';
+import type { TimerJobData } from '../dispatcher/timer-job.js';
+import { renderAcknowledgment, renderSms } from './acknowledgment-messages.js';
+import { renderAlert, type AlertEvent } from './alert-messages.js';
+import type { NotificationSink } from './notification-sink.js';
 
 export interface EngineerAlertsOptions {
   notifier: NotificationSink;
@@ -33,7 +29,7 @@ const TIMER_EVENTS: Record<TimerJobData['kind'], AlertEvent> = {
   'return-overdue': 'return-overdue',
 };
 
-export class EngineerAlerts {
+export class EngineerAlerts implements RequestAlerts {
   constructor(private readonly options: EngineerAlertsOptions) {}
 
   /**

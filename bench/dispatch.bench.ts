@@ -241,12 +241,12 @@ const server = await EmbeddedRedis.start({ dir: tmp });
 if (process.env.BENCH_REDIS === 'sentinel') {
   const { startSentinelGroup } = await import('../test/support/sentinel.js');
   const group = await startSentinelGroup({ replicas: 1 });
-  const oneProbe = new Redis(server.url);
+  const oneProbe = new Redis(server.connectionUrl);
   const groupProbe = group.clientOf(await group.currentPrimary());
   try {
     // A discarded warm-up round, as for the baseline below.
-    await onRedis({ REDIS_URL: server.url }, oneProbe);
-    const one = await onRedis({ REDIS_URL: server.url }, oneProbe);
+    await onRedis({ REDIS_URL: server.connectionUrl }, oneProbe);
+    const one = await onRedis({ REDIS_URL: server.connectionUrl }, oneProbe);
     const sentinel = await onRedis({ REDIS_SENTINELS: group.sentinelList(), REDIS_SENTINEL_NAME: group.name }, groupProbe);
     // The same group without WAIT: what replication alone costs, apart from waiting for it.
     const noWait = await onRedis({ REDIS_SENTINELS: group.sentinelList(), REDIS_SENTINEL_NAME: group.name, REDIS_MIN_REPLICAS_ACKED: '0' }, groupProbe);

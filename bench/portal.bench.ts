@@ -223,7 +223,7 @@ try {
     const group = await startSentinelGroup({ replicas: 1 });
     const groupProbe = group.clientOf(await group.currentPrimary());
     try {
-      const one = await portalOn({ url: redisServer.url }, probe);
+      const one = await portalOn({ url: redisServer.connectionUrl }, probe);
       const sentinel = await portalOn({ sentinels: group.sentinelList().split(','), sentinelName: group.name }, groupProbe);
       const noWait = await portalOn({ sentinels: group.sentinelList().split(','), sentinelName: group.name, minReplicasAcked: 0 }, groupProbe);
       const line = (label: string, r: { closed: LoadResult; fixed: LoadResult }, ratio = ''): string =>

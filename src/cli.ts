@@ -47,7 +47,8 @@ and stops it on exit. Ctrl-C (SIGINT) or SIGTERM stops the gateway.
 Options:
   --roles LIST  the roles this process runs, comma-separated; default all:
                 web, dispatcher, timers, notify, mail
-  --port N      the HTTP port, over http.port and PORT (0: any free port)
+  --port N      the HTTP port, over http.port and PORT (0: any free port); with
+                http.publicUrl not set, the public URL becomes http://localhost:N
   -h, --help    this text
 
 Exit codes: 0 stopped, 2 usage, 69 the HTTP port cannot be listened on, 78 invalid settings.`,

@@ -386,10 +386,11 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
     const fromFile = target.type === 'string' ? fileVariable(env, name, target.path, envProblems) : undefined;
     const raw = fromFile?.value ?? env[name];
     const source = fromFile?.source ?? `environment ${name}`;
+    // An empty number variable counts as unset (`PORT=` in a compose file); blanks do not.
     if (raw === undefined || (raw === '' && target.type === 'number')) continue;
     let value: Json = raw;
     if (target.type === 'number') {
-      value = Number(raw);
+      value = decimal(raw);
       if (!Number.isFinite(value)) {
         envProblems.push({ path: target.path, file: source, message: `expected a number, got "${raw}"` });
         continue;
@@ -406,8 +407,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
   for (const override of options.overrides ?? []) {
     let value: Json = override.value;
     if (override.type === 'number') {
-      // Strictly decimal: Number() would take "" as 0 and "0x1F90" as 8080.
-      value = /^[+-]?\d+(\.\d+)?$/.test(override.value.trim()) ? Number(override.value) : NaN;
+      value = decimal(override.value);
       if (!Number.isFinite(value)) {
         flagProblems.push({ path: override.path, file: override.source, message: `expected a number, got "${override.value}"` });
         continue;
@@ -417,6 +417,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
     provenance.set(override.path, override.source);
   }
   if (flagProblems.length > 0) throw settingsError(flagProblems);
+  followPortWithDefaultPublicUrl(merged, (fieldPath) => sourceOf(fieldPath, provenance, sources), displayPath(files[0] as string));
 
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
@@ -453,6 +454,25 @@ export function loadSettings(options: LoadSettingsOptions = {}): LoadedSettings 
     if (settings.redis.tls[key] !== '') settings.redis.tls[key] = path.resolve(base, settings.redis.tls[key]);
   }
   return { settings: deepFreeze(settings), configDir, sources, sourceOf: (fieldPath) => sourceOf(fieldPath, provenance, sources) };
+}
+
+/** A number as typed, strictly decimal: Number() would take "" and " " as 0 and "0x1F90" as 8080. NaN otherwise. */
+function decimal(raw: string): number {
+  return /^[+-]?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+}
+
+/**
+ * The shipped public URL (http://localhost:8080) is right only for the shipped port. When the
+ * port was set elsewhere (local.json, PORT, --port) and the public URL was not, the default is
+ * http://localhost:<that port>, so the phone simulator and Twilio signatures of a local try
+ * agree with where the gateway listens. Port 0 (any free port) leaves it as it is.
+ */
+function followPortWithDefaultPublicUrl(merged: JsonObject, setBy: (fieldPath: string) => string, defaults: string): void {
+  const http = merged.http;
+  if (!isPlainObject(http) || setBy('http.publicUrl') !== defaults || setBy('http.port') === defaults) return;
+  const port = http.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return;
+  http.publicUrl = `http://localhost:${port}`;
 }
 
 /**

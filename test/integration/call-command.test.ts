@@ -84,6 +84,21 @@ describe('hezo-intake call', () => {
     }
   });
 
+  it('signs for http://localhost:<port> when the gateway was given a port and no public URL', async () => {
+    // The shipped publicUrl (http://localhost:8080) follows a port set elsewhere (here local.json).
+    const port = await findFreePort();
+    const own = await startTestGateway({ http: { host: '127.0.0.1', port }, intake: { prefix: 'hezo-call-port' } }, { REDIS_URL: redis.url });
+    try {
+      expect(own.gateway.settings.http.publicUrl).toBe(`http://localhost:${port}`);
+      const result = await cli(['call', '--url', own.gateway.url], cleanEnv(), KEYPAD_CALL);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toContain(`signing for http://localhost:${port} (the gateway's public URL)`);
+      expect(result.stdout).toMatch(/Request number: HZ-\d{4}-\d{6}/);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('signs for --public-url when given, and reports a refused signature in one plain line', async () => {
     const result = await cli(['call', '--url', plain.gateway.url, '--public-url', 'https://intake.example.pl'], cleanEnv({ HEZO_CONFIG_DIR: plain.configDir }), KEYPAD_CALL);
     expect(result.stdout).toContain('signing for https://intake.example.pl (--public-url).\n');

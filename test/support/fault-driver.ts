@@ -1,8 +1,9 @@
 /**
  * The fault suite's driver: files requests through all three channels at once — portal API
  * calls, whole signed Twilio call flows, mails appended to the private Dovecot — against the
- * live gateway processes of a FaultCluster, and logs every submission on its own side: what was
- * sent, every refusal it saw (503, a dropped connection, the fallback TwiML) and how it ended.
+ * live gateway processes of a cluster (on one Redis or on a Sentinel group), and logs every
+ * submission on its own side: what was sent, every refusal it saw (503, a dropped connection,
+ * the fallback TwiML) and how it ended.
  * `reconcile()` then compares that log with the request store: every accepted submission is
  * exactly one request with the right deadline, and the store holds nothing else.
  *
@@ -22,7 +23,7 @@ import type { ServiceRequest } from '../../src/domain/request.js';
 import { intakeKeys } from '../../src/intake/queues.js';
 import { normalizeMessageId } from '../../src/domain/thread-keys.js';
 import { DEFAULT_CONFIG_DIR, loadCalendarExtras } from '../../src/settings.js';
-import { FAULTS_AUTH_TOKEN, FAULTS_PORTAL_KEY, FAULTS_PUBLIC_URL, POMOC, type FaultCluster, type GatewayProcess } from './fault-cluster.js';
+import { FAULTS_AUTH_TOKEN, FAULTS_PORTAL_KEY, FAULTS_PUBLIC_URL, POMOC, type ClusterBase, type GatewayProcess } from './fault-cluster.js';
 import { buildMail } from './mail-gateway.js';
 
 export type ChannelName = 'portal' | 'phone' | 'mail';
@@ -72,7 +73,7 @@ export class FaultDriver {
   private serial = 0;
 
   constructor(
-    private readonly cluster: FaultCluster,
+    private readonly cluster: ClusterBase,
     /** How long a sender keeps retrying before it gives up. */
     private readonly retryForMs = 60_000,
   ) {}
@@ -97,8 +98,11 @@ export class FaultDriver {
     await Promise.all(Array.from({ length: concurrency }, worker));
   }
 
-  /** One portal request, retried with its Idempotency-Key through 503s and dropped connections. */
-  async portal(): Promise<Submission> {
+  /**
+   * One portal request, retried with its Idempotency-Key through 503s and dropped connections;
+   * to the live gateways in turn, or only to `via`.
+   */
+  async portal(via?: GatewayProcess): Promise<Submission> {
     const key = `faults-${randomUUID()}`;
     const entry = this.begin('portal', `portal:demo:${key}`);
     const body = JSON.stringify({
@@ -111,7 +115,7 @@ export class FaultDriver {
       kind: 'service',
     });
     while (Date.now() - entry.startedAt < this.retryForMs) {
-      const gateway = this.pick();
+      const gateway = via ?? this.pick();
       try {
         const response = await fetch(`${gateway.url}/api/v1/portal/requests`, {
           method: 'POST',

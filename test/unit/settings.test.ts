@@ -139,6 +139,30 @@ describe('settings', () => {
     expect(loadSettings({ configDir, env: { PORT: '9001' } }).settings.http.port).toBe(9001);
   });
 
+  it('refuses a blank or non-decimal number variable instead of reading it as 0 (PORT=" " is not "any free port")', () => {
+    expect(formatSettingsError(loadError({ PORT: ' ' }))).toContain('environment PORT: http.port: expected a number, got " "');
+    expect(formatSettingsError(loadError({ PORT: '0x1F90' }))).toContain('environment PORT: http.port: expected a number, got "0x1F90"');
+    expect(formatSettingsError(loadError({ REDIS_MIN_REPLICAS_ACKED: '\t' }))).toContain('environment REDIS_MIN_REPLICAS_ACKED: redis.minReplicasAcked: expected a number');
+    // Empty is unset, as before (`PORT=` in a compose file).
+    expect(loadSettings({ configDir, env: { PORT: '' } }).settings.http.port).toBe(8080);
+    expect(loadSettings({ configDir, env: { PORT: ' 9001 ' } }).settings.http.port).toBe(9001);
+  });
+
+  it('makes the shipped public URL follow a port set elsewhere, and leaves a public URL someone set alone', () => {
+    const publicUrl = (env: NodeJS.ProcessEnv, overrides: SettingOverride[] = []): string => loadSettings({ configDir, env, overrides }).settings.http.publicUrl;
+    const flag: SettingOverride[] = [{ path: 'http.port', value: '4101', type: 'number', source: '--port' }];
+    expect(publicUrl({})).toBe('http://localhost:8080');
+    expect(publicUrl({}, flag)).toBe('http://localhost:4101');
+    expect(publicUrl({ PORT: '9001' })).toBe('http://localhost:9001');
+    expect(publicUrl({ PORT: '9001', PUBLIC_URL: 'https://intake.myhezo.pl' }, flag)).toBe('https://intake.myhezo.pl');
+    // Port 0 (any free port): no port to put in it; the shipped default stays.
+    expect(publicUrl({ PORT: '0' })).toBe('http://localhost:8080');
+    writeFileSync(path.join(configDir, 'local.json'), JSON.stringify({ http: { port: 9000 } }));
+    expect(publicUrl({})).toBe('http://localhost:9000');
+    writeFileSync(path.join(configDir, 'local.json'), JSON.stringify({ http: { port: 9000, publicUrl: 'https://intake.example.pl' } }));
+    expect(publicUrl({ PORT: '9001' })).toBe('https://intake.example.pl');
+  });
+
   it('validates the calendar extras file', () => {
     const file = path.join(root, 'extras.json');
     writeFileSync(file, JSON.stringify({ closures: [{ date: '2026-12-31', reason: 'stocktaking' }] }));

@@ -241,6 +241,8 @@ describe('working requests from the page', () => {
     await page.click('#form-merge button[data-confirm=yes]');
     await expect.poll(() => title()).toContain('zamknięte');
     expect(await line('merged')).toContain(`Scalone ze zgłoszeniem ${numbers.morning}`);
+    expect(await page.getAttribute('#merged-into a', 'href')).toBe(`/ops/requests/${numbers.morning}`);
+    expect(await page.textContent('main')).toContain('Rozwiązanie');
     await openRequest(page, numbers.morning);
     expect(await line('merged')).toContain(`Dołączono zgłoszenie ${numbers.duplicate}`);
   });

@@ -136,6 +136,8 @@ describe('the list', () => {
     expect(await row(numbers.waiting).locator('.countdown').textContent()).toBe('czeka na dane: 1 h 20 min');
     expect(await page.locator('#requests .group').allTextContents()).toEqual(['Czekają na dane lub potwierdzenie (bez zegara)', 'Pozostałe']);
     expect(await page.textContent('#summary')).toBe('5 z 5');
+    // A Polish list carries no English words (statuses, views, headings, clocks).
+    expect((await page.textContent('#app')) ?? '').not.toMatch(/\b(accepted|needs info|left|late|paused|open|breached|escalated|mine|unowned|closed|Sent|Status:)\b/);
   });
 
   it('never cuts the clock, the number with its escalation badge or the status; other cells keep their full text on hover', async () => {

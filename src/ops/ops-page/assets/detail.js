@@ -176,6 +176,8 @@ export function renderDetail() {
       ...field(f.phone, phone ? link(telHref(phone), phone) : null),
       ...field(f.channel, t.channels[request.channel]), ...field(f.kind, t.kinds[request.kind] || request.kind), ...field(f.escalated, request.escalated ? t.yes : null),
       ...field(f.sentAt, formatWarsaw(request.sentAt, true)), ...field(f.owner, owner ? engineerName(owner) : null),
+      ...field(f.resolution, request.resolution ? `${t.resolutions[request.resolution.kind] || request.resolution.kind}${request.resolution.of ? ` ${request.resolution.of}` : ''} · ${who(request.resolution.by)} · ${formatWarsaw(request.resolution.at, true)}` : null),
+      ...field(f.mergedInto, request.mergedInto ? link(`/ops/requests/${request.mergedInto}`, request.mergedInto) : null, { id: 'merged-into' }),
       ...field(f.reason, bilingual(body.reason)), ...field(t.subject, request.subject)),
     request.description ? el('div', {}, el('h2', { text: t.description }), el('pre', { class: 'description', text: request.description })) : null),
     el('section', { id: 'deadlines' }, el('h2', { text: t.deadlines }), el('dl', {},

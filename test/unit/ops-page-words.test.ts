@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ServiceCalendar } from '../../src/domain/calendar.js';
-import { explainResponseDeadline } from '../../src/domain/deadlines.js';
+import { deliveryDeadline, explainResponseDeadline, returnDeadline } from '../../src/domain/deadlines.js';
 import { reasonIn, traceIn } from '../../src/ops/ops-page/page-words.js';
 import { clockRunsFrom } from '../../src/ops/ops-page/request-view.js';
 
@@ -23,6 +23,15 @@ describe('traces in Polish', () => {
     const pl = traceIn(trace, 'pl');
     expect(pl).toBe('wysłano niedz. 2026-03-29 01:30 CET → 60 min upływu → termin niedz. 2026-03-29 03:30 CEST');
     expect(pl).not.toMatch(/\b(sent|due|elapsed|Sun)\b/);
+  });
+
+  it('delivery (8h, next business day) and return traces leave no English behind', () => {
+    const eight = deliveryDeadline(Date.parse('2026-11-20T16:00:00+01:00'), '8h', calendar).trace;
+    const nbd = deliveryDeadline(Date.parse('2026-11-20T16:00:00+01:00'), 'NBD', calendar).trace;
+    const back = returnDeadline(Date.parse('2026-10-20T12:00:00+02:00')).trace;
+    expect(traceIn(eight, 'pl')).toBe('zweryfikowano pt. 2026-11-20 16:00 CET → 8 h upływu → termin sob. 2026-11-21 00:00 CET');
+    expect(traceIn(nbd, 'pl')).toBe('zweryfikowano pt. 2026-11-20 16:00 → następny dzień roboczy → termin pon. 2026-11-23 17:00 (nieczynne: sob.–niedz. 21–22 lis)');
+    expect(traceIn(back, 'pl')).toMatch(/^dostarczono wt\. 2026-10-20 12:00 CEST → 7 dni kalendarzowych → termin wt\. 2026-10-27 12:00 CET \(169 h upływu: zmiana czasu\)$/);
   });
 
   it('holidays over Christmas are "święta"', () => {

@@ -7,15 +7,21 @@
  * box, related requests, and merging a duplicate. Clock: Thursday 2026-11-19 09:30 Warsaw.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IntakeDraft } from '../../src/domain/request.js';
+import { PACKAGE_ROOT } from '../../src/settings.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { startOpsApp, testEngineer, type OpsApp } from '../support/ops-app.js';
 
 const PASSWORD = 'e2e password for the workbench actions';
 /** Thursday 2026-11-19 09:30 Europe/Warsaw (CET, +01:00). */
 const THURSDAY_0930 = Date.parse('2026-11-19T08:30:00Z');
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const SCREENSHOTS = UPDATE_SCREENSHOTS ? path.join(PACKAGE_ROOT, 'docs', 'screenshots') : mkdtempSync(path.join(os.tmpdir(), 'hezo-screenshots-'));
 
 let ops: OpsApp;
 let ewa: TestBrowser;
@@ -69,6 +75,7 @@ const line = (type: string, on: Page = page) => on.locator(`ol.history li[data-t
 const stored = async (name: string) => ops.test.gateway.store.get(numbers[name]!);
 
 beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
   [ops, ewa, jan] = await Promise.all([
     startOpsApp({
       startAtMs: THURSDAY_0930,
@@ -103,6 +110,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([ewa?.close(), jan?.close()]);
   await ops?.stop();
+  if (!UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
 });
 
 describe('working requests from the page', () => {
@@ -245,6 +253,9 @@ describe('working requests from the page', () => {
     expect(await page.textContent('main')).toContain('Rozwiązanie');
     await openRequest(page, numbers.morning);
     expect(await line('merged')).toContain(`Dołączono zgłoszenie ${numbers.duplicate}`);
+    // A worked request: its timeline, and the data-fix form with the registry's suggestions open.
+    await page.click('#form-fix summary');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'ops-worked-pl-1280.png'), fullPage: true });
   });
 
   it('finds requests with the one search box, diacritics folded, open and closed; the closed view lists closed ones', async () => {

@@ -10,17 +10,6 @@ import { openingAround, readClock, runningClock, urgencyOf, type ClockKind, type
 import { WAITING_STATUSES } from '../../domain/workbench-rules.js';
 import { bilingualReason, bilingualTrace, type Bilingual } from './page-words.js';
 
-/**
- * Who owns a request (src/domain ownership: a login, or an object naming one). Read loosely so
- * that the list keeps working with requests stored before ownership existed.
- */
-export function ownerOf(request: ServiceRequest): string | null {
-  const owner: unknown = (request as ServiceRequest & { owner?: unknown }).owner;
-  if (typeof owner === 'string' && owner !== '') return owner;
-  if (owner && typeof owner === 'object' && typeof (owner as { login?: unknown }).login === 'string') return (owner as { login: string }).login;
-  return null;
-}
-
 /** A running deadline as the browser needs it to tick. */
 export interface Countdown {
   /** Which clock: the response hour (window time), delivery or return (elapsed time). */
@@ -94,7 +83,7 @@ export function toRow(request: ServiceRequest, nowMs: number, calendar: ServiceC
     device: request.device ? `${request.device.model} ${request.device.serial}` : (request.serialNumber ?? null),
     subject: request.subject ?? null,
     reporter: request.reporter.name ?? request.reporter.email ?? request.reporter.phone ?? null,
-    owner: ownerOf(request),
+    owner: request.owner ?? null,
     sentAt: request.sentAt,
     stampedAt: request.stampedAt,
     waiting: WAITING_STATUSES.includes(request.status),

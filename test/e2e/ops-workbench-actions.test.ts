@@ -138,6 +138,7 @@ describe('working requests from the page', () => {
     await page.click('button[data-action=reporter-confirmed]');
     await expect.poll(() => title()).toContain('przyjęte');
     expect(await line('reporter-confirmed')).toContain('Engineer ewa · Zgłaszający potwierdzony przez inżyniera; zegar ruszył');
+    expect(await page.textContent('#confirmed-by')).toBe('Engineer ewa · czw., 19.11.2026, 09:30');
   });
 
   it('records a contact at its real time and way; a time in the future or before the request is refused, in Polish', async () => {

@@ -172,6 +172,7 @@ export function renderDetail() {
       ...field(f.device, request.device ? `${request.device.model} ${request.device.serial}` : null), ...field(f.serialNumber, request.serialNumber),
       ...field(f.window, request.window), ...field(f.package, request.package), ...field(f.onsite, request.onsite),
       ...field(f.reporter, request.reporter.name),
+      ...field(f.confirmedBy, request.reporterConfirmation ? `${who(request.reporterConfirmation.by)} · ${formatWarsaw(request.reporterConfirmation.at, true)}` : null, { id: 'confirmed-by' }),
       ...field(f.email, email ? link(`mailto:${email}`, email) : null),
       ...field(f.phone, phone ? link(telHref(phone), phone) : null),
       ...field(f.channel, t.channels[request.channel]), ...field(f.kind, t.kinds[request.kind] || request.kind), ...field(f.escalated, request.escalated ? t.yes : null),

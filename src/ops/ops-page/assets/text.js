@@ -27,7 +27,7 @@ export const TEXT = {
     fields: {
       customer: 'Klient', contractNumber: 'Umowa', device: 'Urządzenie', serialNumber: 'Numer seryjny (podany)', window: 'Okno serwisowe', package: 'Pakiet', onsite: 'Dostawa na miejsce',
       reporter: 'Zgłaszający', email: 'E-mail', phone: 'Telefon', channel: 'Kanał', kind: 'Rodzaj', sentAt: 'Wysłano', owner: 'Prowadzi',
-      clockFrom: 'Zegar liczy od', resolution: 'Rozwiązanie', mergedInto: 'Scalone ze zgłoszeniem', clockGiven: 'dane kompletne od', reason: 'Dlaczego bez zegara', escalated: 'Eskalacja',
+      clockFrom: 'Zegar liczy od', confirmedBy: 'Zgłaszającego potwierdził', resolution: 'Rozwiązanie', mergedInto: 'Scalone ze zgłoszeniem', clockGiven: 'dane kompletne od', reason: 'Dlaczego bez zegara', escalated: 'Eskalacja',
       response: 'Termin odpowiedzi', firstResponse: 'Pierwsza odpowiedź', delivery: 'Termin dostawy', returnDue: 'Termin zwrotu', howCounted: 'Jak policzono',
       location: 'Oryginał', recording: 'Nagranie rozmowy', keypad: 'Odpowiedzi z klawiatury i mowy', caller: 'Numer dzwoniącego', line: 'Linia',
       messageId: 'Message-ID', mailbox: 'Skrzynka', from: 'Nadawca',
@@ -106,7 +106,7 @@ export const TEXT = {
     fields: {
       customer: 'Customer', contractNumber: 'Contract', device: 'Device', serialNumber: 'Serial (as given)', window: 'Service window', package: 'Package', onsite: 'Onsite delivery',
       reporter: 'Reporter', email: 'E-mail', phone: 'Phone', channel: 'Channel', kind: 'Kind', sentAt: 'Sent', owner: 'Owner',
-      clockFrom: 'Clock counts from', resolution: 'Resolution', mergedInto: 'Merged into', clockGiven: 'data complete at', reason: 'Why no clock', escalated: 'Escalated',
+      clockFrom: 'Clock counts from', confirmedBy: 'Reporter confirmed by', resolution: 'Resolution', mergedInto: 'Merged into', clockGiven: 'data complete at', reason: 'Why no clock', escalated: 'Escalated',
       response: 'Response deadline', firstResponse: 'First response', delivery: 'Delivery deadline', returnDue: 'Return deadline', howCounted: 'How it was counted',
       location: 'Original', recording: 'Call recording', keypad: 'Keypad and speech answers', caller: 'Caller number', line: 'Line',
       messageId: 'Message-ID', mailbox: 'Mailbox', from: 'From',

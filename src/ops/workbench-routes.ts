@@ -16,7 +16,7 @@ import { waitingSinceMs } from '../domain/workbench-rules.js';
 import { parseAction, recordAction } from '../dispatcher/engineer-actions.js';
 import { changeOwnership, editData, merge, queueReply, reopen, type WorkbenchDeps } from '../dispatcher/workbench-actions.js';
 import { IntakeError } from '../errors.js';
-import { listPage, type ListQuery, type RequestRow } from '../search/list-query.js';
+import { listGroupOf, listPage, type ListGroup, type ListQuery, type RequestRow } from '../search/list-query.js';
 import { RequestIndex } from '../search/request-index.js';
 import { parseInput, requestNumberParam } from './route-input.js';
 import { actionBody, actionTime, assignBody, editBody, idOnlyBody, knownAssignee, mergeBody, reopenBody, replyBody } from './workbench-input.js';
@@ -29,13 +29,14 @@ export interface WorkbenchRouteDeps extends WorkbenchDeps {
 }
 
 /** A listed request: as stored, with its countdown (window time) or how long it has waited for data. */
-export type ListedRequest = ServiceRequest & { responseRemainingMs?: number; waitingForData?: true; waitingMs?: number };
+export type ListedRequest = ServiceRequest & { group: ListGroup; responseRemainingMs?: number; waitingForData?: true; waitingMs?: number };
 
 export function listedRequest(request: ServiceRequest, nowMs: number, calendar: ServiceCalendar): ListedRequest {
   const clock = runningClock(request);
   const since = waitingSinceMs(request);
   return {
     ...request,
+    group: listGroupOf(request),
     ...(clock?.kind === 'response' ? { responseRemainingMs: remainingClockTime(clock, nowMs, calendar) } : {}),
     ...(since !== null ? { waitingForData: true as const, waitingMs: Math.max(0, nowMs - since) } : {}),
   };

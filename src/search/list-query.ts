@@ -35,6 +35,7 @@ export type RequestRow = Pick<
   | 'returnDeadline'
   | 'resolution'
   | 'updatedAt'
+  | 'version'
 >;
 
 export function rowOf(request: ServiceRequest): RequestRow {
@@ -47,6 +48,7 @@ export function rowOf(request: ServiceRequest): RequestRow {
     sentAt: request.sentAt,
     reporter: request.reporter,
     updatedAt: request.updatedAt,
+    version: request.version,
   };
   const optional = {
     contractNumber: request.contractNumber,
@@ -161,6 +163,15 @@ export function listPage(rows: Iterable<RequestRow>, query: ListQuery, context: 
   const last = page.at(-1);
   const more = start + query.limit < kept.length;
   return { numbers: page.map((row) => row.number), total: kept.length, nextCursor: more && last ? encodeCursor(query.sort, last.key) : null };
+}
+
+/** The list's groups in urgency order: waiting for data or a person, a running clock, open without one, closed. */
+export type ListGroup = 'waiting' | 'clock' | 'open' | 'closed';
+
+export function listGroupOf(row: Pick<RequestRow, 'status' | 'window' | 'responseDeadline' | 'firstResponse' | 'deliveryDeadline' | 'returnDeadline'>): ListGroup {
+  if (WAITING_STATUSES.includes(row.status)) return 'waiting';
+  if (runningClock(row)) return 'clock';
+  return row.status === 'closed' ? 'closed' : 'open';
 }
 
 /**

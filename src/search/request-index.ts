@@ -28,6 +28,8 @@ import { rowOf, type RequestRow } from './list-query.js';
 export interface IndexSource {
   allNumbers(): Promise<string[]>;
   getMany(numbers: readonly string[]): Promise<Array<ServiceRequest | null>>;
+  /** The stored versions, to find what the change feed did not bring (reconcile). */
+  versions(numbers: readonly string[]): Promise<Array<number | null>>;
 }
 
 /** Where changes are announced (the ops page's ChangeFeed). */
@@ -95,6 +97,7 @@ export class RequestIndex {
   private readonly pending = new Set<string>();
   private flushing: Promise<void> | undefined;
   private unlisten: (() => void) | undefined;
+  private reconciling: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly source: IndexSource,
@@ -132,9 +135,40 @@ export class RequestIndex {
     while (this.flushing) await this.flushing;
   }
 
+  /**
+   * Checks every request's stored version against the one held and reads again those that
+   * differ or are new. Pub/sub delivers at most once: a change published while the feed's
+   * connection was down (a Redis restart, a failover) never arrives, and without this the list
+   * would show that request as it was until its next change. Runs every `everyMs` once started.
+   */
+  async reconcile(): Promise<number> {
+    const numbers = await this.source.allNumbers();
+    const versions = await this.source.versions(numbers);
+    const stale = numbers.filter((number, i) => {
+      const stored = versions[i];
+      const held = this.rows.get(number);
+      return !held || (stored !== null && stored !== undefined && stored !== held.version);
+    });
+    for (let i = 0; i < stale.length; i += 500) for (const request of await this.source.getMany(stale.slice(i, i + 500))) if (request) this.apply(request);
+    if (stale.length > 0) this.logger.info({ requests: stale.length }, 'request index: changes the feed missed were read again');
+    return stale.length;
+  }
+
+  /** Reconciles every `everyMs` (default one minute) until stop(). */
+  reconcileEvery(everyMs = 60_000): void {
+    if (this.reconciling) return;
+    this.reconciling = setInterval(() => {
+      if (!this.loading) return;
+      this.reconcile().catch((error: unknown) => this.logger.debug({ err: error }, 'request index: reconcile failed; next round tries again'));
+    }, everyMs);
+    this.reconciling.unref();
+  }
+
   stop(): void {
     this.unlisten?.();
     this.unlisten = undefined;
+    if (this.reconciling) clearInterval(this.reconciling);
+    this.reconciling = undefined;
   }
 
   get size(): number {
@@ -144,7 +178,7 @@ export class RequestIndex {
   /** Takes a request as stored now (a newer version than the one held, or a new request). */
   apply(request: ServiceRequest): void {
     const held = this.rows.get(request.number);
-    if (held && Date.parse(held.updatedAt) > Date.parse(request.updatedAt)) return;
+    if (held && held.version > request.version) return;
     if (held) this.unlink(held);
     const row = rowOf(request);
     this.rows.set(request.number, row);

@@ -180,6 +180,16 @@ export class RequestStore {
     return this.redis.sunion(...REQUEST_STATUSES.map((status) => this.keys.byStatus(status)));
   }
 
+  /** The stored versions of these requests (null: none, or stored before versions had a key). */
+  async versions(numbers: readonly string[]): Promise<Array<number | null>> {
+    const found: Array<number | null> = [];
+    for (let i = 0; i < numbers.length; i += 1000) {
+      const values = await this.redis.mget(numbers.slice(i, i + 1000).map((n) => this.keys.version(n)));
+      for (const value of values) found.push(value === null ? null : Number(value));
+    }
+    return found;
+  }
+
   /** Request numbers per status, for metrics and the ops page's filters. */
   async countByStatus(): Promise<Record<RequestStatus, number>> {
     const statuses = [...OPEN_STATUSES, 'closed'] as RequestStatus[];

@@ -85,6 +85,8 @@ describe('correcting data', () => {
     expect(res.body.request.responseDeadline.at).toBe(new Date(Date.parse(calledAt) + 3600_000).toISOString());
     expect(res.body.events[0]).toMatchObject({ type: 'data-edited', actor: 'engineer:ewa', data: { changes: { serialNumber: { to: 'Q48-24-07315' } }, status: 'accepted' } });
     expect(res.body.events[1]).toMatchObject({ type: 'clock-started', data: { clockStartedAt: calledAt } });
+    // The reporter is told, as when their own reply brings the missing data.
+    await vi.waitFor(() => expect(smtp.messages.some((mail) => mail.subject.includes(waiting.number) && mail.text.includes('Zgłoszenie przyjęte'))).toBe(true), { timeout: 20_000, interval: 100 });
   });
 
   it('refuses a correction that would leave an accepted request unacceptable (409), and a time before the request was sent (400)', async () => {
@@ -269,6 +271,10 @@ describe('close, reopen, search and paging', () => {
     expect(lastWaiting).toBeLessThan(firstClock);
     const mine = rows.find((row) => row.number === waiting.number);
     expect(mine?.waitingMs).toBeGreaterThanOrEqual(80 * 60_000);
+    // Each group once, in the order waiting, clock, open (contacted), never mixed.
+    const groups = rows.map((row) => (row as { group?: string }).group).filter((group, i, all) => group !== all[i - 1]);
+    expect(groups.slice(0, 2)).toEqual(['waiting', 'clock']);
+    expect(groups).toEqual(['waiting', 'clock', 'open'].slice(0, groups.length));
     const view = await api().get('/api/v1/requests?view=waiting&limit=5000').set(ewa);
     expect(view.body.requests.every((row: { waitingForData?: boolean }) => row.waitingForData)).toBe(true);
   });

@@ -118,6 +118,13 @@ describe('ownership, close and reopen', () => {
     expect(() => reopenRequest(contacted, { id: 'r2', actor: engineer, atMs: context.atMs, reason: 'x' })).toThrow(expect.objectContaining({ code: 'ILLEGAL_TRANSITION' }));
   });
 
+  it('records who confirmed an unauthorized reporter, and starts the clock then', () => {
+    const unknown = request({ status: 'unauthorized-reporter', acceptability: 'unauthorized-reporter' });
+    const confirmed = applyAction(unknown, { action: 'reporter-confirmed', atMs: context.atMs, actor: 'engineer:piotr', id: 'rc' }, calendar);
+    expect(confirmed?.request.reporterConfirmation).toEqual({ at: '2026-11-20T10:00:00.000Z', by: 'engineer:piotr' });
+    expect(confirmed?.request.clockStartedAt).toBe('2026-11-20T10:00:00.000Z');
+  });
+
   it('records contact by phone in the first response', () => {
     const due = explainResponseDeadline(at('2026-11-20T08:47:00Z'), '24x7', calendar);
     const running = request({ window: '24x7', clockStartedAt: '2026-11-20T08:47:00.000Z', responseDeadline: { at: new Date(due.deadline).toISOString(), trace: '' } });
@@ -209,7 +216,8 @@ describe('search', () => {
   });
 
   it('matches every word as a prefix across fields, open and closed', () => {
-    const index = new RequestIndex({ allNumbers: async () => [], getMany: async () => [] }, createLogger('silent'));
+    // Fed by apply() alone here; loading and reconciling from Redis: test/integration/request-index.test.ts.
+    const index = new RequestIndex({ allNumbers: async () => [], getMany: async () => [], versions: async () => [] }, createLogger('silent'));
     index.apply(request({ number: 'HZ-2026-000021', subject: 'Zakład w Łodzi' }));
     index.apply(request({ number: 'HZ-2026-000022', status: 'closed', customer: 'Inny klient', subject: 'Robot', reporter: { name: 'Jan', phone: '+48 601 200 300' } }));
     expect([...index.match('lodzi mleczarska')]).toEqual(['HZ-2026-000021']);
@@ -218,7 +226,11 @@ describe('search', () => {
     expect([...index.match('hz-2026-00002')].sort()).toEqual(['HZ-2026-000021', 'HZ-2026-000022']);
     expect([...index.match('robot inny')]).toEqual(['HZ-2026-000022']);
     // A newer version replaces the old one in the index.
-    index.apply(request({ number: 'HZ-2026-000021', subject: 'Gdańsk', updatedAt: '2026-11-21T00:00:00.000Z' }));
+    index.apply(request({ number: 'HZ-2026-000021', subject: 'Gdańsk', version: 2 }));
+    expect([...index.match('lodzi')]).toEqual([]);
+    expect([...index.match('gdansk')]).toEqual(['HZ-2026-000021']);
+    // An older version arriving late (a slow feed) does not undo it.
+    index.apply(request({ number: 'HZ-2026-000021', subject: 'Zakład w Łodzi', version: 1 }));
     expect([...index.match('lodzi')]).toEqual([]);
   });
 });

@@ -137,6 +137,7 @@ export function createOps(deps: OpsDeps): Ops {
       await metrics.start();
       // Not awaited: with many requests the load takes seconds; lists wait for it (ready()).
       index.start().catch((error: unknown) => deps.logger.warn({ err: error }, 'request index not loaded yet; the next list tries again'));
+      index.reconcileEvery();
     },
     async close(graceMs = 1_500) {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.

@@ -134,7 +134,7 @@ describe('the list', () => {
     expect(order[0]).toBe(numbers.waiting);
     expect(order.slice(1)).toEqual([numbers.breached, numbers.dueSoon, numbers.morning, numbers.call]);
     expect(await row(numbers.waiting).locator('.countdown').textContent()).toBe('czeka na dane: 1 h 20 min');
-    expect(await page.locator('#requests .group').allTextContents()).toEqual(['Czekają na dane lub potwierdzenie (bez zegara)', 'Pozostałe']);
+    expect(await page.locator('#requests .group').allTextContents()).toEqual(['Czekają na dane lub potwierdzenie (bez zegara)', 'Z biegnącym zegarem']);
     expect(await page.textContent('#summary')).toBe('5 z 5');
     // A Polish list carries no English words (statuses, views, headings, clocks).
     expect((await page.textContent('#app')) ?? '').not.toMatch(/\b(accepted|needs info|left|late|paused|open|breached|escalated|mine|unowned|closed|Sent|Status:)\b/);

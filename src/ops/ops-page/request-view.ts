@@ -8,6 +8,7 @@ import type { ServiceCalendar } from '../../domain/calendar.js';
 import { ACTIONS, canApply, type Action, type ServiceRequest } from '../../domain/request.js';
 import { openingAround, readClock, runningClock, urgencyOf, type ClockKind, type UrgencyLevel, type UrgencyState } from '../../domain/running-clock.js';
 import { WAITING_STATUSES } from '../../domain/workbench-rules.js';
+import { listGroupOf, type ListGroup } from '../../search/list-query.js';
 import { bilingualReason, bilingualTrace, type Bilingual } from './page-words.js';
 
 /** A running deadline as the browser needs it to tick. */
@@ -45,6 +46,8 @@ export interface RequestRow {
    * list puts these first and shows how long they have waited (since `sentAt`).
    */
   waiting: boolean;
+  /** Its group in the most-urgent order: waiting, a running clock, open without one, closed. */
+  group: ListGroup;
   window: ServiceRequest['window'] | null;
   countdown: Countdown | null;
   state: UrgencyState;
@@ -87,6 +90,7 @@ export function toRow(request: ServiceRequest, nowMs: number, calendar: ServiceC
     sentAt: request.sentAt,
     stampedAt: request.stampedAt,
     waiting: WAITING_STATUSES.includes(request.status),
+    group: listGroupOf(request),
     window: request.window ?? null,
     countdown,
     state: countdownState(countdown, urgency),

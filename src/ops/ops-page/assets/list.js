@@ -234,16 +234,17 @@ export function renderRows() {
   if (loaded && list.rows.length === 0) list.body.append(el('p', { class: 'empty', text: t.none }));
   const rows = list.rows;
   const grouped = list.query.sort === 'due';
+  const several = rows.some((r) => r.group !== (rows[0] && rows[0].group));
   let group = null;
   const append = (from, to) => {
     const fragment = document.createDocumentFragment();
     for (let i = from; i < Math.min(to, rows.length); i += 1) {
       const row = rows[i];
-      // Group headings in the most-urgent order (where waiting rows lead), and only when both
-      // groups are on the page: they separate, they do not label.
-      const rowGroup = row.waiting ? 'waiting' : 'running';
-      if (grouped && rowGroup !== group && (group !== null || (row.waiting && rows.some((r) => !r.waiting)))) {
-        fragment.append(el('div', { class: `group group-${rowGroup}`, role: 'row' }, el('div', { role: 'cell', text: rowGroup === 'waiting' ? t.waitingGroup : t.runningGroup })));
+      // Group headings in the most-urgent order (waiting, running clocks, open without a clock,
+      // closed), and only when more than one group is on the page: they separate, not label.
+      const rowGroup = row.group;
+      if (grouped && rowGroup !== group && several) {
+        fragment.append(el('div', { class: `group group-${rowGroup}`, role: 'row' }, el('div', { role: 'cell', text: t.groups[rowGroup] || rowGroup })));
       }
       group = rowGroup;
       fragment.append(rowElement(row, i));

@@ -30,7 +30,7 @@ import { startGateway } from '../src/main.js';
 import { createRedisConnections } from '../src/redis/connections.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import type { RedisConnections } from '../src/redis/redis-connections.js';
-import { loadSettings } from '../src/settings.js';
+import { loadSettings } from '../src/settings-loader.js';
 import { redisWork, redisWorkPer, type RedisWork } from './cpu.js';
 
 // 10,000: at 5,000 the baseline's short run still reads ~10% slow and flatters the ratios.

@@ -25,7 +25,7 @@ import { escapeHtml } from '../src/util/html.js';
 import { createOps } from '../src/ops/ops-page/index.js';
 import { createRedisConnections } from '../src/redis/connections.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
-import { loadSettings } from '../src/settings.js';
+import { loadSettings } from '../src/settings-loader.js';
 import { launchBrowser } from '../test/support/browser.js';
 
 const COUNT = Number(process.env.BENCH_OPS_REQUESTS ?? 5000);

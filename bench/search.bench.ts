@@ -11,6 +11,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Router } from 'express';
 import { Redis } from 'ioredis';
 import { buildApp } from '../src/app.js';
@@ -103,9 +105,14 @@ async function main(): Promise<void> {
     }
     const baseline = percentile(baselines, 50);
 
+    // The index's memory: heap after a full collection, before and after loading it.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    gc();
     const heapBefore = process.memoryUsage().heapUsed;
     const index = new RequestIndex(store, logger);
     const load = await timed(() => index.start());
+    gc();
     const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
 
     const app = buildApp({

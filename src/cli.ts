@@ -9,16 +9,10 @@ import { ServiceCalendar, type ServiceWindow } from './domain/calendar.js';
 import { explainResponseDeadline, formatWarsaw, parseInstant } from './domain/deadlines.js';
 import { IntakeError, isIntakeError } from './errors.js';
 import { readRegistryFile } from './registry/registry-file.js';
-import { formatSettingsError, loadCalendarExtras, loadSettings, type SettingOverride } from './settings.js';
+import type { CliIo } from './util/cli-io.js';
+import { formatSettingsError, loadCalendarExtras, loadSettings, type SettingOverride } from './settings-loader.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unavailable: 69, settings: 78 } as const;
-
-/** Output sinks, replaceable in tests. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  stdin: NodeJS.ReadableStream;
-}
 
 type CommandHandler = (args: string[], io: CliIo) => Promise<number>;
 

@@ -89,10 +89,9 @@ export function editRequestData(
     // registry's spelling, as at intake.
     judged = applyAssessment(next, assessment, context.atMs, context.calendar);
     if (assessment.contract) judged.contractNumber = assessment.contract.number;
-    if (judged.status !== 'accepted') {
-      delete judged.device;
-      if (!assessment.contract) for (const key of ['customer', 'package', 'window', 'onsite'] as const) delete judged[key];
-    }
+    // applyAssessment() adds what the registry matched; what the old data matched must go.
+    if (!assessment.device) delete judged.device;
+    if (!assessment.contract) for (const key of ['customer', 'package', 'window', 'onsite'] as const) delete judged[key];
   } else {
     if (assessment.acceptability !== 'accepted') {
       throw new IntakeError('ILLEGAL_TRANSITION', `Request ${request.number} is ${request.status} with its clock running; the correction would make it unacceptable: ${assessment.reason ?? assessment.acceptability}`, {

@@ -15,44 +15,8 @@ import { IntakeError, isIntakeError } from '../errors.js';
 import { ReplicaConfirmation, type WrittenRecord } from '../redis/replica-confirmation.js';
 import { closeWithin, withTimeout } from '../util/timeouts.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
+import type { Intake, SubmitOptions, SubmitResult } from './intake.js';
 import { intakeJobOptions, intakeKeys, jobIdFor, QUEUE_NAMES, type IntakeJobData, type IntakeKeys } from './queues.js';
-
-/** What submit() tells the channel. */
-export interface SubmitResult {
-  requestNumber: string;
-  /** `new` request, or `attach`ed to the request it answers (reply, escalation). */
-  mode: 'new' | 'attach';
-  /** The same source key was submitted before: nothing new was queued. */
-  duplicate: boolean;
-}
-
-/** The contract channels depend on (tests and channels take this, not the class). */
-export interface Intake {
-  /** Files a draft; rejects with a retryable IntakeError when Redis cannot take it. */
-  submit(draft: IntakeDraft, options?: SubmitOptions): Promise<SubmitResult>;
-}
-
-/**
- * A key bound to a value in the same atomic step as the allocation: the first submit binds
- * it; a later one with another value is refused (IntakeError IDEMPOTENCY_KEY_REUSED) and
- * files nothing. The portal binds its Idempotency-Key to the body's hash this way, in the
- * round trip that allocates the number instead of one of its own.
- */
-export interface SubmitGuard {
-  /** The Redis key of the binding (under the deployment prefix). */
-  key: string;
-  value: string;
-  /**
-   * How long the binding is remembered; without one (or 0) it never expires. A binding that
-   * expires before the source record it guards lets another value through to that record's
-   * number (the portal's guard has none for that reason).
-   */
-  ttlMs?: number;
-}
-
-export interface SubmitOptions {
-  guard?: SubmitGuard;
-}
 
 export interface IntakeServiceOptions {
   connections: RedisConnections;
@@ -69,10 +33,11 @@ export interface IntakeServiceOptions {
 /**
  * Allocation in one atomic script, so that concurrent submits of one source key (the same
  * mail seen by two processes, a replayed webhook) get one number and never two.
- * KEYS: source record, sequence, guard ('' for none). ARGV: prefix, the year's number template
- * (`HZ-2026-%06d`, domain/request-number.ts: the script has no spelling of its own), kind, own
- * Message-ID, source key, guard value, guard ttl ms (0: no expiry), refs (`n:` number, `m:`
- * Message-ID).
+ * KEYS: source record, sequence, guard ('' for none). ARGV: the number records' key prefix, the
+ * year's number template (`HZ-2026-%06d`, domain/request-number.ts: the script has no spelling
+ * of its own), kind, own Message-ID, source key, guard value, guard ttl ms (0: no expiry), the
+ * Message-ID records' key prefix (both prefixes from intakeKeys: nor has it a key layout of its
+ * own), refs (`n:` number, `m:` Message-ID).
  * The guard is checked first, so a conflicting repeat is refused even when its source is
  * known. Keys built from the prefix inside the script tie it to one Redis node: Sentinel is
  * fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
@@ -97,13 +62,13 @@ if #existing > 0 then
   return {'1', h.number, h.mode, h.queued or '0', h.kind or ''}
 end
 local target = false
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   local kind = string.sub(ARGV[i], 1, 2)
   local value = string.sub(ARGV[i], 3)
-  if kind == 'n:' and redis.call('EXISTS', ARGV[1] .. ':number:' .. value) == 1 then
+  if kind == 'n:' and redis.call('EXISTS', ARGV[1] .. value) == 1 then
     target = value
   elseif kind == 'm:' then
-    target = redis.call('GET', ARGV[1] .. ':msgid:' .. value)
+    target = redis.call('GET', ARGV[8] .. value)
   end
   if target then break end
 end
@@ -111,11 +76,11 @@ local mode = 'attach'
 if not target then
   local seq = redis.call('INCR', KEYS[2])
   target = string.format(ARGV[2], seq)
-  redis.call('SET', ARGV[1] .. ':number:' .. target, ARGV[5])
+  redis.call('SET', ARGV[1] .. target, ARGV[5])
   mode = 'new'
 end
 redis.call('HSET', KEYS[1], 'number', target, 'mode', mode, 'queued', '0', 'kind', ARGV[3])
-if ARGV[4] ~= '' then redis.call('SET', ARGV[1] .. ':msgid:' .. ARGV[4], target, 'NX') end
+if ARGV[4] ~= '' then redis.call('SET', ARGV[8] .. ARGV[4], target, 'NX') end
 return {'0', target, mode, '0', ARGV[3]}
 `;
 
@@ -165,7 +130,7 @@ export class IntakeService implements Intake {
       const guard = options.guard;
       const allocated = (await (this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }).hezoAllocate(
         sourceKey, this.keys.sequence(year), guard?.key ?? '',
-        this.options.prefix, requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), ...refs,
+        this.keys.number(''), requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), this.keys.messageId(''), ...refs,
       )) as [string, string, 'new' | 'attach', string, string];
       if (allocated[0] === 'conflict') {
         throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');

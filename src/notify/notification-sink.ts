@@ -1,6 +1,7 @@
 /**
- * The part of the Notifier that the alerts need: queue one message under a fixed id. Its own
- * file, so that they depend on this contract and not on the Notifier's worker.
+ * The part of the Notifier that those who send need (the alerts, the mail channel's notice of an
+ * oversize mail): queue one message under a fixed id. Its own file, so that they depend on this
+ * contract and not on the Notifier's worker.
  */
 import type { NotificationJob } from './notification-channel.js';
 

@@ -3,13 +3,13 @@
  * gateway at its mailboxes. For each mailbox and for the SMTP relay it signs in as the gateway
  * will, one line per step, OK or the exact reason with what to do; exit 0 when every step passed.
  */
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../util/cli-io.js';
 import { probeMailbox } from '../channels/mail/mailbox-probe.js';
 import { describeCredentials, MailTokens } from '../mail-auth/mail-credentials.js';
 import type { CheckStep } from '../mail-auth/sign-in-check.js';
 import { probeSmtp } from '../notify/smtp-probe.js';
 import { smtpCredentials } from '../notify/mail-sender.js';
-import { loadSettings } from '../settings.js';
+import { loadSettings } from '../settings-loader.js';
 
 /** Width of the step column. */
 const STEP_WIDTH = 22;

@@ -14,10 +14,10 @@ import type { ServiceRequest } from '../domain/request.js';
 import { remainingClockTime, runningClock } from '../domain/running-clock.js';
 import { waitingSinceMs } from '../domain/workbench-rules.js';
 import { parseAction, recordAction } from '../dispatcher/engineer-actions.js';
-import { changeOwnership, editData, merge, queueReply, reopen, type WorkbenchDeps } from '../dispatcher/workbench-actions.js';
+import { changeOwnership, editData, merge, queueReply, reopen, type WorkbenchDeps } from './workbench-actions.js';
 import { IntakeError } from '../errors.js';
 import { listGroupOf, listPage, type ListGroup, type ListQuery, type RequestRow } from '../search/list-query.js';
-import { RequestIndex } from '../search/request-index.js';
+import { foldTerm, type RequestIndex } from '../search/request-index.js';
 import { parseInput, requestNumberParam } from './route-input.js';
 import { actionBody, actionTime, assignBody, editBody, idOnlyBody, knownAssignee, mergeBody, reopenBody, replyBody } from './workbench-input.js';
 
@@ -83,7 +83,7 @@ export function registryRoutes(registry: () => ContractRegistry, now: () => numb
     const current = registry();
     const found = new Map<string, Contract>();
     if (query.serial) for (const match of current.findDeviceAnywhere(query.serial)) found.set(match.contract.number, match.contract);
-    if (query.prefix) for (const contract of RequestIndex.contractsByPrefix(current, query.prefix, query.limit)) found.set(contract.number, contract);
+    if (query.prefix) for (const contract of contractsByPrefix(current, query.prefix, query.limit)) found.set(contract.number, contract);
     res.json({ contracts: [...found.values()].slice(0, query.limit).map((contract) => contractView(contract, now())) });
   });
   router.get('/contracts/:number', (req, res) => {
@@ -94,6 +94,15 @@ export function registryRoutes(registry: () => ContractRegistry, now: () => numb
     res.json({ contract: contractView(contract, now()) });
   });
   return router;
+}
+
+/** Contracts whose number starts with `prefix` (dashes and case ignored), or whose customer's name holds it (Polish letters folded). */
+function contractsByPrefix(registry: ContractRegistry, prefix: string, limit: number): readonly Contract[] {
+  const wanted = prefix.replace(/[^0-9a-z]/gi, '').toLowerCase();
+  const words = foldTerm(prefix.trim());
+  return registry.contracts
+    .filter((contract) => (wanted !== '' && contract.number.replace(/[^0-9a-z]/gi, '').toLowerCase().startsWith(wanted)) || foldTerm(contract.customer).includes(words))
+    .slice(0, limit);
 }
 
 const registryQuery = z

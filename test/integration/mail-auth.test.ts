@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MailAuth } from '../../src/mail-auth/auth-settings.js';
 import { CredentialsFailure } from '../../src/mail-auth/credentials-failure.js';
 import { MailTokens, type MailCredentials } from '../../src/mail-auth/mail-credentials.js';
-import { loadSettings } from '../../src/settings.js';
+import { loadSettings } from '../../src/settings-loader.js';
 import { startPrivateDovecot, type PrivateDovecot } from '../support/dovecot.js';
 import { startTokenEndpoints, type TokenEndpoints } from '../support/token-endpoints.js';
 

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listQuarantine } from '../../src/channels/mail/quarantine.js';
 import { AttachmentStore } from '../../src/intake/attachment-store.js';
-import type { Intake } from '../../src/intake/submit.js';
+import type { Intake } from '../../src/intake/intake.js';
 import type { Notifier } from '../../src/notify/notifier.js';
 import { buildMail, startMailBench, type MailBench } from '../support/mail-gateway.js';
 

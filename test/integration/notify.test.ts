@@ -10,7 +10,8 @@ import { renderAcknowledgment } from '../../src/notify/acknowledgment-messages.j
 import { renderAlert } from '../../src/notify/alert-messages.js';
 import type { NotificationJob } from '../../src/notify/notification-channel.js';
 import { NOTIFY_QUEUE, Notifier, queueJobId, type NotifyOutcome } from '../../src/notify/notifier.js';
-import { loadSettings, type Settings } from '../../src/settings.js';
+import { type Settings } from '../../src/settings.js';
+import { loadSettings } from '../../src/settings-loader.js';
 import { connectionsFor, startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { startTwilioApi, type TwilioApiStandIn } from '../support/twilio-api.js';

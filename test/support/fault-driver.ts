@@ -22,7 +22,8 @@ import { responseDeadline } from '../../src/domain/deadlines.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { intakeKeys } from '../../src/intake/queues.js';
 import { normalizeMessageId } from '../../src/domain/thread-keys.js';
-import { DEFAULT_CONFIG_DIR, loadCalendarExtras } from '../../src/settings.js';
+import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
+import { loadCalendarExtras } from '../../src/settings-loader.js';
 import { FAULTS_AUTH_TOKEN, FAULTS_PORTAL_KEY, FAULTS_PUBLIC_URL, POMOC, type ClusterBase, type GatewayProcess } from './fault-cluster.js';
 import { buildMail } from './mail-gateway.js';
 

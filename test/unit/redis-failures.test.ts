@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IntakeError } from '../../src/errors.js';
-import { formatSettingsError } from '../../src/settings.js';
+import { formatSettingsError } from '../../src/settings-loader.js';
 import { explainStartFailure, type FailureContext } from '../../src/redis/redis-failures.js';
 
 const sources: Record<string, string> = { 'redis.url': 'environment REDIS_URL', 'redis.password': 'environment REDIS_PASSWORD_FILE (/run/secrets/redis)' };

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntakeError } from '../../src/errors.js';
-import { DEFAULT_CONFIG_DIR, formatSettingsError, loadCalendarExtras, loadSettings, type SettingOverride } from '../../src/settings.js';
+import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
+import { formatSettingsError, loadCalendarExtras, loadSettings, type SettingOverride } from '../../src/settings-loader.js';
 
 let root: string;
 let configDir: string;

@@ -79,6 +79,16 @@ describe('correcting data', () => {
     expect(result?.events[0]?.data).toMatchObject({ changes: { 'reporter.email': { from: 'someone@else.pl', to: 'marek.zielinski@example.pl' } } });
   });
 
+  it('keeps the matched device of a request still waiting for its reporter, and drops a device the new serial does not match', () => {
+    const unknown = request({ status: 'unauthorized-reporter', acceptability: 'unauthorized-reporter', reporter: { email: 'someone@else.pl' } });
+    const renamed = editRequestData(unknown, { reporter: { name: 'Ktoś' } }, { id: 'e', actor: engineer, atMs: at('2026-11-20T10:00:00Z'), registry, calendar });
+    expect(renamed?.request).toMatchObject({ status: 'unauthorized-reporter', device: { model: 'Qualstar Q80' } });
+    const wrongSerial = editRequestData(unknown, { serialNumber: 'NOPE-1' }, { id: 'e2', actor: engineer, atMs: at('2026-11-20T10:00:00Z'), registry, calendar });
+    expect(wrongSerial?.request.status).toBe('needs-info');
+    expect(wrongSerial?.request.device).toBeUndefined();
+    expect(wrongSerial?.request.customer).toBe('Spółdzielnia Mleczarska Mazowsze-Wschód');
+  });
+
   it('keeps a running clock through a correction, refuses one that makes it unacceptable, and refuses closed requests', () => {
     const deadline = explainResponseDeadline(at('2026-11-20T08:47:00Z'), '8x5', calendar);
     const running = request({ clockStartedAt: '2026-11-20T08:47:00.000Z', responseDeadline: { at: new Date(deadline.deadline).toISOString(), trace: deadline.trace } });

@@ -14,8 +14,8 @@ import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
-import type { Intake } from '../../intake/submit.js';
-import type { Notifier } from '../../notify/notifier.js';
+import type { Intake } from '../../intake/intake.js';
+import type { NotificationSink } from '../../notify/notification-sink.js';
 import { impossible, isIntakeError } from '../../errors.js';
 import type { KnownSerial, NumberPatterns } from './extract.js';
 import { buildMailDraft } from './mail-draft.js';
@@ -55,7 +55,7 @@ export interface DrainContext {
   /** Whether the contract registry lists a serial (see MailContext.knownSerial). */
   knownSerial?: KnownSerial | undefined;
   ownAddresses: readonly string[];
-  notifier?: Pick<Notifier, 'enqueue'> | undefined;
+  notifier?: NotificationSink | undefined;
   /** False once the watcher lost its lease or is stopping: the drain stops between mails. */
   mayContinue(): boolean;
   /** Mails still to handle, for status(). */

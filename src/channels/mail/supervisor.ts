@@ -9,8 +9,8 @@ import type { Logger } from '../../logger.js';
 import { processMailTokens, type MailTokens } from '../../mail-auth/mail-credentials.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
-import type { Intake } from '../../intake/submit.js';
-import type { Notifier } from '../../notify/notifier.js';
+import type { Intake } from '../../intake/intake.js';
+import type { NotificationSink } from '../../notify/notification-sink.js';
 import type { CheckResult } from '../../util/readiness.js';
 import type { Settings } from '../../settings.js';
 import { compilePatterns, knownToRegistry } from './extract.js';
@@ -30,7 +30,7 @@ export interface MailboxSupervisorDeps {
   /** Raised once per outage when a mailbox has been unreachable longer than unreachableAlertMs, with why (the server's or token endpoint's words). */
   onUnreachable?: (mailbox: string, sinceMs: number, reason?: string) => void;
   /** Sends the oversize notice to a sender (an `ack-mail` job); without it the sender is not told. */
-  notifier?: Pick<Notifier, 'enqueue'>;
+  notifier?: NotificationSink;
   /**
    * The contract registry as it is now (it reloads). Extraction asks it where a serial written
    * with spaces ends ("S/N Q48 24 07315 2 szt."); without it, that is guessed from the text.

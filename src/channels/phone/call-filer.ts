@@ -13,7 +13,7 @@
  */
 import type { IntakeDraft } from '../../domain/request.js';
 import { isIntakeError } from '../../errors.js';
-import type { Intake, SubmitResult } from '../../intake/submit.js';
+import type { Intake, SubmitResult } from '../../intake/intake.js';
 
 /**
  * How long a call stays bound to its recording: longer than any draft of the call waits in a

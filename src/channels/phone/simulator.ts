@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
 import { IntakeError } from '../../errors.js';
-import { loadSettings } from '../../settings.js';
+import { loadSettings } from '../../settings-loader.js';
 import type { Line } from './call-flow.js';
 import { signedUrl, type TwilioSetup } from './signature.js';
 import { readTwiml, type TwimlVerb } from './twiml-reader.js';

@@ -17,7 +17,7 @@
  * failed in between) before its job was added.
  */
 import { hash } from 'node:crypto';
-import type { SubmitGuard } from '../../intake/submit.js';
+import type { SubmitGuard } from '../../intake/intake.js';
 
 /**
  * What a portal may send as `Idempotency-Key`: printable ASCII, up to 200 characters, not

@@ -25,7 +25,7 @@ import {
 import { IntakeError } from '../errors.js';
 import { renderEngineerReply, renderMergeNotice } from '../notify/engineer-mail.js';
 import type { NotificationJob } from '../notify/notification-channel.js';
-import type { EngineerActionDeps, RecordedChange } from './engineer-actions.js';
+import type { EngineerActionDeps, RecordedChange } from '../dispatcher/engineer-actions.js';
 import type { NotificationSink } from '../notify/notification-sink.js';
 
 export interface WorkbenchDeps extends EngineerActionDeps {
@@ -121,7 +121,7 @@ export async function queueReply(deps: WorkbenchDeps, number: string, input: { t
  * response clock runs — as "contacted" by mail at its send time, by the engineer who wrote it.
  * Fixed ids: the worker calls this again when a re-run finds the mail sent.
  */
-export async function reporterMailSent(deps: WorkbenchDeps, jobId: string, notification: NotificationJob, sentAtMs: number): Promise<void> {
+export async function reporterMailSent(deps: Pick<WorkbenchDeps, 'store' | 'timers' | 'calendar' | 'index'>, jobId: string, notification: NotificationJob, sentAtMs: number): Promise<void> {
   if (notification.type !== 'reporter-mail') return;
   const number = REPLY_JOB.exec(jobId)?.[1];
   if (!number) return;

@@ -152,7 +152,7 @@ describe('working requests from the page', () => {
     await page.fill('#form-contact input[name=at]', '2026-11-19T08:00');
     await page.click('button[data-submit=contact]');
     await expect.poll(() => page.textContent('#action-message')).toBe(
-      'Nie udało się: nieprawidłowe dane (czas). Czas kontaktu nie może być w przyszłości ani przed wysłaniem zgłoszenia.',
+      'Nie udało się: nieprawidłowe dane (czas). Czas kontaktu nie może być w przyszłości ani przed startem zegara (wysłaniem zgłoszenia lub uzupełnieniem danych).',
     );
     expect((await stored('morning'))?.status).toBe('accepted');
     await page.fill('#form-contact input[name=at]', '2026-11-19T09:10');

@@ -43,7 +43,7 @@ export const TEXT = {
     failed: 'Nie udało się: ', saved: 'Zapisano.',
     changedMeanwhile: 'Zgłoszenie zmieniło się w międzyczasie.', showChanges: 'Pokaż (wpisany tekst zniknie)',
     errors: {
-      INPUT_INVALID: (details) => `nieprawidłowe dane (${details.map((d) => FIELDS_PL[d.path] || d.path).join(', ') || 'formularz'}).${details.some((d) => d.path === 'at') ? ' Czas kontaktu nie może być w przyszłości ani przed wysłaniem zgłoszenia.' : ''}`,
+      INPUT_INVALID: (details) => `nieprawidłowe dane (${details.map((d) => FIELDS_PL[d.path] || d.path).join(', ') || 'formularz'}).${details.some((d) => d.path === 'at') ? ' Czas kontaktu nie może być w przyszłości ani przed startem zegara (wysłaniem zgłoszenia lub uzupełnieniem danych).' : ''}`,
       OWNED_BY_OTHER: (details, name) => `zgłoszenie prowadzi już ${(details[0] && name(details[0].message)) || 'inny inżynier'}; poproś o przydzielenie.`,
       ILLEGAL_TRANSITION: (details) => `to działanie nie pasuje do obecnego statusu${details[0] && details[0].message ? ` (${details[0].message})` : ''}.`,
       NO_REPORTER_ADDRESS: () => 'zgłaszający nie ma adresu e-mail; dodaj go w „Popraw dane” albo zadzwoń.',

@@ -21,6 +21,9 @@ const LAYERS = [
   { name: 'notify', path: '^src/notify/', what: 'replies to reporters and alerts to engineers' },
   { name: 'channels', path: '^src/channels/', what: 'phone, mail and portal adapters' },
   { name: 'ops', path: '^src/ops/', what: 'the ops page and API, metrics, queue board' },
+  { name: 'reports', path: '^src/reports/', what: 'the SLA report: its figures over stored requests, API, CLI and page' },
+  { name: 'inspections', path: '^src/inspections/', what: 'system care: yearly inspections, renewal reminders, their daily sweep, pages and API' },
+  { name: 'privacy', path: '^src/privacy/', what: 'retention, data-subject export and erasure over every store, and its admin API' },
   { name: 'composition', path: '^src/(main|app|cli|shutdown-signals|stop-sequence|starters/)', what: 'main, app, cli: compose the roles' },
 ];
 

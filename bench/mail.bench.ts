@@ -3,8 +3,9 @@
  * 1. latency from IMAP APPEND to a stamped request, 50 mails arriving one at a time (p50/p99);
  *    goal p50 < 1 s, p99 < 3 s;
  * 2. drain throughput of a 2,000-mail backlog (mails/s moved to Processed after submit);
- *    goal ≥ 100 mails/s — beside a same-run baseline: bare imapflow fetching the same 2,000
- *    mails' sources without processing them.
+ *    goal ≥ 600 mails/s on an idle 2-core machine (issue 19: about 0.055 of the bare fetch) —
+ *    beside a same-run baseline: bare imapflow fetching the same 2,000 mails' sources without
+ *    processing them. On a loaded machine compare the ratio, not the rate.
  * `npx tsx bench/mail.bench.ts` (BENCH_MAIL_BACKLOG / BENCH_MAIL_SINGLES to change the counts).
  */
 import { randomUUID } from 'node:crypto';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const redisDir = mkdtempSync(path.join(os.tmpdir(), 'hezo-bench-redis-'));
   const redis = await EmbeddedRedis.start({ dir: redisDir });
   const dovecot = await startPrivateDovecot();
-  const test = await startTestGateway({}, { REDIS_URL: redis.url }, { roles: ['dispatcher', 'timers', 'notify'] });
+  const test = await startTestGateway({}, { REDIS_URL: redis.connectionUrl }, { roles: ['dispatcher', 'timers', 'notify'] });
   const { gateway } = test;
   const keys = intakeKeys(gateway.settings.intake.prefix);
   const account = (user: string) => ({ host: dovecot.host, port: dovecot.port, secure: false, user, password: dovecot.password, rejectUnauthorized: false });
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
     const drainSeconds = (performance.now() - drainStarted) / 1000;
     await drainer.stop();
     const rate = BACKLOG / drainSeconds;
-    console.log(`drain: ${BACKLOG} mails parsed, submitted and moved to Processed in ${drainSeconds.toFixed(1)} s: ${rate.toFixed(0)} mails/s (goal ≥ 100; ${(rate / bareRate).toFixed(2)} of the bare fetch)`);
+    console.log(`drain: ${BACKLOG} mails parsed, submitted and moved to Processed in ${drainSeconds.toFixed(1)} s: ${rate.toFixed(0)} mails/s (goal ≥ 600; ${(rate / bareRate).toFixed(2)} of the bare fetch, goal ≥ 0.055)`);
   } finally {
     await test.stop();
     await dovecot.cleanup();

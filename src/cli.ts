@@ -128,6 +128,42 @@ Options:
       },
     },
   },
+  report: {
+    summary: 'print a report from the gateway\'s requests (report sla --month YYYY-MM)',
+    help: `Usage: hezo-intake report sla --month YYYY-MM [--contract N] [--format json|csv]
+
+Commands:
+  sla  the SLA report for a month or a period, as JSON or CSV
+
+Run "hezo-intake report sla --help" for more.`,
+    run: async () => {
+      throw new IntakeError('USAGE', 'report needs a subcommand: "report sla --month YYYY-MM"');
+    },
+    subcommands: {
+      sla: {
+        summary: 'the SLA report for a month or a period, as JSON or CSV',
+        help: `Usage: hezo-intake report sla --month YYYY-MM [--contract N] [--format json|csv]
+       hezo-intake report sla --from YYYY-MM-DD --to YYYY-MM-DD [--contract N] [--format json|csv]
+
+Prints the SLA report over the requests sent in the period (Warsaw dates, both inclusive):
+per customer and contract and in total, requests by channel and outcome, first responses met,
+breached and pending with the met rate and window-minutes to the first response (median, p90,
+max), SOS deliveries, overdue returns, inspections and 8x5 requests sent outside the window
+(docs/reports.md). It reads the gateway's Redis: REDIS_URL (or the redis settings) when set,
+else the private redis-server of a running "hezo-intake serve".
+
+Options:
+  --month M        a calendar month, e.g. 2026-11
+  --from D --to D  the first and last day instead of --month (at most 400 days)
+  --contract N     only this contract
+  --format F       json (default) or csv (one row per customer and contract, then TOTAL)
+  -h, --help       this text
+
+Exit codes: 0 printed, 1 Redis could not be read, 2 usage, 78 invalid settings.`,
+        run: async (args, io) => (await import('./reports/report-cli.js')).reportSla(args, io),
+      },
+    },
+  },
   call: {
     summary: 'walk the running phone IVR as Twilio would, from the terminal',
     help: `Usage: hezo-intake call [--line hotline|escalation] [--from +48...] [--url URL] [--public-url URL]
@@ -148,6 +184,69 @@ Options:
   --public-url URL  sign for this URL instead of the one the gateway says
   -h, --help        this text`,
     run: async (args, io) => (await import('./channels/phone/simulator.js')).callCommand(args, io),
+  },
+  privacy: {
+    summary: 'show or erase what is held about one person (privacy export, privacy erase)',
+    help: `Usage: hezo-intake privacy export --email ADDRESS | --phone NUMBER
+       hezo-intake privacy erase --email ADDRESS | --phone NUMBER [--force]
+
+Commands:
+  export  print everything held about the person, as JSON
+  erase   anonymize everything held about the person
+
+Run "hezo-intake privacy export --help" for more; docs/privacy.md tells what is covered.`,
+    run: async () => {
+      throw new IntakeError('USAGE', 'privacy needs a subcommand: "privacy export" or "privacy erase"');
+    },
+    subcommands: {
+      export: {
+        summary: 'print everything held about one person, as JSON',
+        help: `Usage: hezo-intake privacy export --email ADDRESS | --phone NUMBER
+
+Prints, as JSON, everything the gateway holds about one person (GDPR/RODO art. 15): the
+requests they filed, replied to or are named in, with their histories; the attachments and
+call recordings; queue jobs naming them (messages sent to them); quarantined mail from them;
+calls of theirs waiting in the phone spool. The address is matched case-insensitively, the
+number in any spelling (+48 601 234 567, 601-234-567).
+
+It works beside a running gateway, on its Redis: REDIS_URL (or redis.url, Sentinels) when set,
+else the private redis-server of the data folder (var/redis) — the running gateway's, or one
+started for the command when no gateway runs there.
+
+Options:
+  --email ADDRESS  the person's e-mail address
+  --phone NUMBER   the person's phone number (Polish numbers may leave out +48)
+  -h, --help       this text
+
+Exit codes: 0 printed, 1 failed (Redis unreachable), 2 usage, 78 invalid settings.`,
+        run: async (args, io) => (await import('./privacy/privacy-command.js')).privacyCommand('export', args, io),
+      },
+      erase: {
+        summary: 'anonymize everything held about one person',
+        help: `Usage: hezo-intake privacy erase --email ADDRESS | --phone NUMBER [--force]
+
+Anonymizes everything the gateway holds about one person (GDPR/RODO art. 17): their requests
+keep what the SLA statistics need (number, contract, device, channel, deadlines, outcome, event
+times) and lose the reporter, subject, description, attachments, mail headers, recording
+addresses and the text of replies and notes; their queue jobs, quarantine entries, per-address
+records, attachment files and spooled calls go; Redis's append-only file is rewritten. Each
+changed request gets a "personal-data-removed" event and the audit list a line, naming no one.
+Prints what was done as JSON (request numbers and counts).
+
+Refused, with nothing changed, while the person has open requests, queued jobs or spooled
+calls, unless --force. Runs on the gateway's Redis as "privacy export" does.
+
+Options:
+  --email ADDRESS  the person's e-mail address
+  --phone NUMBER   the person's phone number
+  --force          erase even open requests and work still queued
+  -h, --help       this text
+
+Exit codes: 0 erased, 1 refused (open requests), failed, or something of theirs arrived meanwhile
+("leftover" in the report: run it again), 2 usage, 78 invalid settings.`,
+        run: async (args, io) => (await import('./privacy/privacy-command.js')).privacyCommand('erase', args, io),
+      },
+    },
   },
   help: {
     summary: 'list the commands, or print the help of one (help <command>)',
@@ -386,7 +485,8 @@ async function contractsCheck(args: string[], io: CliIo): Promise<number> {
     const registry = readRegistryFile(file);
     const devices = registry.contracts.reduce((n, c) => n + c.devices.length, 0);
     const representatives = registry.contracts.reduce((n, c) => n + c.representatives.length, 0);
-    io.stdout.write(`${file}: OK — ${registry.size} contracts, ${devices} devices, ${representatives} representatives\n`);
+    const care = registry.contracts.filter((c) => c.systemCare === true).length;
+    io.stdout.write(`${file}: OK — ${registry.size} contracts, ${devices} devices, ${representatives} representatives; ${care} with system care\n`);
     return EXIT.ok;
   } catch (error) {
     if (isIntakeError(error) && error.code === 'REGISTRY_INVALID') {

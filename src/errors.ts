@@ -121,6 +121,21 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'A mail to the reporter was asked for, but the request has no reporter e-mail address; add one (PATCH the request) or call.',
   },
+  OPEN_REQUESTS_HELD: {
+    status: 409,
+    retryable: false,
+    meaning: 'A data-subject erasure was refused and nothing was changed: the person still has open requests, queued jobs or spooled calls. Close them first, or force the erasure.',
+  },
+  ERASURE_INCOMPLETE: {
+    status: 503,
+    retryable: true,
+    meaning: 'An erasure could not finish now: a job naming the person is running, or Twilio could not be asked to delete their call recording; run the same erasure again later (what was done stays done).',
+  },
+  CHECKLIST_INCOMPLETE: {
+    status: 409,
+    retryable: false,
+    meaning: 'An inspection cannot be closed before its logs, firmware and operation items are recorded; the answer names those missing.',
+  },
   INTERNAL: {
     status: 500,
     retryable: true,

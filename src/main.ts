@@ -22,7 +22,10 @@ import { startRedis } from './starters/redis-starter.js';
 import { startSharedServices } from './starters/shared-services.js';
 import type { StartContext } from './starters/start-context.js';
 import { startWebRole } from './starters/web-role.js';
-import { startDispatcherRole, startNotifyRole, startTimersRole } from './starters/worker-roles.js';
+import { startCareRole, startDispatcherRole, startMaintenanceRole, startNotifyRole, startTimersRole } from './starters/worker-roles.js';
+import type { DataSubjectRequests } from './privacy/data-subject-requests.js';
+import type { Maintenance } from './privacy/maintenance.js';
+import type { CareSweep } from './inspections/care-sweep.js';
 import { StopSequence } from './stop-sequence.js';
 import type { RequestStore } from './store/request-store.js';
 import { Readiness } from './util/readiness.js';
@@ -57,10 +60,16 @@ export interface Gateway {
   store: RequestStore;
   intake: IntakeService;
   attachments: AttachmentStore;
+  /** The daily care sweep (inspections, renewals); tests run it at a chosen moment. */
+  care: CareSweep;
   /** The general-purpose Redis client (leases, rate limits, the request store); auto-pipelined. */
   redis: Redis;
   /** A client without auto-pipelining for the phone's call sessions (latency over throughput). */
   callRedis: Redis;
+  /** Data-subject export and erasure (src/privacy), as the CLI and the privacy API run them. */
+  privacy: DataSubjectRequests;
+  /** The daily retention sweep (timers role), else undefined. */
+  maintenance: Maintenance | undefined;
   /** Engineer API tokens generated because none were configured (embedded default). */
   generatedTokens: Record<string, string>;
   /**
@@ -98,6 +107,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     const roles = options.roles ?? ROLES;
     if (roles.includes('notify')) startNotifyRole(services);
     if (roles.includes('timers')) startTimersRole(services);
+    if (roles.includes('timers')) await startCareRole(context, services);
+    const maintenance = roles.includes('timers') ? await startMaintenanceRole(context, services) : undefined;
     if (roles.includes('dispatcher')) await startDispatcherRole(context, services);
 
     const { engineerTokens, generatedTokens } = engineerTokensOf(settings);
@@ -119,8 +130,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       logger.info({ roles }, 'hezo-intake is running');
     }
 
-    const { calendar, registry, store, intake, attachments, redis, callRedis } = services;
-    return { settings, logger, connections: started.connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, redis, callRedis, generatedTokens, redisProblem: started.redisProblem, stop };
+    const { calendar, registry, store, intake, attachments, redis, callRedis, privacy, care } = services;
+    return { settings, logger, connections: started.connections, roles, url, app: httpApp, calendar, registry, store, intake, attachments, care, redis, callRedis, privacy, maintenance, generatedTokens, redisProblem: started.redisProblem, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -200,9 +200,36 @@ export const settingsSchema = z
       .object({
         /** Bearer tokens of the engineer API: name → token (use long random strings). */
         engineerTokens: z.record(z.string().min(1), z.string().min(16, 'expected a token of at least 16 characters')),
+        /** Bearer tokens of the privacy API (data-subject export and erasure): name → token. Empty: that API refuses everyone. */
+        adminTokens: z.record(z.string().min(1), z.string().min(32, 'expected a token of at least 32 characters')),
+      })
+      .strict(),
+    /** How long personal data is kept (docs/privacy.md); a daily job of the timers role removes it. */
+    retention: z
+      .object({
+        /** A closed request's personal data is anonymized this many months after it was closed. */
+        closedRequestMonths: z.number().int().min(1),
+        /** A call recording is deleted at Twilio, and its address removed, this many days after the call. */
+        recordingDays: z.number().int().min(1),
       })
       .strict(),
     calendar: z.object({ extrasFile: z.string().min(1) }).strict(),
+    inspection: z
+      .object({
+        /** Days before a device's yearly inspection is due that its request is filed (DESIGN.md section 9). */
+        leadDays: z.number().int().min(0).max(365),
+        /** When the daily inspection and renewal sweep runs (cron, Warsaw time); it also runs at start. */
+        sweepCron: z.string().min(9),
+      })
+      .strict(),
+    renewals: z
+      .object({
+        /** Who is told that a contract ends soon (always; the representatives only by opt-in). */
+        salesEmails: z.array(z.email()),
+        /** Calendar days before a contract's last day at which a reminder goes out, each once. */
+        reminderDays: z.array(z.number().int().min(1).max(366)).min(1),
+      })
+      .strict(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
   })
   .strict();

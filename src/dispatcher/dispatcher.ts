@@ -11,6 +11,7 @@ import { attachToRequest, stampNewRequest } from '../domain/assessment.js';
 import type { ServiceCalendar } from '../domain/calendar.js';
 import type { ContractRegistry } from '../domain/contracts.js';
 import type { RequestEvent } from '../domain/history.js';
+import { stampInspectionRequest } from '../domain/inspection-request.js';
 import type { ServiceRequest } from '../domain/request.js';
 import { replyThreadOf } from '../domain/thread-keys.js';
 import { IntakeError } from '../errors.js';
@@ -80,7 +81,11 @@ export class Dispatcher {
     const { draft, requestNumber } = data;
     // Stamp first and let the atomic create decide: a re-run finds the request stored and
     // keeps the first stamp (one round trip less than reading first).
-    const stamped = stampNewRequest(requestNumber, draft, this.options.registry(), this.options.calendar, this.now());
+    // A yearly inspection is stamped with its due date in place of the one-hour clock.
+    const stamped =
+      draft.kind === 'inspection'
+        ? stampInspectionRequest(requestNumber, draft, this.options.registry(), this.now())
+        : stampNewRequest(requestNumber, draft, this.options.registry(), this.options.calendar, this.now());
     const created = await this.options.store.create(stamped.request, stamped.events);
     const request = created ? stamped.request : await this.options.store.get(requestNumber);
     if (!request) throw new IntakeError('INTERNAL', `Request ${requestNumber} vanished while being filed.`);
@@ -119,6 +124,8 @@ export class Dispatcher {
       if (!draft.silent) await this.options.alerts.acknowledge(request, `clock:${eventSource}`, replyThreadOf(draft));
     }
     if (events.some((event) => event.type === 'escalation')) await this.options.alerts.escalation(request, eventSource);
+    const undeliverable = events.find((event) => event.type === 'acknowledgment-undeliverable');
+    if (undeliverable) await this.options.alerts.undeliverable(request, undeliverable.data);
     if (result.changed) this.options.logger.info({ requestNumber, channel: draft.channel, kind: draft.kind, status: request.status }, 'attached to request');
     return result.changed ? 'attached' : 'already-attached';
   }

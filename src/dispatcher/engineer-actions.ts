@@ -21,6 +21,11 @@ export interface EngineerActionDeps {
   calendar: ServiceCalendar;
   /** This process's list and search: told of every change made here at once. */
   index?: Pick<RequestIndex, 'apply'>;
+  /**
+   * Called after an inspection request is closed (and again on a retry that finds it closed):
+   * records the inspection date and sends the record (src/inspections/). Idempotent.
+   */
+  inspectionClosed?: (request: ServiceRequest) => Promise<void>;
 }
 
 export interface RecordedChange {
@@ -50,6 +55,7 @@ export async function recordAction(
   if (result.changed || result.request.appliedSources.includes(id)) {
     await deps.timers.schedule(result.request);
     if (input.action === 'reporter-confirmed') await deps.alerts.acknowledge(result.request, `confirmed:${id}`);
+    if (input.action === 'closed' && result.request.kind === 'inspection') await deps.inspectionClosed?.(result.request);
   }
   return result;
 }

@@ -3,7 +3,7 @@
  * wording and the sending are notify's (src/notify/engineer-alerts.ts implements this): the
  * dispatcher depends on this contract, never on notify.
  */
-import type { ServiceRequest } from '../domain/request.js';
+import type { ServiceRequest, Undeliverable } from '../domain/request.js';
 import type { TimerJobData } from './timer-job.js';
 
 export interface RequestAlerts {
@@ -19,4 +19,6 @@ export interface RequestAlerts {
   escalation(request: ServiceRequest, key: string): Promise<void>;
   /** A timer fired (warning, breach, delivery or return reminder); once per timer job. */
   timer(timerJobId: string, request: ServiceRequest, timer: TimerJobData): Promise<void>;
+  /** Our acknowledgment bounced (the reporter's address is wrong); once per request. */
+  undeliverable(request: ServiceRequest, bounce: Undeliverable): Promise<void>;
 }

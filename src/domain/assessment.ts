@@ -206,6 +206,20 @@ export function attachToRequest(
   if (request.appliedSources.includes(eventSource)) return null;
   const now = new Date(nowMs).toISOString();
   let next: ServiceRequest = { ...request, appliedSources: [...request.appliedSources, eventSource] };
+  if (draft.undeliverable) {
+    // A bounce of our acknowledgment says nothing about the device: the request is not judged
+    // again (the returned text quotes our own mail, serial and contract included).
+    const event: RequestEvent = {
+      id: `undeliverable:${eventSource}`,
+      at: now,
+      type: 'acknowledgment-undeliverable',
+      actor: draft.channel,
+      source: draft.sourceKey,
+      internal: true,
+      data: { ...draft.undeliverable, sentAt: draft.sentAt },
+    };
+    return { request: next, events: [event] };
+  }
   const isEscalation = draft.kind === 'escalation';
   const events: RequestEvent[] = [
     {

@@ -29,6 +29,12 @@ export interface Device {
   /** As the ERP exports it; matching ignores case, spaces and dashes. */
   readonly serial: string;
   readonly model: string;
+  /**
+   * `YYYY-MM-DD`, the last yearly inspection before the gateway kept its own record (system
+   * care, DESIGN.md section 9); the next one is due a year later. Inspections the gateway
+   * records override it (src/inspections/care-records.ts).
+   */
+  readonly lastInspection?: string;
 }
 
 /** A person allowed to report failures under a contract. */
@@ -55,6 +61,15 @@ export interface Contract {
   readonly validTo: string;
   readonly devices: readonly Device[];
   readonly representatives: readonly Representative[];
+  /**
+   * System care (yearly inspections of every device) is included; absent means not. It starts
+   * with the contract (`validFrom`).
+   */
+  readonly systemCare?: boolean;
+  /** Representatives get the mails of an inspection (agree a date, the record). Opt-out: absent means yes. */
+  readonly inspectionMails?: boolean;
+  /** Representatives get the renewal reminders too (sales always does). Opt-in: absent means no. */
+  readonly renewalReminders?: boolean;
 }
 
 /** Where a contract stands on a given day. */

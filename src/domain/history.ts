@@ -4,7 +4,8 @@
  * events of an older shape are read. Stored lists are never rewritten: an old event is
  * migrated each time it is read. Pure.
  */
-import type { Action, Attachment, ContactVia, Deadline, Reporter, RequestStatus, Resolution } from './request.js';
+import type { RecordedItem } from './inspections.js';
+import type { Action, Attachment, ContactVia, Deadline, Reporter, RequestStatus, Resolution, Undeliverable } from './request.js';
 
 interface EventBase {
   /** Unique per request; replays of the same source write the same id and are skipped. */
@@ -160,6 +161,40 @@ export interface ResponseBreachedEvent extends EventBase {
   data: { deadline: string };
 }
 
+/**
+ * Personal data was removed from the request (src/privacy): by retention after the request
+ * was closed long enough, a call recording's address after `retention.recordingDays`, or a
+ * data subject's erasure. Names what went and how much — never whose it was.
+ */
+export interface PersonalDataRemovedEvent extends EventBase {
+  type: 'personal-data-removed';
+  data: {
+    reason: 'retention' | 'recording-retention' | 'erasure';
+    /** The request's fields that were emptied (`reporter`, `description`, ...). */
+    fields: string[];
+    /** History events whose personal text was removed. */
+    events: number;
+    attachmentsDeleted: number;
+    recordingsRemoved: number;
+  };
+}
+
+/** An inspection checklist item recorded (a later one for the same item replaces it on the request). */
+export interface InspectionItemEvent extends EventBase {
+  type: 'inspection-item';
+  data: RecordedItem;
+}
+
+/**
+ * Our acknowledgment came back undeliverable (a bounce naming its Message-ID): the reporter's
+ * address is wrong, and an engineer has to reach them another way. Internal.
+ */
+export interface AcknowledgmentUndeliverableEvent extends EventBase {
+  type: 'acknowledgment-undeliverable';
+  internal: true;
+  data: Undeliverable & { sentAt: string };
+}
+
 export type ActionEvent = ContactedEvent | ReporterConfirmedEvent | VerifiedEvent | DeliveredEvent | StatusActionEvent | ClosedEvent;
 
 /** One line of a request's append-only history. */
@@ -178,7 +213,10 @@ export type RequestEvent =
   | ReopenedEvent
   | ReplyQueuedEvent
   | ReplySentEvent
-  | MergedEvent;
+  | MergedEvent
+  | PersonalDataRemovedEvent
+  | InspectionItemEvent
+  | AcknowledgmentUndeliverableEvent;
 
 export type RequestEventType = RequestEvent['type'];
 

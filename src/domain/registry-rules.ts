@@ -45,6 +45,11 @@ const CONTRACT_NUMBER_WHAT =
 const DATE_WHAT = 'a calendar date YYYY-MM-DD, e.g. "2026-01-01"';
 const PHONE_WHAT = 'a valid phone number, e.g. "+48 600 100 200" (without a country code it is read as Polish)';
 
+/** An optional true/false (a quoted "true" is refused: ERP exports that quote booleans quote other things too). */
+function optionalFlag(what: string) {
+  return z.boolean({ error: expected(what) }).optional();
+}
+
 function requiredText(what: string): z.ZodString {
   return z.string({ error: expected(what) }).trim().min(1, { error: expected(what) });
 }
@@ -79,7 +84,7 @@ export const onsiteSchema = z
 export const calendarDateSchema = z.string({ error: expected(DATE_WHAT) }).refine(isCalendarDate, { error: expected(DATE_WHAT) });
 
 const deviceSchema = z.object(
-  { serial: serialSchema, model: requiredText('the device model, e.g. "Qualstar Q48"') },
+  { serial: serialSchema, model: requiredText('the device model, e.g. "Qualstar Q48"'), lastInspection: calendarDateSchema.optional() },
   { error: expected('a device { "serial": ..., "model": ... }') },
 );
 
@@ -120,6 +125,9 @@ export const contractSchema = z.object(
     representatives: z
       .array(representativeSchema, { error: expected('a list of representatives') })
       .min(1, { error: 'expected at least one representative: only they may report failures' }),
+    systemCare: optionalFlag('true when system care (yearly inspections) is included, false or absent when not'),
+    inspectionMails: optionalFlag("false to send the contract's representatives no inspection mails; absent means they get them"),
+    renewalReminders: optionalFlag("true to send the contract's representatives the renewal reminders; absent means sales only"),
   },
   { error: expected('a contract object') },
 );

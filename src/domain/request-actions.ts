@@ -7,6 +7,7 @@ import { IntakeError } from '../errors.js';
 import type { ServiceCalendar } from './calendar.js';
 import { deliveryDeadline, explainResponseDeadline, returnDeadline } from './deadlines.js';
 import type { ActionEvent, ActionTransition, NoteEvent } from './history.js';
+import { closeInspection } from './inspection-request.js';
 import { canApply, RESOLUTION_KINDS, statusAfter, type Action, type ContactVia, type ResolutionKind, type ServiceRequest } from './request.js';
 
 export interface ActionInput {
@@ -46,7 +47,9 @@ export function applyAction(
   }
   if (input.action === 'closed') checkResolution(request, input.resolution);
   const at = new Date(input.atMs).toISOString();
-  const next: ServiceRequest = { ...request, status: statusAfter(input.action), appliedSources: [...request.appliedSources, input.id] };
+  // Closing an inspection needs its checklist and records its date (refused: CHECKLIST_INCOMPLETE).
+  const closing = input.action === 'closed' ? closeInspection(request, input.atMs) : request;
+  const next: ServiceRequest = { ...closing, status: statusAfter(input.action), appliedSources: [...request.appliedSources, input.id] };
   const recorded = { id: input.id, at, actor: input.actor, source: 'api' };
   const transition: ActionTransition = { from: request.status, to: next.status, ...(input.note ? { note: input.note } : {}) };
   let event: ActionEvent;
@@ -92,9 +95,9 @@ export function applyAction(
       break;
     }
     case 'closed': {
-      const resolution = input.resolution as NonNullable<ActionInput['resolution']>;
-      next.resolution = { kind: resolution.kind, ...(resolution.of ? { of: resolution.of } : {}), at, by: input.actor, closedFrom: request.status };
-      event = { ...recorded, type: 'closed', data: { ...transition, resolution: next.resolution } };
+      const resolution = input.resolution;
+      if (resolution) next.resolution = { kind: resolution.kind, ...(resolution.of ? { of: resolution.of } : {}), at, by: input.actor, closedFrom: request.status };
+      event = { ...recorded, type: 'closed', data: { ...transition, ...(next.resolution ? { resolution: next.resolution } : {}) } };
       break;
     }
     case 'shipped':
@@ -107,6 +110,8 @@ export function applyAction(
 
 /** A close names how it ended; a duplicate names its original, which is another request. */
 function checkResolution(request: ServiceRequest, resolution: ActionInput['resolution']): void {
+  // An inspection ends with its checklist (closeInspection), which is its resolution.
+  if (!resolution && request.kind === 'inspection') return;
   if (!resolution) {
     throw new IntakeError('INPUT_INVALID', `Closing request ${request.number} needs a resolution: one of ${RESOLUTION_KINDS.join(', ')}.`, {
       details: [{ path: 'resolution', message: 'required' }],

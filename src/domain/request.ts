@@ -3,9 +3,15 @@
  * ServiceRequest the dispatcher stores. Pure data and rules, no I/O.
  */
 import { z } from 'zod';
+import type { Inspection } from './inspections.js';
 
-export const CHANNELS = ['phone', 'email', 'portal'] as const;
+/** Where a request came from; `schedule` is the gateway itself (a yearly inspection falling due). */
+export const CHANNELS = ['phone', 'email', 'portal', 'schedule'] as const;
 export type Channel = (typeof CHANNELS)[number];
+
+/** What a request is about: a failure, an escalation of one, or a yearly inspection. */
+export const REQUEST_KINDS = ['service', 'escalation', 'inspection'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 instant with an offset or Z' });
 
@@ -31,11 +37,27 @@ export const reporterSchema = z
   .strict();
 export type Reporter = z.infer<typeof reporterSchema>;
 
+/** What a bounce says about the acknowledgment it returns (the DSN's fields, when it has them). */
+export const undeliverableSchema = z
+  .object({
+    /** The address that refused the mail (Final-Recipient), else the one it was sent to. */
+    recipient: z.string().max(320).optional(),
+    /** The DSN status code (`5.1.1`). */
+    status: z.string().max(20).optional(),
+    /** The receiving server's words (Diagnostic-Code). */
+    diagnostic: z.string().max(1000).optional(),
+    /** Our Message-ID the bounce names: the acknowledgment that came back. */
+    messageId: z.string().max(1000).optional(),
+  })
+  .strict();
+export type Undeliverable = z.infer<typeof undeliverableSchema>;
+
 /** The one shape every channel hands to intake (DESIGN.md section 4). */
 export const intakeDraftSchema = z
   .object({
     channel: z.enum(CHANNELS),
-    kind: z.enum(['service', 'escalation']),
+    /** `inspection`: a yearly inspection under system care, filed by the gateway (channel `schedule`). */
+    kind: z.enum(REQUEST_KINDS),
     /** CallSid, `mail:<Message-ID>`, portal client + idempotency key: the same input twice is one request. */
     sourceKey: z.string().min(1).max(1000),
     /** When the customer sent it: call start, INTERNALDATE, portal submission. */
@@ -60,6 +82,12 @@ export const intakeDraftSchema = z
       .default({}),
     /** Old mail imported on first connection: stamp it, but send no acknowledgment. */
     silent: z.boolean().default(false),
+    /**
+     * A bounce of our acknowledgment: attached to the request `references` names as
+     * "acknowledgment undeliverable" (the reporter's address is wrong), never a request of its
+     * own — submit() refuses it (NOT_FOUND) when no such request exists.
+     */
+    undeliverable: undeliverableSchema.optional(),
   })
   .strict();
 export type IntakeDraft = z.input<typeof intakeDraftSchema>;
@@ -124,7 +152,7 @@ export interface ServiceRequest {
   /** Why it is not accepted, in words an engineer can act on. */
   reason?: string;
   channel: Channel;
-  kind: 'service' | 'escalation';
+  kind: RequestKind;
   escalated: boolean;
   sourceKey: string;
   sentAt: string;
@@ -157,8 +185,16 @@ export interface ServiceRequest {
   resolution?: Resolution;
   /** Set on a duplicate folded into another request (`POST .../merge`). */
   mergedInto?: string;
+  /** A yearly inspection (kind `inspection`): its due date in place of the one-hour clock, and its checklist. */
+  inspection?: Inspection;
   /** Sources already applied (replies, escalations), so a replayed job changes nothing. */
   appliedSources: string[];
+  /**
+   * When its personal data was removed (src/privacy): the whole request's (retention of a
+   * closed request, a data subject's erasure), and separately its call recordings' addresses.
+   */
+  personalDataRemoved?: { at: string; reason: 'retention' | 'erasure' };
+  recordingsRemovedAt?: string;
   updatedAt: string;
   version: number;
 }

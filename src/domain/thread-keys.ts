@@ -53,6 +53,15 @@ export function requestOfOurMessageId(messageId: string, ownDomain: string): str
   return parseRequestNumber(own[1] ?? '');
 }
 
+/**
+ * The request one of our acknowledgments' Message-IDs names (`hz-2026-000123.ack.…@domain`),
+ * or null for any other Message-ID — an alert's (`.alert.`) included.
+ */
+export function requestOfOurAcknowledgment(messageId: string, ownDomain: string): string | null {
+  const number = requestOfOurMessageId(messageId, ownDomain);
+  return number !== null && normalizeMessageId(messageId).split('.')[1] === 'ack' ? number : null;
+}
+
 /** What a draft's reference names: a request (by its number, or by our Message-ID) or another Message-ID. */
 export type ThreadReference = { requestNumber: string } | { messageId: string };
 

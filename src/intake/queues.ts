@@ -1,14 +1,16 @@
 /**
  * Every queue, its job options and the intake's Redis keys are defined here, in one place (issue [2/7]):
  * intake (drafts waiting to be stamped), timers (breach warnings, delivery and return
- * reminders as delayed jobs) and notify (mail, SMS, webhooks; see src/notify/notifier.ts).
+ * reminders as delayed jobs), notify (mail, SMS, webhooks; see src/notify/notifier.ts) and
+ * maintenance (the daily retention sweep; see src/privacy/maintenance.ts).
  */
 import { hash } from 'node:crypto';
 import type { DefaultJobOptions } from 'bullmq';
 import type { ValidDraft } from '../domain/request.js';
 import { storeKeys } from '../store/store-keys.js';
 
-export const QUEUE_NAMES = { intake: 'intake', timers: 'timers', notify: 'notify' } as const;
+/** `maintenance`: the daily retention sweep (src/privacy/); `care`: the daily sweep of inspections and renewals (src/inspections/care-scheduler.ts). */
+export const QUEUE_NAMES = { intake: 'intake', timers: 'timers', notify: 'notify', maintenance: 'maintenance', care: 'care' } as const;
 
 /** The payload of an intake job: the draft and what submit() already decided. */
 export interface IntakeJobData {

@@ -37,7 +37,8 @@ export interface IntakeServiceOptions {
  * year's number template (`HZ-2026-%06d`, domain/request-number.ts: the script has no spelling
  * of its own), kind, own Message-ID, source key, guard value, guard ttl ms (0: no expiry), the
  * Message-ID records' key prefix (both prefixes from intakeKeys: nor has it a key layout of its
- * own), refs (`n:` number, `m:` Message-ID).
+ * own), attach only ('1': a bounce, which never becomes a request of its own; '' otherwise),
+ * refs (`n:` number, `m:` Message-ID).
  * The guard is checked first, so a conflicting repeat is refused even when its source is
  * known. Keys built from the prefix inside the script tie it to one Redis node: Sentinel is
  * fine, Cluster would need hash tags (DESIGN.md: Sentinel/Cluster is the path).
@@ -62,7 +63,7 @@ if #existing > 0 then
   return {'1', h.number, h.mode, h.queued or '0', h.kind or ''}
 end
 local target = false
-for i = 9, #ARGV do
+for i = 10, #ARGV do
   local kind = string.sub(ARGV[i], 1, 2)
   local value = string.sub(ARGV[i], 3)
   if kind == 'n:' and redis.call('EXISTS', ARGV[1] .. value) == 1 then
@@ -73,6 +74,9 @@ for i = 9, #ARGV do
   if target then break end
 end
 local mode = 'attach'
+if not target and ARGV[9] == '1' then
+  return {'orphan'}
+end
 if not target then
   local seq = redis.call('INCR', KEYS[2])
   target = string.format(ARGV[2], seq)
@@ -130,10 +134,14 @@ export class IntakeService implements Intake {
       const guard = options.guard;
       const allocated = (await (this.redis as Redis & { hezoAllocate(...args: string[]): Promise<string[]> }).hezoAllocate(
         sourceKey, this.keys.sequence(year), guard?.key ?? '',
-        this.keys.number(''), requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), this.keys.messageId(''), ...refs,
+        this.keys.number(''), requestNumberTemplate(year), draft.kind, ownMessageId, draft.sourceKey, guard?.value ?? '', String(guard?.ttlMs ?? 0), this.keys.messageId(''),
+        draft.undeliverable ? '1' : '', ...refs,
       )) as [string, string, 'new' | 'attach', string, string];
       if (allocated[0] === 'conflict') {
         throw new IntakeError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body; send a new key for a new request.');
+      }
+      if (allocated[0] === 'orphan') {
+        throw new IntakeError('NOT_FOUND', 'The request this bounce names does not exist; nothing was filed.');
       }
       const [duplicate, requestNumber, mode, queued, storedKind] = allocated;
 

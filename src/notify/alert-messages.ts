@@ -26,7 +26,8 @@ export type AlertEvent =
   | 'return-reminder'
   | 'return-overdue'
   | 'mailbox-down'
-  | 'mailbox-up';
+  | 'mailbox-up'
+  | 'acknowledgment-undeliverable';
 
 export interface AlertInput {
   /** The request the alert is about; its number, status, customer, device and deadlines are shown. */
@@ -90,6 +91,8 @@ export function renderAlert(event: AlertEvent, input: AlertInput, now?: number):
         return pl ? `Skrzynka ${mailbox} niedostępna` : `Mailbox ${mailbox} unreachable`;
       case 'mailbox-up':
         return pl ? `Skrzynka ${mailbox} znów dostępna` : `Mailbox ${mailbox} reachable again`;
+      case 'acknowledgment-undeliverable':
+        return pl ? 'Potwierdzenie nie dotarło do zgłaszającego' : 'Acknowledgment could not be delivered to the reporter';
     }
   })();
   const tag = requestNumber ? `${requestTag(requestNumber)} ` : '';
@@ -110,6 +113,9 @@ export function renderAlert(event: AlertEvent, input: AlertInput, now?: number):
     [labels.link, input.opsUrl],
   ];
   const details = fields.filter(([, value]) => value).map(([label, value]) => `${label}: ${oneLine(value as string)}`);
+  if (event === 'acknowledgment-undeliverable') {
+    details.push(pl ? 'Adres zgłaszającego jest błędny: skontaktuj się z nim inaczej (telefon, przedstawiciel klienta).' : "The reporter's address is wrong: reach them another way (phone, the customer's representative).");
+  }
   if (event === 'mailbox-down') {
     details.push(pl ? 'Nowa poczta z tej skrzynki nie trafia do zgłoszeń, dopóki połączenie nie wróci.' : 'New mail in this mailbox does not become requests until the connection is back.');
   }
@@ -147,6 +153,7 @@ const DEADLINE_OF: Record<AlertEvent, 'response' | 'delivery' | 'return' | undef
   'return-overdue': 'return',
   'mailbox-down': undefined,
   'mailbox-up': undefined,
+  'acknowledgment-undeliverable': undefined,
 };
 
 /** 15 → "15 min", 60 → "1 h", 90 → "1 h 30 min", 1440 → "24 h". */

@@ -4,7 +4,7 @@
  * notify queue with fixed job ids, so a dispatcher job that runs twice sends nothing twice.
  */
 import { normalizePhone } from '../domain/contract-terms.js';
-import type { ServiceRequest } from '../domain/request.js';
+import type { ServiceRequest, Undeliverable } from '../domain/request.js';
 import type { RequestAlerts } from '../dispatcher/request-alerts.js';
 import type { TimerJobData } from '../dispatcher/timer-job.js';
 import { renderAcknowledgment, renderSms } from './acknowledgment-messages.js';
@@ -85,6 +85,18 @@ export class EngineerAlerts implements RequestAlerts {
   /** An escalation goes to the escalation manager at once (and to the webhook). */
   async escalation(request: ServiceRequest, key: string): Promise<void> {
     await this.send(`escalation:${request.number}:${key}`, 'escalation', request, this.options.escalationManagerEmails, true);
+  }
+
+  /**
+   * Our acknowledgment bounced: the reporter's address is wrong. One alert per request, however
+   * many of its acknowledgments come back.
+   */
+  async undeliverable(request: ServiceRequest, bounce: Undeliverable): Promise<void> {
+    const recipient = bounce.recipient ?? request.reporter.email ?? '?';
+    const why = [bounce.status, bounce.diagnostic].filter(Boolean).join(' ');
+    await this.send(`undeliverable:${request.number}`, 'acknowledgment-undeliverable', request, this.options.engineerEmails, true, {
+      reason: `${recipient}${why ? `: ${why}` : ''}`,
+    });
   }
 
   /** A timer fired: warning, breach, delivery or return reminder. */

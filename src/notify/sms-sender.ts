@@ -67,12 +67,15 @@ export class SmsSender implements NotificationChannel {
   }
 
   private twilio(): twilio.Twilio {
-    if (!this.client) {
-      const { accountSid, authToken, apiBaseUrl } = this.settings;
-      this.client = twilio(accountSid, authToken, {
-        httpClient: apiBaseUrl ? new BaseUrlRequestClient(apiBaseUrl) : new twilio.RequestClient({ timeout: REQUEST_TIMEOUT_MS }),
-      });
-    }
+    this.client ??= twilioClient(this.settings);
     return this.client;
   }
+}
+
+/** Twilio's REST client for the account of the settings (to `twilio.apiBaseUrl` when set). */
+export function twilioClient(settings: Readonly<Settings['twilio']>): twilio.Twilio {
+  const { accountSid, authToken, apiBaseUrl } = settings;
+  return twilio(accountSid, authToken, {
+    httpClient: apiBaseUrl ? new BaseUrlRequestClient(apiBaseUrl) : new twilio.RequestClient({ timeout: REQUEST_TIMEOUT_MS }),
+  });
 }

@@ -11,11 +11,11 @@ export interface Principal {
   name: string;
 }
 
-export function bearerAuth(tokens: Readonly<Record<string, string>>): RequestHandler {
+export function bearerAuth(tokens: Readonly<Record<string, string>>, unauthorized = 'Send "Authorization: Bearer <token>" with an engineer API token.'): RequestHandler {
   return bearerTokenAuth({
     owners: Object.entries(tokens).map(([name, token]) => ({ name, digest: tokenDigest(token) })),
     realm: 'hezo-intake',
-    unauthorized: 'Send "Authorization: Bearer <token>" with an engineer API token.',
+    unauthorized,
     local: 'principal',
   });
 }

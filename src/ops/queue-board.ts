@@ -1,5 +1,5 @@
 /**
- * The queue board (@bull-board) at /ops/queues for the three queues of the deployment —
+ * The queue board (@bull-board) at /ops/queues for the queues of the deployment (QUEUE_NAMES) —
  * intake, timers, notify — under the deployment's key prefix. It is mounted behind the ops
  * sign-in (src/ops/ops-page/index.ts). It is read-only: its buttons post without our CSRF
  * token, and retrying or deleting jobs by hand can re-send mail; that stays a deliberate CLI

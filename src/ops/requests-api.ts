@@ -21,6 +21,8 @@ import { actionFromBody, listedRequest, listRequests, registryRoutes, relatedOf,
 export interface RequestsApiDeps extends Omit<WorkbenchRouteDeps, 'now'> {
   engineerTokens: Readonly<Record<string, string>>;
   now?: () => number;
+  /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
+  inspectionClosed?: (request: ServiceRequest) => Promise<void>;
 }
 
 const noteBody = z.object({ text: z.string().min(1).max(10_000), internal: z.boolean().default(true), id: z.string().min(1).max(200).optional() }).strict();

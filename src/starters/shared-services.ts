@@ -4,12 +4,18 @@
  * workers behind the queues start only in their roles (worker-roles.ts).
  */
 import type { ServiceCalendar } from '../domain/calendar.js';
+import type { ServiceRequest } from '../domain/request.js';
 import { TimerService } from '../dispatcher/timers.js';
 import { AttachmentStore } from '../intake/attachment-store.js';
 import { IntakeService } from '../intake/submit.js';
 import { EngineerAlerts } from '../notify/engineer-alerts.js';
 import { Notifier } from '../notify/notifier.js';
 import type { RegistryWatcher } from '../registry/registry-watcher.js';
+import { defaultSpoolDir } from '../channels/phone/phone-spool.js';
+import { DataSubjectRequests } from '../privacy/data-subject-requests.js';
+import { TwilioRecordings } from '../privacy/twilio-recordings.js';
+import { CareRecords } from '../inspections/care-records.js';
+import { CareSweep } from '../inspections/care-sweep.js';
 import { RequestStore } from '../store/request-store.js';
 import type { StartedRedis } from './redis-starter.js';
 import { clockOption, type SharedServices, type StartContext } from './start-context.js';
@@ -61,5 +67,24 @@ export async function startSharedServices(
   });
   stopping.add('intake', 'intake', 1_000, (grace) => intake.close(grace));
   await context.connected(intake.ready());
-  return { ...data, redis, callRedis, store, attachments, notifier, alerts, timers, intake };
+  const recordings = new TwilioRecordings(settings.twilio);
+  const privacy = new DataSubjectRequests({ redis, store, prefix, attachments, recordings, phoneSpoolDir: defaultSpoolDir(settings), ...clockOption(context) });
+  // System care and renewals (src/inspections/): the daily sweep is scheduled by the timers role.
+  const care = new CareSweep({
+    intake,
+    store,
+    records: new CareRecords(redis, prefix),
+    notifier,
+    registry: () => data.registry.current,
+    calendar: data.calendar,
+    leadDays: settings.inspection.leadDays,
+    reminderDays: settings.renewals.reminderDays,
+    salesEmails: settings.renewals.salesEmails,
+    engineerEmails: settings.alerts.engineerEmails,
+    webhookConfigured: settings.alerts.webhookUrl !== '',
+    publicUrl: settings.http.publicUrl,
+    logger,
+  });
+  const inspectionClosed = (request: ServiceRequest): Promise<void> => care.inspectionClosed(request);
+  return { ...data, redis, callRedis, store, attachments, notifier, alerts, timers, intake, recordings, privacy, care, inspectionClosed };
 }

@@ -16,6 +16,10 @@ import type { Settings } from '../settings.js';
 import type { StopSequence } from '../stop-sequence.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { TimerService } from '../dispatcher/timers.js';
+import type { ServiceRequest } from '../domain/request.js';
+import type { CareSweep } from '../inspections/care-sweep.js';
+import type { DataSubjectRequests } from '../privacy/data-subject-requests.js';
+import type { TwilioRecordings } from '../privacy/twilio-recordings.js';
 
 export interface StartContext {
   settings: Readonly<Settings>;
@@ -43,6 +47,14 @@ export interface SharedServices {
   alerts: EngineerAlerts;
   timers: TimerService;
   intake: IntakeService;
+  /** Call recordings at Twilio, deleted by retention and erasure. */
+  recordings: TwilioRecordings;
+  /** Data-subject export and erasure (src/privacy), as the CLI and the privacy API run them. */
+  privacy: DataSubjectRequests;
+  /** The daily care sweep (inspections, renewals): the timers role schedules it; tests run it at a chosen moment. */
+  care: CareSweep;
+  /** Records a closed inspection (its date, its record mail): engineer actions call it on close. */
+  inspectionClosed(request: ServiceRequest): Promise<void>;
 }
 
 /** `{ now }` when a test clock is set, else nothing: spread into options that take one. */

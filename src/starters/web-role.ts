@@ -9,6 +9,11 @@ import { createPhoneChannel } from '../channels/phone/routes.js';
 import { PORTAL_API_PATH, PORTAL_PAGE_PATH, portalRoutes } from '../channels/portal/routes.js';
 import { createOps } from '../ops/ops-page/index.js';
 import { registryApi, requestsApi } from '../ops/requests-api.js';
+import { careRoutes } from '../inspections/care-routes.js';
+import { inspectionApi } from '../inspections/inspection-api.js';
+import { reportsApi } from '../reports/report-routes.js';
+import { RedisReportSource } from '../reports/report-source.js';
+import { PRIVACY_API_PATH, privacyApi } from '../privacy/privacy-api.js';
 import type { EmbeddedDefault } from '../redis/embedded-default.js';
 import type { Readiness } from '../util/readiness.js';
 import { closeServer, listen } from './http-server.js';
@@ -26,7 +31,19 @@ export interface WebRoleOptions {
 export async function startWebRole(context: StartContext, services: SharedServices, options: WebRoleOptions): Promise<{ url: string; app: Express }> {
   const { settings, logger, stopping, connections } = context;
   const { store, timers, alerts, calendar, attachments, redis, intake, registry } = services;
-  const { notifier } = services;
+  const { inspectionClosed, notifier } = services;
+  const reportSource = new RedisReportSource(redis, settings.intake.prefix, calendar);
+  const carePages = careRoutes({
+    store,
+    timers,
+    alerts,
+    calendar,
+    inspectionClosed,
+    source: reportSource,
+    registry: () => registry.current,
+    reminderDays: settings.renewals.reminderDays,
+    now: context.now ?? Date.now,
+  });
   const ops = createOps({
     store,
     timers,
@@ -40,6 +57,8 @@ export async function startWebRole(context: StartContext, services: SharedServic
     registry: () => registry.current,
     notifier,
     apiEngineers: Object.keys(options.engineerTokens),
+    inspectionClosed,
+    pages: [carePages],
     ...clockOption(context),
   });
   // The engineer API's workbench: the same index as the page's list, names for signatures.
@@ -51,6 +70,7 @@ export async function startWebRole(context: StartContext, services: SharedServic
     registry: () => registry.current,
     notifier,
     index: ops.index,
+    inspectionClosed,
     engineerName: (login: string): string => settings.ops.engineers[login]?.name ?? login,
     engineers: (): string[] => [...new Set([...Object.keys(settings.ops.engineers), ...Object.keys(options.engineerTokens)])],
   };
@@ -80,8 +100,12 @@ export async function startWebRole(context: StartContext, services: SharedServic
       { path: '/twilio', router: phone.router },
       { path: PORTAL_API_PATH, router: portal.api },
       { path: PORTAL_PAGE_PATH, router: portal.page },
+      // Before the requests API: its POST /{n}/{action} would take /{n}/inspection for an action.
+      { path: '/api/v1/requests', router: inspectionApi({ store, engineerTokens: options.engineerTokens, ...clockOption(context) }) },
+      { path: '/api/v1/reports', router: reportsApi({ source: reportSource, engineerTokens: options.engineerTokens, ...clockOption(context) }) },
       { path: '/api/v1/requests', router: requestsApi({ ...workbench, engineerTokens: options.engineerTokens, ...clockOption(context) }) },
       { path: '/api/v1/registry', router: registryApi(() => registry.current, options.engineerTokens, context.now) },
+      { path: PRIVACY_API_PATH, router: privacyApi({ privacy: services.privacy, adminTokens: settings.api.adminTokens }) },
       { path: '/', router: ops.router },
     ],
   });

@@ -5,6 +5,8 @@
  */
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { reporterMailSent } from '../ops/workbench-actions.js';
+import { CareScheduler } from '../inspections/care-scheduler.js';
+import { Maintenance } from '../privacy/maintenance.js';
 import { clockOption, type SharedServices, type StartContext } from './start-context.js';
 
 export function startNotifyRole(services: SharedServices): void {
@@ -16,6 +18,24 @@ export function startNotifyRole(services: SharedServices): void {
 
 export function startTimersRole(services: SharedServices): void {
   services.timers.startWorker();
+}
+
+/** The daily care sweep (inspections, renewals; src/inspections/) is scheduled beside the timers: one schedule per deployment. */
+export async function startCareRole(context: StartContext, services: SharedServices): Promise<void> {
+  const { settings, logger, stopping, connections } = context;
+  const scheduler = new CareScheduler({ connections, prefix: settings.intake.prefix, sweep: services.care, cron: settings.inspection.sweepCron, logger, ...clockOption(context) });
+  stopping.add('serving', 'care scheduler', 3_000, (grace) => scheduler.close(grace));
+  await context.connected(scheduler.start());
+}
+
+/** The daily retention sweep (src/privacy/maintenance.ts) runs beside the timers: one schedule per deployment. */
+export async function startMaintenanceRole(context: StartContext, services: SharedServices): Promise<Maintenance> {
+  const { settings, logger, stopping, connections } = context;
+  const { redis, store, attachments, recordings } = services;
+  const maintenance = new Maintenance({ connections, redis, store, attachments, prefix: settings.intake.prefix, retention: settings.retention, recordings, logger, ...clockOption(context) });
+  stopping.add('serving', 'maintenance', 5_000, (grace) => maintenance.close(grace));
+  await context.connected(maintenance.start());
+  return maintenance;
 }
 
 export async function startDispatcherRole(context: StartContext, services: SharedServices): Promise<void> {

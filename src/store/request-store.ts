@@ -62,9 +62,30 @@ redis.call('PUBLISH', KEYS[6], ARGV[1])
 return 1
 `;
 
+// KEYS: request, history, changes channel, version. ARGV: number, expected version, json,
+// new version, events (json each): the whole history, replacing the stored one.
+// Only src/privacy rewrites a history (the one exception to append-only: personal data must
+// leave it); the version check keeps an append racing it from being lost.
+const REWRITE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local version = redis.call('GET', KEYS[4])
+if not version then version = tostring(cjson.decode(redis.call('GET', KEYS[1])).version) end
+if version ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[4], ARGV[4])
+redis.call('DEL', KEYS[2])
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('PUBLISH', KEYS[3], ARGV[1])
+return 1
+`;
+
+/** A rewrite of a request and its whole history, or null for "no change". */
+export type Rewrite = (request: ServiceRequest, history: RequestEvent[]) => { request: ServiceRequest; history: RequestEvent[] } | null;
+
 type ScriptedRedis = Redis & {
   hezoCreateRequest(...args: string[]): Promise<number>;
   hezoCompareAndSet(...args: string[]): Promise<number>;
+  hezoRewriteRequest(...args: string[]): Promise<number>;
 };
 
 export class RequestStore {
@@ -74,6 +95,57 @@ export class RequestStore {
     this.keys = storeKeys(prefix);
     redis.defineCommand('hezoCreateRequest', { numberOfKeys: 7, lua: CREATE });
     redis.defineCommand('hezoCompareAndSet', { numberOfKeys: 7, lua: COMPARE_AND_SET });
+    redis.defineCommand('hezoRewriteRequest', { numberOfKeys: 4, lua: REWRITE });
+  }
+
+  /**
+   * Every stored request's number, in batches (SCAN: never blocks Redis), for the privacy
+   * work that must look at all of them (src/privacy).
+   */
+  async *numbers(batch = 500): AsyncGenerator<string[]> {
+    const head = this.keys.request('');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', batch);
+      cursor = next;
+      const numbers = keys.map((key) => key.slice(head.length)).filter((rest) => rest !== '' && !rest.includes(':'));
+      if (numbers.length > 0) yield numbers;
+    } while (cursor !== '0');
+  }
+
+  /** Several requests at once (missing ones left out). */
+  async getMany(numbers: readonly string[]): Promise<ServiceRequest[]> {
+    if (numbers.length === 0) return [];
+    const values = await this.redis.mget(numbers.map((n) => this.keys.request(n)));
+    return values.flatMap((value) => (value ? [JSON.parse(value) as ServiceRequest] : []));
+  }
+
+  /**
+   * Replaces a request and its whole history (src/privacy only: removing personal data is the
+   * one reason a history is rewritten), with the same optimistic locking as update().
+   */
+  async rewrite(number: string, change: Rewrite): Promise<{ request: ServiceRequest; changed: boolean }> {
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const current = await this.get(number);
+      if (!current) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
+      const result = change(structuredClone(current), await this.history(number));
+      if (!result) return { request: current, changed: false };
+      const next = { ...result.request, version: current.version + 1, updatedAt: new Date().toISOString() };
+      const written = await (this.redis as ScriptedRedis).hezoRewriteRequest(
+        this.keys.request(number),
+        this.keys.history(number),
+        this.keys.changes,
+        this.keys.version(number),
+        number,
+        String(current.version),
+        JSON.stringify(next),
+        String(next.version),
+        ...result.history.map((event) => JSON.stringify(event)),
+      );
+      if (written === 1) return { request: next, changed: true };
+      if (written === -1) throw new IntakeError('NOT_FOUND', `Request ${number} does not exist.`);
+    }
+    throw new IntakeError('INTERNAL', `Request ${number} is being changed by many writers at once; try again.`);
   }
 
   async get(number: string): Promise<ServiceRequest | null> {
@@ -163,16 +235,6 @@ export class RequestStore {
       }
     }
     return requests;
-  }
-
-  /** Several requests at once, in the order asked (null for one that does not exist). */
-  async getMany(numbers: readonly string[]): Promise<Array<ServiceRequest | null>> {
-    const found: Array<ServiceRequest | null> = [];
-    for (let i = 0; i < numbers.length; i += 500) {
-      const values = await this.redis.mget(numbers.slice(i, i + 500).map((n) => this.keys.request(n)));
-      for (const value of values) found.push(value ? (JSON.parse(value) as ServiceRequest) : null);
-    }
-    return found;
   }
 
   /** Every stored request's number, open and closed (the status sets together hold them all). */

@@ -217,7 +217,7 @@ describe('hezo-intake contracts check', () => {
   it('accepts the demo registry', async () => {
     const result = await run(['contracts', 'check', 'config/contracts.json']);
     expect(result.code).toBe(EXIT.ok);
-    expect(result.stdout).toMatch(/OK — 5 contracts/);
+    expect(result.stdout).toMatch(/OK — 5 contracts, .*; 1 with system care/);
   });
 
   it('lists every problem with file, line and field, and exits 1', async () => {

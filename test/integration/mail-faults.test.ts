@@ -9,6 +9,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listQuarantine } from '../../src/channels/mail/quarantine.js';
+import type { Readable } from 'node:stream';
+import type { Attachment } from '../../src/domain/request.js';
 import { AttachmentStore } from '../../src/intake/attachment-store.js';
 import type { Intake } from '../../src/intake/intake.js';
 import type { Notifier } from '../../src/notify/notifier.js';
@@ -39,7 +41,45 @@ function mailWithLog(messageId: string): string {
   ].join('\r\n');
 }
 
+/** A store whose disk fails for one attachment name until healed (a bad sector, a full quota). */
+class FlakyStore extends AttachmentStore {
+  healed = false;
+  override async save(content: Readable, meta: { name: string; type: string }): Promise<Attachment> {
+    if (!this.healed && meta.name === 'broken.log') throw new Error('EIO: i/o error writing broken.log');
+    return super.save(content, meta);
+  }
+}
+
 describe('mail faults', () => {
+  it('files a backlog handled concurrently in groups once and only once when one mail in the middle must wait', async () => {
+    const [pomoc] = bench.mailboxes('midway');
+    const store = new FlakyStore(path.join(bench.test.root, 'flaky-attachments'), 1_000_000);
+    const mails = Array.from({ length: 140 }, (_, n) => {
+      const messageId = `<midway-${n}@example.pl>`;
+      return { messageId, raw: n === 60 ? mailWithLog(messageId).replaceAll('library.log', 'broken.log') : buildMail({ subject: `Zgłoszenie ${n}`, body: REPORT, messageId }).raw };
+    });
+    await bench.dovecot.appendMany('pomoc-midway', mails.map((mail) => mail.raw));
+    const supervisor = await bench.supervise([pomoc!], RETRY_EVERY, { attachments: store });
+
+    // The mails before it are filed and moved; it stays in INBOX, with the mails not yet started after it.
+    await eventually(() => expect(supervisor.status()[0]?.error).toMatch(/EIO/));
+    await eventually(async () => expect(await bench.dovecot.uids('pomoc-midway', 'INBOX')).toContain(61));
+    expect((await bench.dovecot.uids('pomoc-midway', 'Processed')).length).toBeGreaterThanOrEqual(60);
+    expect(await quarantined('pomoc-midway')).toEqual([]);
+
+    store.healed = true;
+    await eventually(async () => expect(await bench.dovecot.uids('pomoc-midway', 'Processed')).toHaveLength(140));
+    expect(await bench.dovecot.uids('pomoc-midway', 'INBOX')).toEqual([]);
+    const numbers = await Promise.all(mails.map(async (mail) => (await bench.requestFor(mail.messageId)).number));
+    expect(new Set(numbers).size).toBe(140);
+    const sourceKeys = new Set(mails.map((mail) => `mail:${mail.messageId.slice(1, -1)}`));
+    const stored = (await bench.test.gateway.store.listOpen()).filter((request) => sourceKeys.has(request.sourceKey));
+    expect(stored).toHaveLength(140);
+    expect((await bench.requestFor('<midway-60@example.pl>')).attachments).toEqual([expect.objectContaining({ name: 'broken.log' })]);
+    await eventually(() => expect(supervisor.status()[0]).toMatchObject({ backlog: 0 }));
+    await eventually(() => expect(supervisor.status()[0]?.error).toBeUndefined());
+  });
+
   it('leaves a mail in INBOX while the attachment store cannot write, and files it once it can', async () => {
     const [pomoc] = bench.mailboxes('disk');
     const dir = path.join(bench.test.root, 'failing-attachments');

@@ -45,20 +45,35 @@ describe('mailboxes on a real Dovecot', () => {
     expect(ack.header('in-reply-to')).toBe(mail.messageId);
   });
 
-  it('drains the backlog on start: recent mail imported without acknowledgments, old mail left in INBOX', async () => {
+  it('drains the backlog on start: recent mail imported without acknowledgments, old mail moved to Quarantine as too-old with its date', async () => {
     const [pomoc] = bench.mailboxes('backlog');
     const recent = [1, 2, 3].map((n) => buildMail({ subject: `Zgłoszenie ${n}`, body: REPORT, from: `Jan ${n} <jan${n}@example.pl>` }));
     const old = buildMail({ subject: 'Stare', body: REPORT, from: 'Stary <old@example.pl>' });
+    const oldDate = new Date(Math.floor((Date.now() - 30 * 86_400_000) / 1000) * 1000);
     for (const mail of recent) await bench.dovecot.append('pomoc-backlog', mail.raw);
-    await bench.dovecot.append('pomoc-backlog', old.raw, { internalDate: new Date(Date.now() - 30 * 86_400_000) });
-    const supervisor = await bench.supervise([pomoc!], { importMaxAgeDays: 7 });
+    await bench.dovecot.append('pomoc-backlog', old.raw, { internalDate: oldDate });
+    const logLines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    const supervisor = await bench.supervise([pomoc!], { importMaxAgeDays: 7 }, { logger: createLogger('info', sink) });
     for (const mail of recent) {
       const request = await bench.requestFor(mail.messageId);
       expect(request.raw.payload).toMatchObject({ firstImport: true });
     }
     await eventually(async () => expect(await bench.dovecot.uids('pomoc-backlog', 'Processed')).toHaveLength(3));
-    expect(await bench.dovecot.uids('pomoc-backlog', 'INBOX')).toEqual([4]);
+    // INBOX empties: the old mail is in Quarantine, recorded with its sender and its real date.
+    await eventually(async () => expect(await bench.dovecot.uids('pomoc-backlog', 'Quarantine')).toHaveLength(1));
+    expect(await bench.dovecot.uids('pomoc-backlog', 'INBOX')).toEqual([]);
     expect(await bench.numberFor(old.messageId)).toBeNull();
+    const entries = (await listQuarantine(bench.test.gateway.redis, bench.test.gateway.settings.intake.prefix)).filter((entry) => entry.mailbox === 'pomoc-backlog');
+    expect(entries).toEqual([expect.objectContaining({ reason: 'too-old', uid: 4, from: 'old@example.pl', messageId: old.messageId })]);
+    expect(entries[0]?.detail).toContain(oldDate.toISOString());
+    const logged = logLines.map((line) => JSON.parse(line) as { msg: string; internalDate?: unknown }).find((line) => line.msg.includes('older than importMaxAgeDays'));
+    expect(logged?.internalDate).toBe(oldDate.toISOString());
     expect(supervisor.status()[0]).toMatchObject({ connected: true, leaseHeld: true, backlog: 0 });
     // A mail after the import is answered: its acknowledgment comes, the imported ones' never did.
     const fresh = buildMail({ subject: 'Nowe', body: REPORT, from: 'Nowy <new-backlog@example.pl>' });
@@ -132,7 +147,7 @@ describe('mailboxes on a real Dovecot', () => {
     expect(await bench.numberFor(escalation.messageId)).toBe(request.number);
   });
 
-  it('files every auto-reply, bounce, list mail and our own mail silently (no acknowledgment)', async () => {
+  it('files every auto-reply, list mail, mail asking for no automatic answer and our own mail silently (no acknowledgment)', async () => {
     await bench.supervise(bench.mailboxes('loops'));
     const guarded: Array<[string, Partial<Parameters<typeof buildMail>[0]>]> = [
       ['auto-submitted', { headers: { 'Auto-Submitted': 'auto-replied' } }],
@@ -145,7 +160,9 @@ describe('mailboxes on a real Dovecot', () => {
       ['list-id', { headers: { 'List-Id': 'Admins <admins.example.pl>' } }],
       ['list-unsubscribe', { headers: { 'List-Unsubscribe': '<mailto:unsub@example.pl>' } }],
       ['null-sender', { headers: { 'Return-Path': '<>' } }],
-      ['mailer-daemon', { from: 'Mail Delivery System <MAILER-DAEMON@example.pl>' }],
+      ['no-reply', { from: 'System <no-reply@example.pl>' }],
+      ['x-auto-response-suppress', { headers: { 'X-Auto-Response-Suppress': 'OOF, AutoReply' } }],
+      ['x-mailman-version', { headers: { 'X-Mailman-Version': '2.1.39' } }],
       ['ourselves', { from: 'myHEZO Pomoc <pomoc@myhezo.pl>' }],
       ['escalation-address', { from: 'escalation@myhezo.pl' }],
     ];
@@ -161,7 +178,7 @@ describe('mailboxes on a real Dovecot', () => {
     await eventually(() => expect(ackTo('control-loops@example.pl')).toHaveLength(1));
     // Acknowledgments are auto-replied; engineer alerts (auto-generated) may go to @myhezo.pl.
     const acks = bench.smtp.messages.filter((m) => m.header('auto-submitted') === 'auto-replied');
-    const answered = acks.filter((m) => m.envelope.to.some((to) => to.endsWith('@loops.example.pl') || to.endsWith('@myhezo.pl') || /mailer-daemon/i.test(to)));
+    const answered = acks.filter((m) => m.envelope.to.some((to) => to.endsWith('@loops.example.pl') || to.endsWith('@myhezo.pl') || /no-reply/i.test(to)));
     expect(answered).toEqual([]);
   });
 

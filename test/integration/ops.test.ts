@@ -320,11 +320,11 @@ describe('the page data, actions and downloads', () => {
     expect(one.history.length).toBeGreaterThan(0);
   });
 
-  it('shows the queue board to signed-in engineers with the three queues', async () => {
+  it('shows the queue board to signed-in engineers with every queue (the retention sweep\'s maintenance queue and the care sweep\'s too)', async () => {
     const page = await client.fetch('/ops/queues');
     expect(page.status).toBe(200);
     const queues = (await (await client.fetch('/ops/queues/api/queues')).json()) as { queues: Array<{ name: string }> };
-    expect(queues.queues.map((q) => q.name).sort()).toEqual(['intake', 'notify', 'timers']);
+    expect(queues.queues.map((q) => q.name).sort()).toEqual(['care', 'intake', 'maintenance', 'notify', 'timers']);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * A local stand-in for Twilio's Messages API (Twilio cannot be reached from the test machines):
  * `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic auth with the
- * account SID and auth token. It answers like Twilio — 201 with a message resource, 401/404/400
+ * account SID and auth token; and `DELETE .../Recordings/{RecordingSid}.json` (204, or 404 for a
+ * recording deleted before). It answers like Twilio — 201 with a message resource, 401/404/400
  * with Twilio's error shape — records every request, and can be told to fail with 500.
  */
 import { randomBytes } from 'node:crypto';
@@ -34,7 +35,9 @@ export interface TwilioApiStandIn {
   requests: TwilioApiRequest[];
   /** Messages accepted (answered 201). */
   messages: TwilioMessage[];
-  /** The next `count` message requests answer 500. */
+  /** Recording SIDs deleted (answered 204), in order. */
+  deletedRecordings: string[];
+  /** The next `count` message (or recording deletion) requests answer 500. */
   failNext(count: number): void;
   close(): Promise<void>;
 }
@@ -44,6 +47,7 @@ export async function startTwilioApi(options: { accountSid?: string; authToken?:
   const authToken = options.authToken ?? randomBytes(16).toString('hex');
   const requests: TwilioApiRequest[] = [];
   const messages: TwilioMessage[] = [];
+  const deletedRecordings: string[] = [];
   let failures = 0;
 
   const server = http.createServer((req, res) => {
@@ -59,6 +63,18 @@ export async function startTwilioApi(options: { accountSid?: string; authToken?:
         form: Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))),
       };
       requests.push(record);
+      const recording = /^\/2010-04-01\/Accounts\/([^/]+)\/Recordings\/(RE[A-Za-z0-9]+)\.json$/.exec(path);
+      if (req.method === 'DELETE' && recording) {
+        if (!record.auth || record.auth.user !== accountSid || record.auth.password !== authToken || recording[1] !== accountSid) return answerError(res, 401, 20003, 'Authenticate');
+        if (failures > 0) {
+          failures--;
+          return answerError(res, 500, 20500, 'Internal Server Error');
+        }
+        if (deletedRecordings.includes(recording[2] as string)) return answerError(res, 404, 20404, 'The requested resource was not found');
+        deletedRecordings.push(recording[2] as string);
+        res.writeHead(204).end();
+        return;
+      }
       const route = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
       if (req.method !== 'POST' || !route) return answerError(res, 404, 20404, 'The requested resource was not found');
       if (!record.auth || record.auth.user !== accountSid || record.auth.password !== authToken || route[1] !== accountSid) {
@@ -107,6 +123,7 @@ export async function startTwilioApi(options: { accountSid?: string; authToken?:
     authToken,
     requests,
     messages,
+    deletedRecordings,
     failNext(count) {
       failures = count;
     },

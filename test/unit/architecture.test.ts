@@ -91,7 +91,7 @@ describe('the allowed directions of imports (.dependency-cruiser.cjs)', () => {
       why: 'a new folder is in no layer',
       files: {
         'src/domain/request.ts': 'export const STATUSES = ["accepted"];\n',
-        'src/reports/daily.ts': "import { STATUSES } from '../domain/request.js';\nexport const counted = STATUSES.length;\n",
+        'src/forecasts/daily.ts': "import { STATUSES } from '../domain/request.js';\nexport const counted = STATUSES.length;\n",
       },
     },
   ];

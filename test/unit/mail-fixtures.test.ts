@@ -1,5 +1,5 @@
 /**
- * The mail fixture set (test/fixtures/mail, 44 mails): each parsed by the real mailparser
+ * The mail fixture set (test/fixtures/mail, 50 mails): each parsed by the real mailparser
  * pipeline (parse-mail.ts) and turned into a draft (mail-draft.ts) with the default patterns.
  * The table says what each must yield: serial, contract, language, loop guard, the request tags
  * referenced, attachments, and text that must (or must not) survive quote/signature stripping.
@@ -31,6 +31,10 @@ interface Expected {
   attachments?: string[];
   has?: string[];
   lacks?: string[];
+  /** The reporter's address, when the fixture is about who sent it. */
+  from?: string;
+  /** The reporter's name, likewise. */
+  name?: string;
 }
 
 const UMOWA = 'HZ-2026-00123';
@@ -79,6 +83,23 @@ const TABLE: Record<string, Expected> = {
   '42-encoded-subject-iso-8859-2.eml': { serial: 'Q48-24-07315', contract: UMOWA },
   '43-unlabelled-serial.eml': { serial: 'XLS812-240517', contract: UMOWA },
   '44-no-message-id-dash-signature.eml': { serial: 'Q80-23-11842', lacks: ['Q00-00-00000'] },
+  // A person who asks Outlook for no automatic replies gets no acknowledgment (still filed).
+  '45-x-auto-response-suppress.eml': { serial: 'Q80-23-11842', contract: UMOWA, silent: true },
+  // Spam-flagged by a filter on the way: never answered (the drain decides between filing and Quarantine).
+  '46-spam-flag.eml': { silent: true },
+  // A Mailman digest has X-Mailman-Version and no List-* header.
+  '47-mailman-digest.eml': { serial: 'Q80-23-11842', silent: true },
+  // The first From has no address: the second one is the sender.
+  '48-two-from-headers.eml': { serial: 'XLS812-240517', contract: UMOWA, from: 'ewa.zak@example.pl', name: 'Ewa Żak' },
+  // No From at all: Sender says who sent it.
+  '49-sender-only.eml': { serial: 'Q48-24-07315', contract: UMOWA, from: 'marek.nowicki@example.pl', name: 'Marek Nowicki' },
+  // HTML-only with named entities beyond the six basic ones.
+  '50-html-entities.eml': {
+    serial: 'Q80-25-00412',
+    contract: 'HZ-2025-00017',
+    has: ['Dzień dobry, proszę o pomoc – napęd nie działa…', 'Krótko: błąd zapisu „E42” — od wczoraj rano.', '<b> zostało tekstem & tak ma być.'],
+    lacks: ['&oacute;', '&ndash;', '&hellip;', '&eogon;', '&lstrok;'],
+  },
 };
 
 describe('mail fixtures', () => {
@@ -109,9 +130,14 @@ describe('mail fixtures', () => {
     for (const text of expected.has ?? []) expect(draft.description).toContain(text);
     for (const text of expected.lacks ?? []) expect(draft.description ?? '').not.toContain(text);
     expect(draft.description ?? '').not.toContain('\ufffd');
+    if (expected.from) expect(draft.reporter).toEqual({ email: expected.from, name: expected.name });
     expect(draft.sentAt).toBe('2026-11-26T09:15:00.000Z');
     expect(draft.raw?.location).toBe('imap:pomoc/7/42');
     if (file.startsWith('44-')) expect(draft.sourceKey).toBe(`mail:sha256:${mail.sourceSha256}`);
     else expect(draft.sourceKey).toBe(`mail:${file.replace('.eml', '')}@example.pl`);
+    // The drain hands small mails over whole (a Buffer, no stream): the same mail must come out.
+    const whole = await parseMail(readFileSync(path.join(FIXTURES, file)), { attachments, maxBytes: 1_000_000 });
+    const comparable = (parsed: typeof mail) => ({ ...parsed, header: parsed.header('content-type'), attachments: parsed.attachments.map(({ name, sha256, size }) => ({ name, sha256, size })) });
+    expect(comparable(whole)).toEqual(comparable(mail));
   });
 });

@@ -56,4 +56,19 @@ describe('parseMail: the mail at fault or not', () => {
     const reading = parseMail(Readable.from([mailWith(many)]), { attachments: store('many'), maxBytes: 10_000_000 });
     await expect(reading).rejects.toMatchObject({ name: 'MailParseError', reason: 'unparseable' });
   });
+
+  it('tells the same faults apart for a mail handed over whole (a Buffer, as the drain prefetches small mail)', async () => {
+    const many = Array.from({ length: 1200 }, (_, n): [string, string] => [`log${n}.txt`, `log ${n}`]);
+    await expect(parseMail(Buffer.from(mailWith(many)), { attachments: store('many-whole'), maxBytes: 10_000_000 })).rejects.toMatchObject({ name: 'MailParseError', reason: 'unparseable' });
+    await expect(parseMail(Buffer.from(mailWith([['a.log', 'x'.repeat(2_000)]])), { attachments: store('oversize-whole'), maxBytes: 1_000 })).rejects.toMatchObject({
+      name: 'MailParseError',
+      reason: 'oversize',
+    });
+    const big = parseMail(Buffer.from(mailWith([['small.log', 'ok'], ['big.log', 'y'.repeat(500)]])), { attachments: store('small-whole', 100), maxBytes: 1_000_000 });
+    await expect(big).rejects.toMatchObject({ name: 'MailParseError', reason: 'attachment-too-large' });
+    const broken = store('no-tmp-whole');
+    rmSync(path.join(broken.dir, 'tmp'), { recursive: true });
+    const failing = parseMail(Buffer.from(mailWith([['library.log', 'ERROR picker jam']])), { attachments: broken, maxBytes: 1_000_000 });
+    await expect(failing).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });

@@ -9,9 +9,11 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { compilePatterns, detectLanguage, extractNumbers, knownToRegistry, normalizeContract, stripQuotedAndSignature, type KnownSerial } from '../../src/channels/mail/extract.js';
 import { htmlToPlainText } from '../../src/channels/mail/html-text.js';
-import { LOOP_GUARD_HEADERS, loopGuardReason } from '../../src/channels/mail/loop-guard.js';
+import { LOOP_GUARD_HEADERS, loopGuardReason, spamFlag } from '../../src/channels/mail/loop-guard.js';
 import { bareAddress } from '../../src/util/mail-address.js';
 import { mailSourceKey } from '../../src/channels/mail/mail-draft.js';
+import { readBounce } from '../../src/channels/mail/bounce.js';
+import { uidSet } from '../../src/channels/mail/move-mail.js';
 import { mailReferences, messageIds } from '../../src/channels/mail/threading.js';
 import { requestNumbersIn } from '../../src/domain/request-number.js';
 import { guessCharset, UnlabelledCharsetLabeller } from '../../src/channels/mail/unlabelled-charset.js';
@@ -35,6 +37,18 @@ describe('loop guard', () => {
     [{ 'list-unsubscribe': '<mailto:leave@example.pl>' }, 'List-Unsubscribe'],
     [{ 'return-path': '<>' }, 'null sender'],
     [{ 'content-type': 'multipart/report; report-type=delivery-status' }, 'bounce'],
+    [{ 'x-auto-response-suppress': 'All' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'OOF' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'DR, RN, NRN, OOF, AutoReply' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'dr' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-auto-response-suppress': 'NDR' }, 'X-Auto-Response-Suppress'],
+    [{ 'x-spam-flag': 'YES' }, 'X-Spam-Flag'],
+    [{ 'x-spam-status': 'Yes, score=7.2 required=5.0' }, 'X-Spam-Status'],
+    [{ 'x-mailman-version': '2.1.39' }, 'X-Mailman-Version'],
+    [{ 'list-post': '<mailto:admins@lists.example.pl>' }, 'List-Post'],
+    [{ 'x-listprocessor-version': '8.2.10' }, 'X-Listprocessor-Version'],
+    [{ 'x-mailer-list': 'ListServ 16.0' }, 'X-Mailer-List'],
+    [{ 'mailing-list': 'contact admins-help@example.pl; run by ezmlm' }, 'Mailing-List'],
   ])('silences %j', (values, reason) => {
     expect(loopGuardReason(headers(values), 'jan@example.pl', own)).toContain(reason);
   });
@@ -49,6 +63,20 @@ describe('loop guard', () => {
 
   it('answers a person, including one who says Auto-Submitted: no', () => {
     expect(loopGuardReason(headers({ 'auto-submitted': 'no', precedence: 'first-class' }), 'anna.nowak@example.pl', own)).toBeUndefined();
+  });
+
+  it('answers one who suppresses only read receipts (RN, NRN) or nothing, and mail a spam filter passed', () => {
+    for (const value of ['None', 'RN, NRN', 'RN']) {
+      expect(loopGuardReason(headers({ 'x-auto-response-suppress': value }), 'anna.nowak@example.pl', own)).toBeUndefined();
+    }
+    expect(loopGuardReason(headers({ 'x-spam-flag': 'NO', 'x-spam-status': 'No, score=0.3 required=5.0' }), 'anna.nowak@example.pl', own)).toBeUndefined();
+  });
+
+  it('tells spam-flagged mail apart from other machine mail', () => {
+    expect(spamFlag(headers({ 'x-spam-flag': 'YES' }))).toBe('X-Spam-Flag: YES');
+    expect(spamFlag(headers({ 'x-spam-status': 'Yes, score=9.1 required=5.0' }))).toBe('X-Spam-Status: Yes');
+    expect(spamFlag(headers({ 'x-spam-status': 'No, score=1.0' }))).toBeUndefined();
+    expect(spamFlag(headers({ 'x-mailman-version': '2.1.39' }))).toBeUndefined();
   });
 
   it('reads only the headers LOOP_GUARD_HEADERS names (all an oversize mail fetches for its summary)', () => {
@@ -202,9 +230,59 @@ describe('charsets and HTML', () => {
     expect(await run(noType)).toContain('Subject: x\r\nContent-Type: text/plain; charset=iso-8859-2\r\n\r\n');
   });
 
+  it('decodes every HTML named entity, numeric ones, and legacy ones without a semicolon', () => {
+    expect(htmlToPlainText('<p>Kr&oacute;tko &ndash; b&lstrok;&aogon;d&hellip; &bdquo;E42&rdquo; &euro;5 &#x142;&#322; &copy 2026 &bogus;</p>')).toBe('Krótko – błąd… „E42” €5 łł © 2026 &bogus;');
+    expect(htmlToPlainText('<p>&#0;&#xD800;&#1114112;</p>')).toBe('\ufffd\ufffd\ufffd');
+  });
+
   it('puts table cells and blocks of HTML on their own lines and decodes entities', () => {
     expect(htmlToPlainText('<table><tr><td>S/N:</td><td>Q80-23-11842</td></tr><tr><td>Umowa</td></tr></table><p>a&amp;b&nbsp;&#322;</p><script>x()</script>')).toBe(
       'S/N: Q80-23-11842\n\nUmowa\n\na&b ł',
     );
+  });
+});
+
+describe('bounces', () => {
+  const ack = '<hz-2026-000123.ack.0123456789abcdef0123@intake.myhezo.pl>';
+  const mail = (values: Record<string, string>, from: string, subject: string, source: string, text = '') => ({
+    header: headers(values),
+    from: { address: from },
+    subject,
+    text,
+    source: Buffer.from(source, 'latin1'),
+  });
+  const report = (action: string) =>
+    `Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; jan@exmaple.pl\r\nAction: ${action}\r\nStatus: 5.1.1\r\n\r\nMessage-ID: ${ack}\r\n`;
+
+  it('finds our acknowledgment in a failed delivery report, with the recipient and status', () => {
+    const bounce = readBounce(mail({ 'content-type': 'multipart/report; report-type=delivery-status; boundary=x' }, 'mailer-daemon@mx.example.pl', 'Undelivered', report('failed')), 'intake.myhezo.pl');
+    expect(bounce).toEqual({ acknowledgment: { requestNumber: 'HZ-2026-000123', messageId: ack }, undeliverable: { recipient: 'jan@exmaple.pl', status: '5.1.1', messageId: ack } });
+  });
+
+  it('attaches nothing for a delay report, an alert of ours, another domain, or without our domain configured', () => {
+    const type = { 'content-type': 'multipart/report; report-type=delivery-status' };
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Delayed', report('delayed')), 'intake.myhezo.pl')?.acknowledgment).toBeUndefined();
+    const alert = report('failed').replace('.ack.', '.alert.');
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', alert), 'intake.myhezo.pl')).toMatchObject({ undeliverable: { status: '5.1.1' } });
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', alert), 'intake.myhezo.pl')?.acknowledgment).toBeUndefined();
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', report('failed')), 'other.example.pl')?.acknowledgment).toBeUndefined();
+    expect(readBounce(mail(type, 'mailer-daemon@mx.example.pl', 'Undelivered', report('failed')), undefined)?.acknowledgment).toBeUndefined();
+  });
+
+  it('tells bounces without a report by their sender or by a null sender and a bounce subject, and nothing else', () => {
+    expect(readBounce(mail({}, 'postmaster@example.com', 'Returned mail', '', `Message-ID: ${ack}`), 'intake.myhezo.pl')?.acknowledgment?.requestNumber).toBe('HZ-2026-000123');
+    expect(readBounce(mail({ 'return-path': '<>' }, 'noreply@example.com', 'Niedostarczona wiadomość', ''), 'intake.myhezo.pl')).toBeDefined();
+    // A person's mail quoting our acknowledgment, an out-of-office with a null sender, a read receipt.
+    expect(readBounce(mail({}, 'anna.nowak@example.pl', 'Re: [HZ-2026-000123]', '', `> Message-ID: ${ack}`), 'intake.myhezo.pl')).toBeUndefined();
+    expect(readBounce(mail({ 'return-path': '<>' }, 'anna.nowak@example.pl', 'Nieobecność w biurze', ''), 'intake.myhezo.pl')).toBeUndefined();
+    expect(readBounce(mail({ 'content-type': 'multipart/report; report-type=disposition-notification' }, 'anna.nowak@example.pl', 'Read: Awaria', ''), 'intake.myhezo.pl')).toBeUndefined();
+  });
+});
+
+describe('UID sets', () => {
+  it('writes runs as ranges, in order, once each', () => {
+    expect(uidSet([1, 2, 3, 5, 7, 8])).toBe('1:3,5,7:8');
+    expect(uidSet([9, 4, 5, 5, 6])).toBe('4:6,9');
+    expect(uidSet([42])).toBe('42');
   });
 });

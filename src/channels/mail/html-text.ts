@@ -9,8 +9,8 @@
  * rescans the rest of the mail from each of them — minutes of a blocked event loop for a
  * few megabytes (the hostile-mail fault test sends exactly that).
  */
+import { decodeHTML } from 'entities';
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 /** Elements whose content is not text. */
 const HIDDEN = new Set(['script', 'style', 'head', 'title']);
 const BLOCK = new Set(['p', 'div', 'tr', 'li', 'ul', 'ol', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'section', 'article', 'header', 'footer']);
@@ -73,14 +73,12 @@ function dropTags(html: string): string {
   return out.join('');
 }
 
-/** Named and numeric entities; a number that is no Unicode character becomes U+FFFD, as in a browser. */
+/**
+ * Every HTML5 named entity (&oacute; &ndash; &hellip; … and the legacy ones browsers accept
+ * without a semicolon) and numeric ones, decoded as a browser does — by `entities`, the decoder
+ * of htmlparser2 (mailparser's HTML reader): a number that is no Unicode character becomes
+ * U+FFFD. Decoded after the tags are dropped, so a decoded `&lt;b&gt;` stays text.
+ */
 function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]{1,8}|#\d{1,8}|[a-z]{1,10});/gi, (entity, name: string) => {
-    if (name.startsWith('#')) {
-      const hex = name[1] === 'x' || name[1] === 'X';
-      const code = parseInt(name.slice(hex ? 2 : 1), hex ? 16 : 10);
-      return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
-    }
-    return ENTITIES[name.toLowerCase()] ?? entity;
-  });
+  return decodeHTML(text);
 }

@@ -283,7 +283,7 @@ export class MailboxWatcher {
         // A mail left for the next drain (intake or attachment store down) is an error to show.
         if (result.retryBecause) this.error = result.retryBecause;
         else if (!result.interrupted) this.error = undefined;
-        if (result.submitted + result.quarantined + result.leftOld > 0) this.logger.info({ why, ...result }, 'drained');
+        if (result.submitted + result.quarantined > 0) this.logger.info({ why, ...result }, 'drained');
       } catch (error) {
         this.error = (error as Error).message;
         this.logger.warn({ err: error, why }, 'drain failed; the next drain retries');

@@ -25,8 +25,22 @@ export class MailMoveError extends InternalFailure {
   }
 }
 
-/** Moves `uids` (of the selected INBOX) to `folder`; throws MailMoveError when the move was not made. */
+/** Moves `uids` (of the selected INBOX) to `folder` in one UID MOVE; throws MailMoveError when the move was not made. */
 export async function moveMails(client: ImapFlow, uids: readonly number[], folder: string): Promise<void> {
-  const moved = await client.messageMove(uids.join(','), folder, { uid: true });
+  if (uids.length === 0) return;
+  const moved = await client.messageMove(uidSet(uids), folder, { uid: true });
   if (!moved) throw new MailMoveError(uids, folder);
+}
+
+/** A UID set in ranges: [1, 2, 3, 5, 7, 8] → `1:3,5,7:8` (a backlog's UIDs mostly run on). */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let at = 0; at < sorted.length; ) {
+    let end = at;
+    while (end + 1 < sorted.length && (sorted[end + 1] as number) <= (sorted[end] as number) + 1) end += 1;
+    parts.push(at === end ? String(sorted[at]) : `${sorted[at]}:${sorted[end]}`);
+    at = end + 1;
+  }
+  return parts.join(',');
 }

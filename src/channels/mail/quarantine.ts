@@ -6,9 +6,15 @@
  */
 import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
-import { moveMails } from './move-mail.js';
+import { moveMails, uidSet } from './move-mail.js';
 
-export type QuarantineReason = 'oversize' | 'unparseable' | 'no-sender' | 'attachment-too-large' | 'invalid-draft';
+/**
+ * Why a mail went to Quarantine. `spam`: flagged by a spam filter and naming no contract or
+ * serial of the registry; `bounce`: a bounce that returns no acknowledgment of ours (or one of
+ * a request that does not exist); `too-old`: older than importMaxAgeDays when the mailbox was
+ * first connected.
+ */
+export type QuarantineReason = 'oversize' | 'unparseable' | 'no-sender' | 'attachment-too-large' | 'invalid-draft' | 'spam' | 'bounce' | 'too-old';
 
 /** One entry of `<prefix>:quarantine`. */
 export interface QuarantineEntry {
@@ -28,15 +34,20 @@ export function quarantineKey(prefix: string): string {
 }
 
 /**
- * Records the reason, flags the mail and moves it. Recording comes first: if Redis is down the
- * move is not made and the next drain tries again. A move that fails throws (MailMoveError):
- * the mail stays in INBOX, the next drain quarantines it again and records it a second time.
+ * Records the reasons, flags the mails and moves them, all at once (one RPUSH, one STORE per
+ * reason, one UID MOVE). Recording comes first: if Redis is down no move is made and the next
+ * drain tries again. A move that fails throws (MailMoveError): the mails stay in INBOX, the next
+ * drain quarantines them again and records them a second time.
  */
-export async function quarantineMail(client: ImapFlow, redis: Redis, prefix: string, folder: string, entry: QuarantineEntry): Promise<void> {
-  await redis.rpush(quarantineKey(prefix), JSON.stringify(entry));
-  // Keywords are atoms: no spaces or brackets.
-  await client.messageFlagsAdd(String(entry.uid), [`HezoQuarantine-${entry.reason}`], { uid: true }).catch(() => false);
-  await moveMails(client, [entry.uid], folder);
+export async function quarantineMails(client: ImapFlow, redis: Redis, prefix: string, folder: string, entries: readonly QuarantineEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await redis.rpush(quarantineKey(prefix), ...entries.map((entry) => JSON.stringify(entry)));
+  for (const reason of new Set(entries.map((entry) => entry.reason))) {
+    const uids = entries.filter((entry) => entry.reason === reason).map((entry) => entry.uid);
+    // Keywords are atoms: no spaces or brackets.
+    await client.messageFlagsAdd(uidSet(uids), [`HezoQuarantine-${reason}`], { uid: true }).catch(() => false);
+  }
+  await moveMails(client, entries.map((entry) => entry.uid), folder);
 }
 
 /** Quarantined mails recorded so far (newest last). */

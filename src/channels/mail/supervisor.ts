@@ -72,6 +72,8 @@ export class MailboxSupervisor {
             importMaxAgeDays: config.importMaxAgeDays,
             patterns,
             knownSerial,
+            knownContract: deps.registry ? (contractNumber: string) => deps.registry?.().findContract(contractNumber) !== undefined : undefined,
+            ownMessageIdDomain: settings.mail.messageIdDomain,
             ownAddresses,
             notifier: deps.notifier,
           },

@@ -18,9 +18,15 @@ import path from 'node:path';
 import type { IntakeDraft } from '../../domain/request.js';
 import { isIntakeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { Settings } from '../../settings.js';
 import { PRIVATE_FILE_MODE, ensurePrivateFolder } from '../../private-files.js';
 import { withTimeout } from '../../util/timeouts.js';
 import { recordingOf, type CallFiler } from './call-filer.js';
+
+/** Where calls wait while Redis is down, unless told otherwise: `phone-spool` beside the attachments. */
+export function defaultSpoolDir(settings: Pick<Settings, 'attachments'>): string {
+  return path.join(path.dirname(settings.attachments.dir), 'phone-spool');
+}
 
 export interface PhoneSpoolOptions {
   dir: string;

@@ -22,7 +22,6 @@
  * touched, since there is no session to load and no source key to file under. The other fields
  * are read through webhook-fields.ts, which bounds or drops what no real call sends.
  */
-import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { RequestReader } from '../../intake/request-reader.js';
@@ -36,7 +35,7 @@ import { CallFiler } from './call-filer.js';
 import type { CallInput, Line } from './call-flow.js';
 import { CallSessions } from './call-session.js';
 import { PhoneCalls, type CallAnswer, type CallFacts } from './phone-calls.js';
-import { PhoneSpool } from './phone-spool.js';
+import { defaultSpoolDir, PhoneSpool } from './phone-spool.js';
 import { twilioSetup, twilioWebhook } from './signature.js';
 import { renderFallback, renderGoodbye, renderReply } from './twiml.js';
 import { callDurationMsOf, callerIdOf, callSidOf, callStatusOf, digitsOf, recordingUrlOf, speechOf } from './webhook-fields.js';
@@ -76,7 +75,7 @@ export function createPhoneChannel(deps: PhoneDeps): PhoneChannel {
   const sessions = new CallSessions({ redis: deps.redis, prefix: settings.intake.prefix, ttlSeconds: settings.phone.sessionTtlSeconds, logger, now });
   const filer = new CallFiler({ intake: deps.intake, prefix: settings.intake.prefix });
   const spool = new PhoneSpool({
-    dir: deps.spoolDir ?? path.join(path.dirname(settings.attachments.dir), 'phone-spool'),
+    dir: deps.spoolDir ?? defaultSpoolDir(settings),
     filer,
     logger,
     retryMs: deps.spoolRetryMs ?? 2_000,

@@ -89,7 +89,7 @@ export type HistoryItemView = z.output<typeof historyItemViewSchema>;
 export const requestStatusViewSchema = z.object({
   requestNumber,
   status: portalStatusSchema,
-  kind: z.enum(['service', 'escalation']).optional(),
+  kind: z.enum(['service', 'escalation', 'inspection']).optional(),
   escalated: z.boolean().optional(),
   sentAt: instant.optional(),
   contractNumber: z.string().optional(),

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Attachment, IntakeDraft } from '../../domain/request.js';
+import type { Attachment, IntakeDraft, ServiceRequest } from '../../domain/request.js';
 import { parseRequestNumber } from '../../domain/request-number.js';
 import { IntakeError, isIntakeError } from '../../errors.js';
 import type { RequestReader } from '../../intake/request-reader.js';
@@ -76,6 +76,13 @@ export class PortalRequests {
   async view(number: string): Promise<RequestStatusView> {
     const [request, history] = await redisCall(Promise.all([this.options.store.get(number), this.options.store.history(number)]));
     return customerView(number, request, history);
+  }
+
+  /** A request's status for the demo pages (status-page.ts): null unless `client` filed it. */
+  async pageStatus(number: string, client: string): Promise<{ view: RequestStatusView; request: ServiceRequest | null } | null> {
+    if (!(await redisCall(this.ownership.isOwner(number, client)))) return null;
+    const [request, history] = await redisCall(Promise.all([this.options.store.get(number), this.options.store.history(number)]));
+    return { view: customerView(number, request, history), request };
   }
 
   /** Files stored uploads as an attachment to request `number`, with the client's `note`. */

@@ -14,7 +14,7 @@ import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Intake } from '../../intake/intake.js';
 import type { Logger } from '../../logger.js';
 import type { Settings } from '../../settings.js';
-import { demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';
+import { DEMO_CLIENT, demoPortalKey, portalAuth, portalClientOf } from './api-keys.js';
 import { renderDocsPage } from './docs-page.js';
 import { portalFormPage } from './form-page.js';
 import { portalOpenApiDocument } from './openapi.js';
@@ -109,7 +109,15 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
 
   api.use(bodyErrors);
 
-  return { api, page: portalFormPage({ demoKey: demoPortalKey(portal.apiKeys), apiPath: PORTAL_API_PATH }) };
+  return {
+    api,
+    page: portalFormPage({
+      demoKey: demoPortalKey(portal.apiKeys),
+      apiPath: PORTAL_API_PATH,
+      status: (number) => requests.pageStatus(number, DEMO_CLIENT),
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  };
 }
 
 /** body-parser's refusals as IntakeErrors: 413 over the limit, 400 for broken JSON, 415 for odd charsets. */

@@ -77,8 +77,12 @@ function customerPart(event: RequestEvent): { type: CustomerEventType; data: Rec
     case 'data-edited':
       // An engineer completed the data: to the customer, the request was judged again.
       return { type: 'reassessed', data: { status: event.data.status } };
+    // An inspection's checklist is the engineers'; the customer gets the record when it closes.
+    case 'inspection-item':
     case 'reporter-confirmed':
     case 'response-breached':
+    case 'personal-data-removed':
+    case 'acknowledgment-undeliverable':
     case 'owner-changed':
     case 'reopened':
     case 'reply-queued':

@@ -15,6 +15,7 @@ import type { AttachmentStore } from '../../intake/attachment-store.js';
 import type { Logger } from '../../logger.js';
 import type { RedisConnections } from '../../redis/redis-connections.js';
 import type { Settings } from '../../settings.js';
+import type { ServiceRequest } from '../../domain/request.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
 import { ChangeFeed } from './change-feed.js';
@@ -50,6 +51,13 @@ export interface OpsDeps {
   /** For tests: the clock of countdowns and actions. */
   now?: () => number;
   heartbeatMs?: number;
+  /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
+  inspectionClosed?: (request: ServiceRequest) => Promise<void>;
+  /**
+   * More signed-in pages (inspections, reports: src/inspections/care-routes.ts), mounted after
+   * the sign-in and before the guard; each guards itself with requireEngineer/requireCsrf.
+   */
+  pages?: readonly Router[];
 }
 
 export interface Ops {
@@ -86,6 +94,8 @@ export function createOps(deps: OpsDeps): Ops {
   router.use(assetRoutes());
   router.use('/ops', loadSession(signIn));
   router.use(signInRoutes(signIn));
+  // Before the guard below: their forms carry the CSRF token in a body they parse themselves.
+  for (const pages of deps.pages ?? []) router.use(pages);
   router.use('/ops', requireEngineer(), requireCsrf());
   router.use(
     QUEUE_BOARD_PATH,
@@ -110,6 +120,7 @@ export function createOps(deps: OpsDeps): Ops {
       now,
       urgency,
       logger: deps.logger,
+      ...(deps.inspectionClosed ? { inspectionClosed: deps.inspectionClosed } : {}),
     }),
   );
   router.use(
@@ -126,6 +137,7 @@ export function createOps(deps: OpsDeps): Ops {
       streams,
       engineerNames: Object.fromEntries(Object.entries(deps.settings.ops.engineers).map(([login, account]) => [login, account.name])),
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+      ...(deps.inspectionClosed ? { inspectionClosed: deps.inspectionClosed } : {}),
     }),
   );
 

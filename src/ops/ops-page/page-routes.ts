@@ -47,6 +47,8 @@ export interface PageRoutesDeps {
   streams: Set<express.Response>;
   /** Engineers' names by login (settings ops.engineers): the timeline and owner say who. */
   engineerNames: Readonly<Record<string, string>>;
+  /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
+  inspectionClosed?: (request: ServiceRequest) => Promise<void>;
 }
 
 /** A history event with its stored English sentences also in the page's other language. */

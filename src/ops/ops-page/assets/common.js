@@ -210,6 +210,7 @@ export function header() {
     el('span', { class: 'live', id: 'live', text: live.events && live.events.readyState === 1 ? `● ${t.live}` : t.reconnecting }),
     el('span', { class: 'spacer' }),
     el('a', { href: '/ops/queues', text: t.queues }),
+    el('a', { href: '/ops/reports', id: 'reports-link', text: t.reports }),
     el('button', { type: 'button', class: 'link', id: 'language', text: t.language, onclick: () => {
       setLanguage(ui.lang === 'pl' ? 'en' : 'pl'); localStorage.setItem('hezo-ops-lang', ui.lang); ui.rerender();
     } }),

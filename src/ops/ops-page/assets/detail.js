@@ -153,6 +153,8 @@ export function renderDetail() {
     el('p', {}, el('a', { href: '/ops', text: t.back })),
     el('h2', { class: 'title' }, el('span', { class: 'number', text: request.number }), request.escalated ? el('span', { class: 'badge escalated', text: '!' }) : null,
       ` · ${t.statuses[request.status] || request.status} `, detail.countdownNode),
+    // An inspection's due date and checklist live on their own page (src/inspections/inspection-pages.ts).
+    request.inspection ? el('p', { class: 'inspection-link' }, el('a', { href: `/ops/requests/${request.number}/inspection`, 'data-testid': 'inspection-link', text: t.inspection(request.inspection.dueDate) })) : null,
     el('p', { class: 'message', id: 'action-message', hidden: true, role: 'status' }),
     el('p', { class: 'message', id: 'changed-notice', hidden: true, role: 'status' }, t.changedMeanwhile, ' ',
       el('button', { type: 'button', id: 'show-changes', text: t.showChanges, onclick: () => loadDetail().catch(() => {}) })),

@@ -9,7 +9,7 @@ const FIELDS_PL = { at: 'czas', via: 'sposób', note: 'notatka', resolution: 'ro
 
 export const TEXT = {
   pl: {
-    title: 'Zgłoszenia', signOut: 'Wyloguj', queues: 'Kolejki', language: 'English',
+    title: 'Zgłoszenia', signOut: 'Wyloguj', queues: 'Kolejki', reports: 'Raport SLA', inspection: (due) => `Przegląd roczny — termin ${due} →`, language: 'English',
     status: 'Status', channel: 'Kanał', contract: 'Umowa', all: 'wszystkie',
     shown: (n, total) => `${n} z ${total}`, more: (n) => `Pokaż kolejne (jeszcze ${n})`,
     search: 'Szukaj: numer, klient, umowa, numer seryjny, osoba, temat…', searchLabel: 'Szukaj',
@@ -38,7 +38,7 @@ export const TEXT = {
     yes: 'tak', no: 'nie', met: 'dotrzymana', breached: 'przekroczona',
     actions: { contacted: 'Kontakt nawiązany', 'reporter-confirmed': 'Zgłaszający potwierdzony', verified: 'Zweryfikowane', shipped: 'Wysłano zamiennik', delivered: 'Dostarczono', returned: 'Zwrócono', closed: 'Zamknij…' },
     statuses: { 'needs-info': 'brak danych', 'unauthorized-reporter': 'nieuprawniony', 'contract-expired': 'umowa wygasła', accepted: 'przyjęte', contacted: 'kontakt', verified: 'zweryfikowane', shipped: 'wysłane', delivered: 'dostarczone', returned: 'zwrócone', closed: 'zamknięte' },
-    channels: { phone: 'telefon', email: 'e-mail', portal: 'portal' },
+    channels: { phone: 'telefon', email: 'e-mail', portal: 'portal', schedule: 'przegląd' },
     ways: WAYS_PL,
     failed: 'Nie udało się: ', saved: 'Zapisano.',
     changedMeanwhile: 'Zgłoszenie zmieniło się w międzyczasie.', showChanges: 'Pokaż (wpisany tekst zniknie)',
@@ -88,7 +88,7 @@ export const TEXT = {
     changeFields: { contractNumber: 'umowa', serialNumber: 'numer seryjny', 'reporter.name': 'zgłaszający', 'reporter.email': 'e-mail', 'reporter.phone': 'telefon', reporter: 'zgłaszający' }, mergedFrom: (n) => `ze zgłoszenia ${n}`,
   },
   en: {
-    title: 'Requests', signOut: 'Sign out', queues: 'Queues', language: 'Polski',
+    title: 'Requests', signOut: 'Sign out', queues: 'Queues', reports: 'SLA report', inspection: (due) => `Yearly inspection — due ${due} →`, language: 'Polski',
     status: 'Status', channel: 'Channel', contract: 'Contract', all: 'all',
     shown: (n, total) => `${n} of ${total}`, more: (n) => `Show more (${n} left)`,
     search: 'Search: number, customer, contract, serial, person, subject…', searchLabel: 'Search',
@@ -117,7 +117,7 @@ export const TEXT = {
     yes: 'yes', no: 'no', met: 'met', breached: 'breached',
     actions: { contacted: 'Contacted', 'reporter-confirmed': 'Reporter confirmed', verified: 'Verified', shipped: 'Shipped', delivered: 'Delivered', returned: 'Returned', closed: 'Close…' },
     statuses: { 'needs-info': 'needs info', 'unauthorized-reporter': 'unauthorized reporter', 'contract-expired': 'contract expired', accepted: 'accepted', contacted: 'contacted', verified: 'verified', shipped: 'shipped', delivered: 'delivered', returned: 'returned', closed: 'closed' },
-    channels: { phone: 'phone', email: 'e-mail', portal: 'portal' },
+    channels: { phone: 'phone', email: 'e-mail', portal: 'portal', schedule: 'inspection' },
     ways: WAYS_EN,
     failed: 'Failed: ', saved: 'Saved.',
     changedMeanwhile: 'The request changed meanwhile.', showChanges: 'Show (what you typed goes)',

@@ -24,7 +24,7 @@ const LAYERS = [
   { name: 'reports', path: '^src/reports/', what: 'the SLA report: its figures over stored requests, API, CLI and page' },
   { name: 'inspections', path: '^src/inspections/', what: 'system care: yearly inspections, renewal reminders, their daily sweep, pages and API' },
   { name: 'privacy', path: '^src/privacy/', what: 'retention, data-subject export and erasure over every store, and its admin API' },
-  { name: 'composition', path: '^src/(main|app|cli|shutdown-signals|stop-sequence|starters/)', what: 'main, app, cli: compose the roles' },
+  { name: 'composition', path: '^src/(main|app|cli|shutdown-signals|stop-sequence|signature-guard|server-limits|starters/)', what: 'main, app, cli: compose the roles' },
 ];
 
 const layerRules = LAYERS.flatMap((layer, index) => {

@@ -112,8 +112,8 @@ async function main(): Promise<void> {
     redis,
     connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.connectionUrl } }).settings.redis }),
     settings: {
-      ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false },
-      http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1' },
+      ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false, csrfSecret: '', signInPerAddressPerMinute: 1_000_000, signInPerMinute: 1_000_000, passwordChecksAtOnce: 2 },
+      http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1', headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 5, maxConnectionsPerClient: 32 },
       intake: { prefix: 'bench' } as never,
       alerts: { warnMinutesBefore: [30, 15, 5] },
     },

@@ -172,7 +172,8 @@ const redisServer = await EmbeddedRedis.start({ dir: path.join(root, 'redis') })
 writeFileSync(
   path.join(configDir, 'local.json'),
   JSON.stringify({
-    http: { port: 0 },
+    // One load generator with 50 connections: over the per-client cap (32) unless raised.
+    http: { port: 0, maxConnectionsPerClient: 1_000 },
     redis: { url: redisServer.connectionUrl },
     intake: { prefix: 'bench-portal' },
     portal: { apiKeys: { bench: hashApiKey(KEY) }, rateLimitMax: 1_000_000_000 },
@@ -202,7 +203,7 @@ async function portalOn(redis: Record<string, unknown>, primary: Redis): Promise
   for (const file of ['default.json', 'contracts.json', 'calendar-extras.json']) copyFileSync(path.join(DEFAULT_CONFIG_DIR, file), path.join(dir, file));
   writeFileSync(
     path.join(dir, 'local.json'),
-    JSON.stringify({ http: { port: 0 }, redis, intake: { prefix: `bench-wait-${Date.now()}` }, portal: { apiKeys: { bench: hashApiKey(KEY) }, rateLimitMax: 1_000_000_000 }, log: { level: 'silent' } }),
+    JSON.stringify({ http: { port: 0, maxConnectionsPerClient: 1_000 }, redis, intake: { prefix: `bench-wait-${Date.now()}` }, portal: { apiKeys: { bench: hashApiKey(KEY) }, rateLimitMax: 1_000_000_000 }, log: { level: 'silent' } }),
   );
   const own = await startGateway({ configDir: dir, env: {}, logger: createLogger('silent'), roles: parseRoles(process.env.BENCH_PORTAL_ROLES ?? 'web') });
   const routers = portalRoutes({ intake: own.intake, store: own.store, attachments: own.attachments, redis: own.redis, settings: own.settings, logger: own.logger });

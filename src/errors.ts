@@ -69,7 +69,12 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     retryable: false,
-    meaning: 'The body is not of a type this endpoint takes (JSON, multipart), or an upload is an executable.',
+    meaning: 'The body is not of a type this endpoint takes (JSON, multipart, a Twilio form).',
+  },
+  ATTACHMENT_NOT_ALLOWED: {
+    status: 415,
+    retryable: false,
+    meaning: 'An uploaded file is not on the allow-list (text and logs, csv, json, xml, pdf, images, zip/gz/tgz/7z), judged by its name and its content; the message lists what is allowed, and nothing of the upload was kept.',
   },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,
@@ -228,6 +233,11 @@ export const INTERNAL_FAILURES = {
     raisedIn: 'src/channels/portal/uploads.ts',
     retryable: true,
     meaning: 'The attachment store failed while storing an upload (a full disk); unwrapped into a 500 INTERNAL answer so that it is not answered as a malformed upload.',
+  },
+  PasswordCheckFailure: {
+    raisedIn: 'src/ops/ops-page/sign-in-guards.ts',
+    retryable: true,
+    meaning: 'The worker thread comparing an ops sign-in password failed or stopped: the sign-in is answered 500 INTERNAL, and the next one starts a new worker.',
   },
   WebhookDeliveryFailure: {
     raisedIn: 'src/notify/webhook-sender.ts',

@@ -26,6 +26,7 @@ import { startCareRole, startDispatcherRole, startMaintenanceRole, startNotifyRo
 import type { DataSubjectRequests } from './privacy/data-subject-requests.js';
 import type { Maintenance } from './privacy/maintenance.js';
 import type { CareSweep } from './inspections/care-sweep.js';
+import { forgeableSignatureProblem } from './signature-guard.js';
 import { StopSequence } from './stop-sequence.js';
 import type { RequestStore } from './store/request-store.js';
 import { Readiness } from './util/readiness.js';
@@ -93,6 +94,12 @@ export interface StartOptions extends LoadSettingsOptions {
  */
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
   const { settings, sourceOf } = loadSettings(options);
+  const roles = options.roles ?? ROLES;
+  if (roles.includes('web')) {
+    // Before anything starts: a forgeable webhook check is a settings error (exit 78).
+    const forgeable = forgeableSignatureProblem(settings, sourceOf);
+    if (forgeable) throw forgeable;
+  }
   const logger = options.logger ?? createLogger(settings.log.level);
   // Each component registers its bounded close as it starts (src/stop-sequence.ts).
   const stopping = new StopSequence(logger);
@@ -104,7 +111,6 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     const context: StartContext = { settings, logger, stopping, now: options.now, connections: started.connections, connected: started.connected };
     const services = await startSharedServices(context, data, started.connect);
 
-    const roles = options.roles ?? ROLES;
     if (roles.includes('notify')) startNotifyRole(services);
     if (roles.includes('timers')) startTimersRole(services);
     if (roles.includes('timers')) await startCareRole(context, services);
@@ -116,7 +122,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     readiness.register('redis', redisReadiness(services.redis, started.connections));
     readiness.register('contracts', () => ({
       ok: services.registry.current.size > 0,
-      detail: `${services.registry.current.size} contracts from ${services.registry.file}`,
+      // A count, not the file's path: /readyz answers anyone, and paths tell how the host is laid out.
+      detail: `${services.registry.current.size} contracts`,
     }));
 
     const mail = roles.includes('mail') ? await startMailRole(context, services, readiness) : undefined;

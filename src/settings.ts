@@ -29,6 +29,13 @@ export const settingsSchema = z
          * links in mails point to it). Behind a proxy it differs from what express sees.
          */
         publicUrl: z.url({ message: 'expected an absolute URL such as https://intake.myhezo.pl' }),
+        /** A request's headers must arrive within this, the whole request within requestTimeoutSeconds. */
+        headersTimeoutSeconds: z.number().int().min(1),
+        requestTimeoutSeconds: z.number().int().min(1),
+        /** An idle keep-alive connection is closed after this. */
+        keepAliveTimeoutSeconds: z.number().int().min(1),
+        /** Connections one client address may hold at once (behind a proxy: the proxy's, raise it). */
+        maxConnectionsPerClient: z.number().int().min(1),
       })
       .strict(),
     redis: redisSchema,
@@ -194,6 +201,16 @@ export const settingsSchema = z
         lockoutSeconds: z.number().int().positive(),
         /** Secure cookies (off only for plain-HTTP local use). */
         cookieSecure: z.boolean(),
+        /**
+         * The key of the sign-in form's stateless CSRF token (double-submit cookie). Empty: a
+         * random key per process — set one shared key when several web instances serve /ops.
+         */
+        csrfSecret: z.string(),
+        /** Sign-in attempts per client address per minute, and from everyone together (per process). */
+        signInPerAddressPerMinute: z.number().int().min(1),
+        signInPerMinute: z.number().int().min(1),
+        /** Password (bcrypt) checks run at once; a few more wait, the rest are answered 503 with Retry-After. */
+        passwordChecksAtOnce: z.number().int().min(1),
       })
       .strict(),
     api: z
@@ -275,4 +292,5 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: string; type: 'strin
   TWILIO_SMS_FROM: { path: 'twilio.smsFrom', type: 'string' },
   TWILIO_API_BASE_URL: { path: 'twilio.apiBaseUrl', type: 'string' },
   ALERT_WEBHOOK_URL: { path: 'alerts.webhookUrl', type: 'string' },
+  OPS_CSRF_SECRET: { path: 'ops.csrfSecret', type: 'string' },
 };

@@ -101,9 +101,30 @@ export function assess(facts: ReportFacts, registry: ContractRegistry): Assessme
 }
 
 function isRepresentative(contract: Contract, reporter: ReportFacts['reporter'], registry: ContractRegistry): boolean {
+  return representsContract(contract.number, reporter, registry);
+}
+
+/** Whether the reporter's e-mail or phone is a representative's of the contract numbered `contractNumber` (as stored). */
+export function representsContract(contractNumber: string, reporter: ReportFacts['reporter'], registry: ContractRegistry): boolean {
   const byEmail = reporter.email ? registry.findRepresentativesByEmail(reporter.email) : [];
   const byPhone = reporter.phone ? registry.findRepresentativesByPhone(reporter.phone) : [];
-  return [...byEmail, ...byPhone].some((match) => match.contract.number === contract.number);
+  return [...byEmail, ...byPhone].some((match) => match.contract.number === contractNumber);
+}
+
+/**
+ * Whether the reporter may be told the customer, contract and device the registry matched
+ * (DESIGN.md section 9): only a representative of that contract. Anyone who types a real
+ * contract number must not learn whose it is. A started response clock means the reporter was
+ * a representative or an engineer confirmed them; otherwise the registry is asked (a
+ * representative whose contract expired, or who mistyped the serial, is still told).
+ */
+export function reporterMayKnowCase(
+  request: { clockStartedAt?: string | undefined; contractNumber?: string | undefined; customer?: string | undefined; reporter: ReportFacts['reporter'] },
+  registry: ContractRegistry | undefined,
+): boolean {
+  if (request.clockStartedAt) return true;
+  if (!registry || !request.customer || !request.contractNumber) return false;
+  return representsContract(request.contractNumber, request.reporter, registry);
 }
 
 /**

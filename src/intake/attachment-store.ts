@@ -14,6 +14,12 @@ import type { Attachment } from '../domain/request.js';
 import { IntakeError } from '../errors.js';
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, ensurePrivateFolder } from '../private-files.js';
 
+/** An attachment written to the temp folder, not yet in the store (AttachmentStore.stage). */
+export interface StagedAttachment {
+  attachment: Attachment;
+  stagedPath: string;
+}
+
 export class AttachmentStore {
   constructor(
     readonly dir: string,
@@ -29,6 +35,11 @@ export class AttachmentStore {
    * PAYLOAD_TOO_LARGE error is thrown (the caller answers 413 or quarantines the mail).
    */
   async save(content: Readable, meta: { name: string; type: string }): Promise<Attachment> {
+    return this.commit(await this.write(content, meta));
+  }
+
+  /** Streams `content` into the temp folder, counting, hashing and limiting it. */
+  private async write(content: Readable, meta: { name: string; type: string }): Promise<StagedAttachment> {
     const hash = createHash('sha256');
     let size = 0;
     const maxBytes = this.maxBytes;
@@ -56,11 +67,31 @@ export class AttachmentStore {
     }
     const sha256 = hash.digest('hex');
     const storageKey = `sha256/${sha256.slice(0, 2)}/${sha256}`;
-    const target = this.pathOf(storageKey);
+    return { stagedPath: temporary, attachment: { name: sanitizeFileName(meta.name), type: safeContentType(meta.type), size, sha256, storageKey } };
+  }
+
+  /**
+   * Like `save`, but the content stays in the store's temp folder until `commit`: an upload of
+   * several files that fails half-way (the 21st file refused) `discard`s what it staged, and
+   * leaves nothing on disk — content-addressed files may be shared, so a committed one could
+   * not be taken back.
+   */
+  async stage(content: Readable, meta: { name: string; type: string }): Promise<StagedAttachment> {
+    return this.write(content, meta);
+  }
+
+  /** Moves a staged attachment into the store under its storage key. */
+  async commit(staged: StagedAttachment): Promise<Attachment> {
+    const target = this.pathOf(staged.attachment.storageKey);
     mkdirSync(path.dirname(target), { recursive: true, mode: PRIVATE_FOLDER_MODE });
     // Same content, same key: a second copy simply replaces the first.
-    await rename(temporary, target);
-    return { name: sanitizeFileName(meta.name), type: safeContentType(meta.type), size, sha256, storageKey };
+    await rename(staged.stagedPath, target);
+    return staged.attachment;
+  }
+
+  /** Removes a staged attachment (never a stored one). */
+  async discard(staged: StagedAttachment): Promise<void> {
+    await rm(staged.stagedPath, { force: true });
   }
 
   /** Reads a stored attachment back. */
@@ -84,6 +115,9 @@ export class AttachmentStore {
   }
 }
 
+/** Bidi controls (LRM, RLM, ALM, LRE…RLO, LRI…PDI), zero-width characters, BOM and C1 controls. */
+const BIDI_AND_INVISIBLE = /[\u0080-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+
 /**
  * A file name safe to show and to offer as a download name: no directories (`../../etc/passwd`
  * → `passwd`), no control or reserved characters, no leading dots, at most 200 characters.
@@ -93,6 +127,9 @@ export function sanitizeFileName(name: string): string {
   const base = name.replace(/\\/g, '/').split('/').pop() ?? '';
   const cleaned = base
     .normalize('NFC')
+    // Direction marks and overrides (U+202E shows `log\u202Etxt.hta` as "logath.txt"), isolates,
+    // zero-width characters and C1 controls change how a name reads without being seen: gone.
+    .replace(BIDI_AND_INVISIBLE, '')
     // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
     .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
     .replace(/^[.\s]+/, '')

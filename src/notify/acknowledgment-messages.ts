@@ -8,7 +8,12 @@ import { requestTag, withoutRequestTags } from '../domain/thread-keys.js';
 import { instantInWords, shortInstantInWords, type Language } from '../domain/instant-in-words.js';
 import { oneLine, type RenderedMail } from './message-text.js';
 
-export type AcknowledgmentStatus = 'accepted' | 'needs-info' | 'unauthorized-reporter' | 'contract-expired';
+/**
+ * `checking` is what anyone who is not a representative of the matched contract is told
+ * (DESIGN.md section 9): the request number and that the contract and device are being
+ * checked, never whose contract it is, nor whether it exists, expired or covers the serial.
+ */
+export type AcknowledgmentStatus = 'accepted' | 'needs-info' | 'unauthorized-reporter' | 'contract-expired' | 'checking';
 export type MissingItem = 'serial' | 'contract';
 
 export interface AcknowledgmentInput {
@@ -92,6 +97,16 @@ export function renderAcknowledgment(input: AcknowledgmentInput, nowArg?: number
           : 'A HEZO engineer will confirm you as a reporter and contact you; the response time starts from that confirmation.',
       );
       break;
+    case 'checking':
+      body.push(
+        pl ? `Zarejestrowaliśmy zgłoszenie ${n}.` : `We have registered request ${n}.`,
+        '',
+        pl ? 'Sprawdzamy Twoją umowę i urządzenie.' : 'We are checking your contract and device.',
+        pl
+          ? 'Inżynier HEZO skontaktuje się z Tobą po sprawdzeniu; czas reakcji (do 1 godziny w godzinach serwisu) liczy się od potwierdzenia.'
+          : 'A HEZO engineer will contact you once it is checked; the response time (up to 1 hour of service time) starts from that confirmation.',
+      );
+      break;
     case 'contract-expired': {
       const contract = input.contractNumber ? ` ${oneLine(input.contractNumber)}` : '';
       body.push(
@@ -148,6 +163,8 @@ export function renderSms(
       return pl ? `HEZO: zgłoszenie ${n} czeka na potwierdzenie zgłaszającego` : `HEZO: request ${n} awaits reporter confirmation`;
     case 'contract-expired':
       return pl ? `HEZO: zgłoszenie ${n}, umowa wygasła, oddzwonimy` : `HEZO: request ${n}, contract expired, we will call`;
+    case 'checking':
+      return pl ? `HEZO: zgłoszenie ${n}, sprawdzamy umowę i urządzenie` : `HEZO: request ${n}, checking your contract and device`;
   }
 }
 
@@ -162,12 +179,14 @@ const HEADLINES: Record<Language, Record<AcknowledgmentStatus, string>> = {
     'needs-info': 'Zgłoszenie wymaga uzupełnienia',
     'unauthorized-reporter': 'Zgłoszenie czeka na potwierdzenie zgłaszającego',
     'contract-expired': 'Umowa serwisowa wygasła',
+    checking: 'Zgłoszenie zarejestrowane',
   },
   en: {
     accepted: 'Request accepted',
     'needs-info': 'Request needs more information',
     'unauthorized-reporter': 'Request awaits reporter confirmation',
     'contract-expired': 'Service contract expired',
+    checking: 'Request registered',
   },
 };
 

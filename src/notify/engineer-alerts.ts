@@ -3,11 +3,13 @@
  * alerts to engineers and the escalation manager (webhook, mail). Everything goes through the
  * notify queue with fixed job ids, so a dispatcher job that runs twice sends nothing twice.
  */
+import { reporterMayKnowCase } from '../domain/assessment.js';
 import { normalizePhone } from '../domain/contract-terms.js';
+import type { ContractRegistry } from '../domain/contracts.js';
 import type { ServiceRequest, Undeliverable } from '../domain/request.js';
 import type { RequestAlerts } from '../dispatcher/request-alerts.js';
 import type { TimerJobData } from '../dispatcher/timer-job.js';
-import { renderAcknowledgment, renderSms } from './acknowledgment-messages.js';
+import { renderAcknowledgment, renderSms, type AcknowledgmentInput } from './acknowledgment-messages.js';
 import { renderAlert, type AlertEvent } from './alert-messages.js';
 import type { NotificationSink } from './notification-sink.js';
 
@@ -17,6 +19,11 @@ export interface EngineerAlertsOptions {
   escalationManagerEmails: readonly string[];
   /** Webhook alerts are queued only when a URL is configured. */
   webhookConfigured: boolean;
+  /**
+   * The registry in force: whether the reporter is a representative of the request's contract,
+   * and so may be told its customer and device (DESIGN.md section 9).
+   */
+  registry: () => ContractRegistry;
   now?: () => number;
 }
 
@@ -38,17 +45,7 @@ export class EngineerAlerts implements RequestAlerts {
    * starts later (missing data arrived).
    */
   async acknowledge(request: ServiceRequest, key: string, thread: { inReplyTo?: string; references?: string[] } = {}): Promise<void> {
-    const input = {
-      requestNumber: request.number,
-      language: request.language,
-      status: ackStatus(request),
-      ...(request.responseDeadline ? { responseDeadline: request.responseDeadline.at } : {}),
-      missing: missingOf(request),
-      ...(request.customer ? { customer: request.customer } : {}),
-      ...(request.device ? { device: request.device } : {}),
-      ...(request.subject ? { subject: request.subject } : {}),
-      now: this.options.now?.() ?? Date.now(),
-    };
+    const input = this.acknowledgmentOf(request);
     if (request.reporter.email) {
       const mail = renderAcknowledgment(input);
       await this.options.notifier.enqueue(`ack-mail:${request.number}:${key}`, {
@@ -70,6 +67,31 @@ export class EngineerAlerts implements RequestAlerts {
         text: renderSms(input),
       });
     }
+  }
+
+  /**
+   * What the reporter is told. A representative of the matched contract reads its customer and
+   * device; anyone else only the request number and what they themselves left out, or that the
+   * contract and device are being checked — never whose contract a typed number is, nor whether
+   * it exists, expired, or covers the serial (issue 20: acknowledgments named the customer to
+   * whoever typed a real contract number).
+   */
+  private acknowledgmentOf(request: ServiceRequest): AcknowledgmentInput {
+    const base = { requestNumber: request.number, language: request.language, ...(request.subject ? { subject: request.subject } : {}), now: this.options.now?.() ?? Date.now() };
+    if (reporterMayKnowCase(request, this.options.registry())) {
+      return {
+        ...base,
+        status: ackStatus(request),
+        ...(request.responseDeadline ? { responseDeadline: request.responseDeadline.at } : {}),
+        missing: missingOf(request),
+        ...(request.customer ? { customer: request.customer } : {}),
+        ...(request.device ? { device: request.device } : {}),
+      };
+    }
+    const notGiven: Array<'serial' | 'contract'> = [];
+    if (!request.serialNumber) notGiven.push('serial');
+    if (!request.contractNumber) notGiven.push('contract');
+    return notGiven.length > 0 ? { ...base, status: 'needs-info', missing: notGiven } : { ...base, status: 'checking' };
   }
 
   /**

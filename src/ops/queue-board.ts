@@ -13,9 +13,22 @@ import type { Router } from 'express';
 import { QUEUE_NAMES } from '../intake/queues.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { closeBullmq } from '../redis/connections.js';
+import { OPS_CSP } from './ops-page/html.js';
 
 /** The mount path of the board. */
 export const QUEUE_BOARD_PATH = '/ops/queues';
+
+/**
+ * The board's own CSP, on its route only (the rest of /ops keeps OPS_CSP). bull-board's page
+ * sets `<base href="/ops/queues/">` and loads `static/js/…` relative to it: under OPS_CSP's
+ * `base-uri 'none'` the base was ignored, the scripts resolved to /ops/static/… and 404ed, and
+ * the board stayed on "Loading" (issue 20). So `base-uri 'self'`; the React bundle also sets
+ * inline styles and data: images. Scripts stay 'self' only, and its Google font stays out
+ * (the system font shows instead).
+ */
+export const QUEUE_BOARD_CSP = OPS_CSP.replace("base-uri 'none'", "base-uri 'self'")
+  .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+  .replace("img-src 'self'", "img-src 'self' data:");
 
 export interface QueueBoard {
   router: Router;

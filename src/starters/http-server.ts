@@ -5,13 +5,21 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { IntakeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { createLimitedServer, type ServerLimits } from '../server-limits.js';
 import { closeWithin } from '../util/timeouts.js';
 
-export async function listen(app: Express, port: number, host: string): Promise<Server> {
+/** Listens with the server's limits (src/server-limits.ts): timeouts in seconds, connections per client. */
+export async function listen(app: Express, limits: ServerLimits & { port: number; host: string }, logger: Logger): Promise<Server> {
+  const { port, host } = limits;
+  const server = createLimitedServer(app, limits, (address) => logger.warn({ address }, 'connection refused: too many connections from one client address'));
   return new Promise((resolve, reject) => {
     const refused = (error: Error): void => reject(listenError(error, port, host));
-    const server = app.listen(port, host, (error?: Error) => (error ? refused(error) : resolve(server)));
     server.once('error', refused);
+    server.listen(port, host, () => {
+      server.off('error', refused);
+      resolve(server);
+    });
   });
 }
 

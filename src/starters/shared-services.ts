@@ -44,6 +44,7 @@ export async function startSharedServices(
     engineerEmails: settings.alerts.engineerEmails,
     escalationManagerEmails: settings.alerts.escalationManagerEmails,
     webhookConfigured: settings.alerts.webhookUrl !== '',
+    registry: () => data.registry.current,
     ...clockOption(context),
   });
   const timers = new TimerService({

@@ -109,7 +109,7 @@ export async function startWebRole(context: StartContext, services: SharedServic
       { path: '/', router: ops.router },
     ],
   });
-  const server = await listen(app, settings.http.port, settings.http.host);
+  const server = await listen(app, settings.http, logger);
   stopping.add('serving', 'HTTP server', 3_000, (grace) => closeServer(server, grace));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.http.port;

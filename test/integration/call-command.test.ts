@@ -121,6 +121,8 @@ describe('hezo-intake call', () => {
   });
 });
 
+const SERVE_AUTH_TOKEN = 'call-command-serve-token-0123456789';
+
 describe('hezo-intake serve', () => {
   it('prints the call command for its run, and that command completes a call', async () => {
     const dir = mkdtempSync(path.join(tmp, 'serve-'));
@@ -132,7 +134,9 @@ describe('hezo-intake serve', () => {
       JSON.stringify({ http: { host: '0.0.0.0', port: 0 }, intake: { prefix: 'hezo-call-serve' }, attachments: { dir: path.join(dir, 'attachments') }, log: { level: 'silent' } }),
     );
     const serve = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve'], {
-      env: cleanEnv({ REDIS_URL: redis.url, HEZO_CONFIG: config, HEZO_CONTRACTS_FILE: path.join(dir, 'config', 'contracts.json') }),
+      // Listening on every address takes an auth token (an empty one is refused there); the
+      // call command signs with the same one from its own environment.
+      env: cleanEnv({ REDIS_URL: redis.url, HEZO_CONFIG: config, HEZO_CONTRACTS_FILE: path.join(dir, 'config', 'contracts.json'), TWILIO_AUTH_TOKEN: SERVE_AUTH_TOKEN }),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
@@ -148,7 +152,7 @@ describe('hezo-intake serve', () => {
       });
       // Listening on every address (0.0.0.0), the command names one a terminal can call.
       expect(command).toMatch(/^call --url http:\/\/127\.0\.0\.1:\d+$/);
-      const result = await cli(command.split(' '), cleanEnv(), KEYPAD_CALL);
+      const result = await cli(command.split(' '), cleanEnv({ TWILIO_AUTH_TOKEN: SERVE_AUTH_TOKEN }), KEYPAD_CALL);
       expect(result.stderr).toBe('');
       expect(result.stdout).toMatch(/Request number: HZ-\d{4}-\d{6}/);
     } finally {

@@ -161,6 +161,23 @@ describe('hezo-intake serve', () => {
     expect((await run(['serve', '--port', '70000'])).stderr).toMatch(/--port: http\.port: .*65535/);
   });
 
+  it('refuses to start (78) with signature checking on and no Twilio auth token when reachable from outside', () => {
+    // Issue 20: an empty auth token is a key anyone can sign webhooks with, and it started anyway.
+    const dir = mkdtempSync(path.join(tmp, 'forgeable-'));
+    const config = path.join(dir, 'local.json');
+    writeFileSync(config, JSON.stringify({ attachments: { dir: path.join(dir, 'attachments') }, log: { level: 'silent' } }));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', 'serve', '--port', '0'], {
+      env: { ...process.env, REDIS_URL: '', HEZO_CONFIG: config, HEZO_REDIS_DIR: path.join(dir, 'redis'), HOST: '0.0.0.0', PUBLIC_URL: 'https://intake.example.test', TWILIO_AUTH_TOKEN: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(EXIT.settings);
+    expect(result.stderr).toContain('twilio.authToken: is empty while phone.validateSignature is on');
+    expect(result.stderr).toContain('TWILIO_AUTH_TOKEN');
+    // Nothing was started: no private Redis folder.
+    expect(existsSync(path.join(dir, 'redis'))).toBe(false);
+  }, 90_000);
+
   it('says in one line that a taken port is taken and how to choose another, and exits 69', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -220,6 +220,56 @@ describe('acknowledgments', () => {
     expect(sms.body.length).toBeLessThanOrEqual(70);
   });
 
+  it('tells a reporter who is no representative of the contract named only the number and that it is being checked, by mail and SMS', async () => {
+    // Issue 20: a real contract number, any serial and any address got the customer's name back.
+    const captured = async (requestNumber: string, to: string) =>
+      vi.waitFor(
+        () => {
+          const found = smtp.messages.find((m) => m.subject.includes(`[${requestNumber}]`) && m.envelope.to.includes(to));
+          if (!found) throw new Error('no acknowledgment yet');
+          return found;
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+    const stranger = `ktos-${randomUUID().slice(0, 8)}@example.com`;
+    const cases = [
+      draft({ reporter: { email: stranger }, contractNumber: 'HZ-2025-00017', serialNumber: 'Q80-25-00412' }), // real contract and serial
+      draft({ reporter: { email: stranger }, contractNumber: 'HZ-2025-00017', serialNumber: 'NIE-MA-TAKIEGO' }), // serial not covered
+      draft({ reporter: { email: stranger }, contractNumber: 'HZ-2024-00042', serialNumber: 'Q48-21-04410' }), // expired contract
+      draft({ reporter: { email: stranger }, contractNumber: 'HZ-1999-99999', serialNumber: 'Q80-25-00412' }), // no such contract
+    ];
+    for (const report of cases) {
+      const { requestNumber } = await test.gateway.intake.submit(report);
+      const mail = await captured(requestNumber, stranger);
+      expect(mail.text).toContain(`Zarejestrowaliśmy zgłoszenie ${requestNumber}.`);
+      expect(mail.text).toContain('Sprawdzamy Twoją umowę i urządzenie.');
+      expect(`${mail.subject}\n${mail.text}`).not.toMatch(/Spółdzielnia|Archiwum|Klient:|Urządzenie:|Q80|wygas|nie obowiązywała|nie znaleźliśmy|Brakuje/);
+    }
+    // Only what the stranger left out is named: it says nothing of the registry.
+    const withoutSerial = await test.gateway.intake.submit(draft({ reporter: { email: stranger }, contractNumber: 'HZ-2025-00017', serialNumber: undefined }));
+    const asked = await captured(withoutSerial.requestNumber, stranger);
+    expect(asked.text).toContain('Brakuje: numeru seryjnego urządzenia.');
+    expect(asked.text).not.toMatch(/Spółdzielnia|Klient/);
+
+    // The same contract's representative reads the customer and device.
+    const own = await test.gateway.intake.submit(draft({ reporter: { email: 'katarzyna.wojcik@example.pl' }, contractNumber: 'HZ-2025-00017', serialNumber: 'Q80-25-00412' }));
+    expect((await captured(own.requestNumber, 'katarzyna.wojcik@example.pl')).text).toMatch(/Klient: Spółdzielnia Mleczarska Mazowsze-Wschód[\s\S]*Urządzenie: .*Q80-25-00412/);
+
+    // By phone, a caller ID of nobody on the contract gets the same words by SMS.
+    const call = await test.gateway.intake.submit(
+      draft({ channel: 'phone', sourceKey: `CA${randomUUID().replace(/-/g, '')}`, reporter: { phone: '+48 500 000 777' }, contractNumber: 'HZ-2025-00017', serialNumber: 'Q80-25-00412' }),
+    );
+    const sms = await vi.waitFor(
+      () => {
+        const found = twilio.messages.find((m) => m.body.includes(call.requestNumber));
+        if (!found) throw new Error('no SMS yet');
+        return found;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(sms.body).toBe(`HEZO: zgłoszenie ${call.requestNumber}, sprawdzamy umowę i urządzenie`);
+  });
+
   it('sends an acknowledgment once even when the SMTP server was down at first', async () => {
     await smtp.stop();
     const { requestNumber } = await test.gateway.intake.submit(draft({ reporter: { email: 'piotr.wisniewski@example.pl' } }));
@@ -307,6 +357,7 @@ describe('replies and escalations', () => {
       engineerEmails: ['serwis@myhezo.pl'],
       escalationManagerEmails: ['manager@myhezo.pl'],
       webhookConfigured: true,
+      registry: () => test.gateway.registry.current,
     });
     const prefix = `retry-${randomUUID().slice(0, 8)}`;
     const timers = new TimerService({ connections: test.gateway.connections, prefix, warnMinutesBefore: [], calendar: test.gateway.calendar, store: test.gateway.store, alerts, logger: test.gateway.logger });
@@ -598,6 +649,7 @@ describe('timers', () => {
       engineerEmails: ['serwis@myhezo.pl'],
       escalationManagerEmails: [],
       webhookConfigured: true,
+      registry: () => test.gateway.registry.current,
     });
     // A queue of its own (another prefix), so the gateway's timer worker does not take the job.
     const prefix = `race-${randomUUID().slice(0, 8)}`;

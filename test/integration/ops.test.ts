@@ -41,6 +41,10 @@ beforeAll(async () => {
         lockoutAttempts: 3,
         lockoutSeconds: 600,
         cookieSecure: false,
+        // This file signs in far more often than a person would: the limits have tests of their own.
+        signInPerAddressPerMinute: 100_000,
+        signInPerMinute: 100_000,
+        passwordChecksAtOnce: 16,
       },
       attachments: { dir: attachmentsDir, maxBytes: 32_000_000 },
     },
@@ -181,7 +185,7 @@ describe('sign-in', () => {
     const tokens = await Promise.all(clients.map((client) => client.signInForm()));
     const statuses = await Promise.all(clients.map(async (client, i) => (await client.signIn('piotr', `wrong ${i}`, tokens[i])).status));
     expect(statuses.sort((a, b) => a - b)).toEqual([401, 401, ...Array<number>(10).fill(429)]);
-    const failed = logLines.filter((line) => line.includes('ops sign-in failed') && line.includes('"login":"piotr"'));
+    const failed = logLines.filter((line) => line.includes('ops sign-in failed') && line.includes('"login":"p***(5)"'));
     expect(failed).toHaveLength(3);
 
     const refused = await new Client().signIn('piotr', PASSWORD);
@@ -204,25 +208,28 @@ describe('sign-in', () => {
     expect(bcrypt.getRounds(dummy)).toBe(6);
     expect(await bcrypt.compare(PASSWORD, dummy)).toBe(false);
     // The demo account of the embedded default is made with cost 10.
-    const demoAccounts = engineerAccounts({ ops: { engineers: {}, sessionTtlSeconds: 60, lockoutAttempts: 3, lockoutSeconds: 60, cookieSecure: false } });
+    const demoAccounts = engineerAccounts({ ops: { engineers: {} } });
     expect(bcrypt.getRounds(await noAccountHash(demoAccounts))).toBe(10);
   });
 
-  it('masks the e-mail address of a failed login in the log line', () => {
+  it('logs login names masked to their first character and length (a password typed as the login stays out of the log)', async () => {
+    // Issue 20: a failed sign-in logged the login as typed.
+    await new Client().signIn('Tajne-Haslo-123!', 'x');
     const lines = logLines.filter((line) => line.includes('ops sign-in'));
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines.join('\n')).not.toContain('anna.nowak@example.pl');
-    expect(lines.join('\n')).toContain('a***@example.pl');
+    expect(lines.join('\n')).not.toMatch(/anna\.nowak|example\.pl|Tajne-Haslo|"login":"ewa"/);
+    expect(lines.join('\n')).toContain('"login":"a***(21)"');
+    expect(lines.join('\n')).toContain('"login":"T***(16)"');
   });
 
   it('has a demo account when no engineers are configured, and Secure cookies behind https', async () => {
-    const accounts = engineerAccounts({ ops: { engineers: {}, sessionTtlSeconds: 60, lockoutAttempts: 3, lockoutSeconds: 60, cookieSecure: false } });
+    const accounts = engineerAccounts({ ops: { engineers: {} } });
     const demo = demoCredentials();
     expect(Object.keys(accounts)).toEqual(['demo']);
     expect(await bcrypt.compare(demo.password, accounts.demo?.passwordHash ?? '')).toBe(true);
-    const ops = { engineers: {}, sessionTtlSeconds: 60, lockoutAttempts: 3, lockoutSeconds: 60, cookieSecure: false };
-    expect(sessionCookie({ ops, http: { host: '0.0.0.0', port: 1, publicUrl: 'https://intake.myhezo.pl' } })).toEqual({ name: '__Host-hezo_ops', secure: true });
-    expect(sessionCookie({ ops, http: { host: '0.0.0.0', port: 1, publicUrl: 'http://localhost:8080' } }).secure).toBe(false);
+    const ops = { cookieSecure: false };
+    expect(sessionCookie({ ops, http: { publicUrl: 'https://intake.myhezo.pl' } })).toEqual({ name: '__Host-hezo_ops', secure: true });
+    expect(sessionCookie({ ops, http: { publicUrl: 'http://localhost:8080' } }).secure).toBe(false);
   });
 });
 
@@ -355,6 +362,18 @@ describe('/metrics', () => {
     const marker = `${settings.intake.prefix}:ops:metrics:filed:${requestNumber}`;
     await vi.waitFor(async () => expect(await redis.exists(marker)).toBe(1), { timeout: 10_000, interval: 50 });
     expect(await redis.pttl(marker)).toBe(-1);
+  });
+
+  it('names no file path in /readyz or /metrics', async () => {
+    // Issue 20: /readyz showed the contracts file's path to anyone.
+    const { settings, registry, url } = ops.test.gateway;
+    const readyz = await (await fetch(`${url}/readyz`)).text();
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(readyz).toContain('"contracts"');
+    for (const text of [readyz, metrics]) {
+      for (const secret of [registry.file, path.dirname(registry.file), settings.attachments.dir, settings.redis.embeddedDir, os.tmpdir(), process.cwd()]) expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/\/(tmp|home|work|var|etc|usr|app|srv|opt)\//);
+    }
   });
 
   it('reports mailbox watchers through the callback the mail channel provides', async () => {

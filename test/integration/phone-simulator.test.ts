@@ -98,7 +98,9 @@ describe('hezo-intake call (simulator)', () => {
       output: output.stream,
     });
     expect(result.endedBy).toBe('caller');
-    expect(output.text()).toContain('IVR: The contract covers a Qualstar Q80');
+    // Not a representative of HZ-2025-00017: the digits back, then the serial asked for.
+    expect(output.text()).toContain('IVR: You entered contract number 2 0 2 5 0 0 0 1 7.');
+    expect(output.text()).toContain('IVR: Enter the last digits of the failed device serial number');
     const stored = await vi.waitFor(
       async () => {
         const found = (await test.gateway.store.listOpen()).find((r) => r.sourceKey === `call:${result.callSid}`);

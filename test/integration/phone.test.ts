@@ -153,15 +153,18 @@ describe('hotline', () => {
     expect(c.said).toContain('Enter the digits of your service contract number');
     expect(c.gather?.children[0]?.attributes).toMatchObject({ voice: 'Polly.Joanna', language: 'en-US' });
     await c.press('202600123');
-    expect(c.said).toContain('Contract H Z, 2 0 2 6, 0 0 1 2 3, Wawel Data Center sp. z o.o.');
+    // Not a representative of the contract: the digits typed, never whose contract it is (issue 20).
+    expect(c.said).toContain('You entered contract number 2 0 2 6 0 0 1 2 3.');
+    expect(c.said).not.toContain('Wawel');
     expect(c.gather?.attributes.language).toBe('en-US');
     await c.speak('Q80-23-11842');
-    expect(c.said).toContain('Qualstar Q80, serial number Q 8 0, 2 3, 1 1 8 4 2.');
+    expect(c.said).toContain('Serial number ending in Q 8 0 2 3 1 1 8 4 2.');
+    expect(c.said).not.toContain('Qualstar');
     await c.press('1');
     const stored = await storedFor(c.callSid);
     expect(stored).toMatchObject({ language: 'en', serialNumber: 'Q80-23-11842', status: 'unauthorized-reporter' });
     expect(c.said).toContain(`Your request number is ${spelled(stored.number)}.`);
-    expect(c.said).toContain('not on the list of authorized representatives');
+    expect(c.said).toContain('We are checking your contract and device.');
   });
 
   it('recognises a representative by caller ID and takes the serial by speech', async () => {
@@ -268,12 +271,14 @@ describe('hotline', () => {
     const c = await call('+48 500 000 003').start();
     await c.silence();
     await c.press('202500208');
-    expect(c.said).toContain('Q 2 4, 2 5, 1 0 2 7 7');
+    // A stranger is asked for the serial rather than offered the contract's only device.
+    expect(c.said).toContain('Wpisany numer umowy: 2 0 2 5 0 0 2 0 8.');
+    expect(c.said).not.toContain('Q 2 4, 2 5, 1 0 2 7 7');
     expect(await c.hangUp('completed')).toBe(204);
     const stored = await storedFor(c.callSid);
     expect(stored).toMatchObject({ status: 'needs-info', contractNumber: 'HZ-2025-00208', reporter: { phone: '+48 500 000 003' } });
     expect(stored.serialNumber).toBeUndefined();
-    expect(stored.raw.payload).toMatchObject({ callStatus: 'completed', step: 'device-confirm' });
+    expect(stored.raw.payload).toMatchObject({ callStatus: 'completed', step: 'serial' });
   });
 });
 

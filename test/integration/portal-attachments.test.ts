@@ -142,7 +142,7 @@ describe('POST /requests/{number}/attachments', () => {
       const response = await upload(number).attach('files', content, { filename });
       conforms(response);
       expect(response.status, filename).toBe(415);
-      expect(response.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(response.body.error.code).toBe('ATTACHMENT_NOT_ALLOWED');
     }
     expect(leftovers()).toEqual([]);
     expect((await test.gateway.store.get(number))?.attachments).toEqual([]);
@@ -155,10 +155,83 @@ describe('POST /requests/{number}/attachments', () => {
       const response = await upload(number).attach('files', Buffer.from('echo hello'), { filename });
       conforms(response);
       expect(response.status, JSON.stringify(filename)).toBe(415);
-      expect(response.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(response.body.error.code).toBe('ATTACHMENT_NOT_ALLOWED');
     }
     expect(leftovers()).toEqual([]);
     expect((await test.gateway.store.get(number))?.attachments).toEqual([]);
+  });
+
+  it('takes only the allow-list, by extension and by content, and says what is allowed (415)', async () => {
+    // Issue 20: every one of these extensions was accepted.
+    const number = await fileRequest();
+    const text = Buffer.from('[InternetShortcut]\nURL=file:///C:/Windows/System32/calc.exe\n');
+    for (const extension of ['hta', 'lnk', 'url', 'pif', 'cpl', 'wsf', 'msc', 'reg', 'vbe', 'jse', 'wsh', 'scf', 'chm', 'iso', 'appx', 'psm1', 'docm', 'html', 'svg']) {
+      const response = await upload(number).attach('files', text, { filename: `report.${extension}` });
+      conforms(response);
+      expect(response.status, extension).toBe(415);
+      expect(response.body.error).toMatchObject({ code: 'ATTACHMENT_NOT_ALLOWED', message: expect.stringContaining('.txt, .log, .csv, .json, .xml, .pdf, .png, .jpg, .jpeg, .gif, .webp, .zip, .gz, .tgz, .7z') });
+    }
+    // The content must be what the name says.
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a8f3fcd90000000049454e44ae426082', 'hex');
+    const mismatched: Array<[Buffer, string]> = [
+      [Buffer.from('just text, not a PDF'), 'report.pdf'],
+      [png, 'robot.log'],
+      [gzipSync(Buffer.from('x')), 'photo.png'],
+      [Buffer.from([0x00, 0x01, 0x02, 0x03, 0x00, 0xff]), 'dump.txt'],
+    ];
+    for (const [content, filename] of mismatched) {
+      const response = await upload(number).attach('files', content, { filename });
+      expect(response.status, filename).toBe(415);
+      expect(response.body.error.code).toBe('ATTACHMENT_NOT_ALLOWED');
+    }
+    // What the list allows, with matching content, is taken.
+    const ok = await upload(number)
+      .attach('files', png, { filename: 'screen.PNG' })
+      .attach('files', Buffer.from('{"error": 42}'), { filename: 'status.json' })
+      .attach('files', Buffer.from('<?xml version="1.0"?><log/>'), { filename: 'config.xml' });
+    expect(ok.status).toBe(202);
+    expect(ok.body.attachments.map((a: { type: string }) => a.type)).toEqual(['image/png', 'application/json', 'application/xml']);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('removes direction overrides and invisible characters from names, and judges the name as it reads', async () => {
+    const number = await fileRequest();
+    // Shown as "logath.txt" with the override: it is an .hta.
+    const hidden = await upload(number).attach('files', Buffer.from('<script>x</script>'), { filename: 'log\u202Etxt.hta' });
+    expect(hidden.status).toBe(415);
+    const renamed = await upload(number).attach('files', Buffer.from('robot error 0x42'), { filename: 'robot\u200B\u2066\u202Egol.log' });
+    expect(renamed.status).toBe(202);
+    expect(renamed.body.attachments[0].name).toBe('robotgol.log');
+  });
+
+  it('reads a raw UTF-8 file name as UTF-8', async () => {
+    const number = await fileRequest();
+    // What browsers and curl send: the name's UTF-8 bytes as they are, no filename*=.
+    const body = Buffer.concat([
+      Buffer.from('--B\r\nContent-Disposition: form-data; name="files"; filename="zażółć gęślą.log"\r\nContent-Type: text/plain\r\n\r\n', 'utf8'),
+      Buffer.from('robot error 0x42\r\n--B--\r\n'),
+    ]);
+    const response = await upload(number).set('Content-Type', 'multipart/form-data; boundary=B').send(body);
+    expect(response.status).toBe(202);
+    expect(response.body.attachments[0].name).toBe('zażółć gęślą.log');
+  });
+
+  it('leaves nothing on disk of an upload refused after some of its files were stored', async () => {
+    const number = await fileRequest();
+    const stored = (): string[] => {
+      const root = path.join(test.gateway.attachments.dir, 'sha256');
+      return existsSync(root) ? readdirSync(root, { recursive: true }).map(String).filter((entry) => /[0-9a-f]{64}$/.test(entry)) : [];
+    };
+    const before = stored();
+    const unique = (i: number) => Buffer.from(`${randomUUID()} robot log ${i}\n`);
+    // Issue 20: a refused upload with one file too many left the files before it on disk.
+    let tooMany = upload(number);
+    for (let i = 0; i < 4; i += 1) tooMany = tooMany.attach('files', unique(i), { filename: `${i}.log` });
+    expect((await tooMany).status).toBe(413);
+    const refusedLast = await upload(number).attach('files', unique(10), { filename: 'a.log' }).attach('files', unique(11), { filename: 'b.log' }).attach('files', Buffer.from('x'), { filename: 'c.hta' });
+    expect(refusedLast.status).toBe(415);
+    await vi.waitFor(() => expect(leftovers()).toEqual([]), { timeout: 10_000 });
+    expect(stored()).toEqual(before);
   });
 
   it('refuses a file over the size limit and more files than allowed (413)', async () => {

@@ -113,4 +113,27 @@ describe('customer view', () => {
     expect(JSON.stringify(view)).not.toMatch(/secret|grumpy|internal|jan|alpha|engineer-only/);
     expect(customerView('HZ-2026-000002', null, [])).toEqual({ requestNumber: 'HZ-2026-000002', status: 'queued', attachments: [], history: [] });
   });
+
+  it('shows the registry\'s device only to a reporter known to represent the contract (a started clock)', () => {
+    // Issue 20: what the registry knows of a serial is not told to whoever files it.
+    const request = {
+      number: 'HZ-2026-000003',
+      status: 'unauthorized-reporter',
+      kind: 'service',
+      escalated: false,
+      sentAt: '2026-11-27T15:30:00.000Z',
+      reporter: { email: 'ktos@example.com' },
+      contractNumber: 'HZ-2025-00017',
+      customer: 'Spółdzielnia Mleczarska Mazowsze-Wschód',
+      serialNumber: 'Q80-25-00412',
+      device: { serial: 'Q80-25-00412', model: 'HEZO Q80' },
+      attachments: [],
+      raw: { payload: {} },
+    } as unknown as ServiceRequest;
+    const view = customerView('HZ-2026-000003', request, []);
+    expect(view.device).toBeUndefined();
+    expect(view.serialNumber).toBe('Q80-25-00412');
+    expect(JSON.stringify(view)).not.toMatch(/Spółdzielnia|HEZO Q80/);
+    expect(customerView('HZ-2026-000003', { ...request, status: 'accepted', clockStartedAt: '2026-11-27T15:30:00.000Z' }, []).device).toEqual({ serial: 'Q80-25-00412', model: 'HEZO Q80' });
+  });
 });

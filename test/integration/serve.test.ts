@@ -94,7 +94,8 @@ describe('the HTTP server', () => {
 
   it('says so when http.host is not an address of this machine', async () => {
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never assigned to a machine.
-    await expect(startTestGateway({ http: { host: '192.0.2.1', port: 0 } }, { REDIS_URL: redis.url })).rejects.toMatchObject({
+    // With an auth token: without one, an address reachable from outside is refused before listening.
+    await expect(startTestGateway({ http: { host: '192.0.2.1', port: 0 }, twilio: { authToken: 'serve-test-auth-token-0123456789' } }, { REDIS_URL: redis.url })).rejects.toMatchObject({
       code: 'PORT_UNAVAILABLE',
       message: expect.stringMatching(/^192\.0\.2\.1 is not an address of this machine.*set http\.host \(or HOST\)/),
     });

@@ -236,12 +236,20 @@ async function spawnGateway(name: string, config: string, redisEnv: Record<strin
       clearTimeout(timer);
     },
   };
+  // A process that exits at start fails the start at once, not when the wait for /readyz runs out.
+  const exitedAtStart = exited.then(() => {
+    throw new Error(`gateway ${name} exited at start (exit ${child.exitCode ?? child.signalCode}; its stderr is above)`);
+  });
+  exitedAtStart.catch(() => undefined);
   try {
-    await vi.waitFor(async () => {
-      if (!gateway.alive) throw Object.assign(new Error(`gateway ${name} exited at start`), { stop: true });
-      const status = (await fetch(`${url}/readyz`)).status;
-      if (status !== 200) throw new Error(`gateway ${name} not ready (${status})`);
-    }, { timeout: 60_000, interval: 200 });
+    await Promise.race([
+      vi.waitFor(async () => {
+        if (!gateway.alive) return;
+        const status = (await fetch(`${url}/readyz`)).status;
+        if (status !== 200) throw new Error(`gateway ${name} not ready (${status})`);
+      }, { timeout: 60_000, interval: 200 }),
+      exitedAtStart,
+    ]);
   } catch (error) {
     await gateway.kill9();
     throw error;

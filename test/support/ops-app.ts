@@ -56,6 +56,7 @@ export async function startOpsApp(options: { overrides?: Record<string, unknown>
       engineerEmails: gateway.settings.alerts.engineerEmails,
       escalationManagerEmails: gateway.settings.alerts.escalationManagerEmails,
       webhookConfigured: gateway.settings.alerts.webhookUrl !== '',
+      registry: () => gateway.registry.current,
       now,
     });
     const timers = new TimerService({

@@ -178,7 +178,7 @@ describe('the SMS confirmation', () => {
     ['the longest Polish day', '2026-03-15T08:30:00.000Z'],
     ['no deadline', undefined],
   ] as const;
-  const statuses: AcknowledgmentStatus[] = ['accepted', 'needs-info', 'unauthorized-reporter', 'contract-expired'];
+  const statuses: AcknowledgmentStatus[] = ['accepted', 'needs-info', 'unauthorized-reporter', 'contract-expired', 'checking'];
   const languages: Language[] = ['pl', 'en'];
   for (const language of languages) {
     for (const status of statuses) {

@@ -16,6 +16,7 @@ import { DEFAULT_CONFIG_DIR } from '../../src/settings.js';
 
 const registry = readRegistryFile(path.join(DEFAULT_CONFIG_DIR, 'contracts.json'));
 const context: FlowContext = { registry, maxFailures: 3 };
+const calendar = new ServiceCalendar();
 const STARTED = '2026-12-01T09:15:00.000Z'; // Tuesday 10:15 Warsaw
 
 function begin(from: string, line: 'hotline' | 'escalation' = 'hotline'): CallSession {
@@ -53,7 +54,8 @@ describe('call flow', () => {
   });
 
   it('matches typed contract digits, ignoring the letters and dashes of stored numbers', () => {
-    const t = walk(begin('+48500000001'), { timedOut: true }, { digits: '202500017' });
+    // Marek Zieliński represents HZ-2025-00017 (and 00208, offered first): "2" declines the offer.
+    const t = walk(begin('+48 603 400 500'), { timedOut: true }, { digits: '2' }, { digits: '202500017' });
     expect(t.session).toMatchObject({ step: 'device-confirm', contractNumber: 'HZ-2025-00017' });
     expect(said(t)).toContain('Umowa H Z, 2 0 2 5, 0 0 0 1 7, Spółdzielnia Mleczarska Mazowsze-Wschód.');
     const filed = walk(t.session, { digits: '1' });
@@ -75,17 +77,43 @@ describe('call flow', () => {
     expect(draftForCall(done.session, 'recording').raw).toMatchObject({ location: 'https://example.test/RE1', payload: { recordingUrl: 'https://example.test/RE1' } });
   });
 
-  it('reads a typed contract number back with its customer before asking for the device, in either language', () => {
-    const pl = walk(begin('+48500000001'), { timedOut: true }, { digits: '202600123' });
+  it('reads a typed contract number back with its customer to its representative, in either language', () => {
+    // Piotr Wiśniewski represents HZ-2026-00123; his number is offered, "2" lets him type it.
+    const pl = walk(begin('+48 12 345 67 89'), { timedOut: true }, { digits: '2' }, { digits: '202600123' });
     expect(pl.file ? [] : pl.reply.say).toEqual([
       'Umowa H Z, 2 0 2 6, 0 0 1 2 3, Wawel Data Center sp. z o.o.',
       'Wpisz ostatnie cyfry numeru seryjnego uszkodzonego urządzenia i zakończ krzyżykiem, albo powiedz numer seryjny.',
     ]);
-    const en = walk(begin('+48500000001'), { digits: '9' }, { digits: '202600123' });
+    const en = walk(begin('+48 12 345 67 89'), { digits: '9' }, { digits: '2' }, { digits: '202600123' });
     expect(said(en)).toContain('Contract H Z, 2 0 2 6, 0 0 1 2 3, Wawel Data Center sp. z o.o. Enter the last digits');
     // Offered by caller ID, the number and customer were just said: "1" goes straight on.
     const offered = walk(begin('+48 600 100 200'), { timedOut: true }, { digits: '1' });
     expect(said(offered)).not.toContain('Umowa');
+  });
+
+  it('reads back to a caller who is not the contract\'s representative only the digits typed: no customer, device or validity', () => {
+    // Issue 20: any caller typing a real contract number heard whose it was.
+    const contract = walk(begin('+48500000001'), { timedOut: true }, { digits: '202500017' });
+    expect(contract.file ? [] : contract.reply.say).toEqual([
+      'Wpisany numer umowy: 2 0 2 5 0 0 0 1 7.',
+      'Wpisz ostatnie cyfry numeru seryjnego uszkodzonego urządzenia i zakończ krzyżykiem, albo powiedz numer seryjny.',
+    ]);
+    // Its only device is not offered for confirmation: the caller is asked for the serial.
+    expect(contract.session.step).toBe('serial');
+    const serial = walk(contract.session, { digits: '00412' });
+    expect(said(serial)).toBe('Numer seryjny kończący się na 0 0 4 1 2. Naciśnij 1, aby potwierdzić, lub 2, aby podać go ponownie.');
+    expect(said(walk(serial.session, { digits: '5' }))).not.toMatch(/Q 8 0|Q80/);
+    const filed = walk(serial.session, { digits: '1' });
+    expect(filed.session.serialNumber).toBe('Q80-25-00412');
+    const closing = closingReply(filed.session, 'complete', { requestNumber: 'HZ-2026-000042', mode: 'new' }, { registry, calendar, now: Date.parse(STARTED), smsConfirmation: false }).say.join(' ');
+    expect(closing).toContain('Sprawdzamy Twoją umowę i urządzenie.');
+    expect(closing).not.toMatch(/Spółdzielnia|upoważnionych|Q80/);
+    // An expired contract is not announced to a stranger (HZ-2024-00042 ended 2025-09-30), in English either.
+    const expired = walk(begin('+48500000001'), { digits: '9' }, { digits: '202400042' });
+    expect(said(expired)).toBe('You entered contract number 2 0 2 4 0 0 0 4 2. Enter the last digits of the failed device serial number followed by the hash key, or say the serial number.');
+    const expiredClosing = closingReply(walk(expired.session, { digits: '04410' }, { digits: '1' }).session, 'complete', { requestNumber: 'HZ-2026-000043', mode: 'new' }, { registry, calendar, now: Date.parse(STARTED), smsConfirmation: false });
+    expect(expiredClosing.say.join(' ')).toContain('We are checking your contract and device.');
+    expect(expiredClosing.say.join(' ')).not.toMatch(/renew|expired|Archiwum/);
   });
 
   it('reads the serial back digit by digit and files only a confirmed one', () => {
@@ -152,7 +180,6 @@ describe('call flow', () => {
 });
 
 describe('closing words', () => {
-  const calendar = new ServiceCalendar();
   it('says the deadline in words and, outside the 8x5 window, when the clock starts', () => {
     const saturday = { ...begin('+48601200300'), startedAt: '2026-11-28T10:00:00.000Z', contractNumber: 'HZ-2025-00017', serialNumber: 'Q80-25-00412' };
     const reply = closingReply(saturday, 'complete', { requestNumber: 'HZ-2026-000042', mode: 'new' }, { registry, calendar, now: Date.parse(saturday.startedAt), smsConfirmation: false });

@@ -118,6 +118,17 @@ describe('anonymizing a closed request (retention)', () => {
     });
   });
 
+  it('removes the bounced address from an acknowledgment-undeliverable event, keeping its status and our Message-ID', () => {
+    const { request, history } = annasRequest();
+    const bounce: RequestEvent = {
+      id: 'undeliverable:mail:dsn@mx.example.pl', at: '2026-11-26T09:20:00.000Z', type: 'acknowledgment-undeliverable', actor: 'email', source: 'mail:dsn@mx.example.pl', internal: true,
+      data: { sentAt: '2026-11-26T09:19:00.000Z', recipient: 'anna.nowak@example.pl', status: '5.1.1', diagnostic: 'smtp; 550 5.1.1 <anna.nowak@example.pl>: User unknown', messageId: '<hz-2026-000001.ack.0123@intake.myhezo.pl>' },
+    };
+    const removal = anonymizeRequest(request, [...history, bounce], CONTEXT);
+    expect(JSON.stringify(removal.history)).not.toContain('anna.nowak');
+    expect(removal.history.find((event) => event.type === 'acknowledgment-undeliverable')?.data).toEqual({ sentAt: '2026-11-26T09:19:00.000Z', status: '5.1.1', messageId: '<hz-2026-000001.ack.0123@intake.myhezo.pl>' });
+  });
+
   it('counts from the last closing, and 24 months back in Warsaw calendar months', () => {
     const { request, history } = annasRequest();
     expect(closedAt(request, history)).toBe(Date.parse('2026-11-25T12:00:00.000Z'));

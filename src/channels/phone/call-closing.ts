@@ -4,7 +4,7 @@
  * way the dispatcher will stamp it (the same `assess` and `explainResponseDeadline`), so that
  * what the caller is told and what the engineers see agree.
  */
-import { assess } from '../../domain/assessment.js';
+import { assess, representsContract } from '../../domain/assessment.js';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import { explainResponseDeadline } from '../../domain/deadlines.js';
@@ -121,15 +121,18 @@ export function closingReply(
     { serialNumber: draft.serialNumber, contractNumber: draft.contractNumber, reporter: draft.reporter, sentAtMs },
     context.registry,
   );
+  // Only a representative of the matched contract hears about it (DESIGN.md section 9); an
+  // accepted report is a representative's by definition.
+  const represents = assessment.contract !== undefined && representsContract(assessment.contract.number, draft.reporter, context.registry);
   if (assessment.acceptability === 'accepted' && assessment.contract) {
     const explained = explainResponseDeadline(sentAtMs, assessment.contract.window, context.calendar);
     say.push(t.deadline(instantInWords(new Date(explained.deadline).toISOString(), session.language, context.now)));
     const clockStart = explained.segments[0]?.start ?? sentAtMs;
     if (clockStart > sentAtMs) say.push(t.clockStarts(instantInWords(new Date(clockStart).toISOString(), session.language, context.now, 'at')));
-  } else if (assessment.acceptability === 'contract-expired') {
+  } else if (assessment.acceptability === 'contract-expired' && represents) {
     say.push(t.expiredFollowUp);
-  } else if (assessment.acceptability === 'unauthorized-reporter') {
-    say.push(t.unauthorizedFollowUp);
+  } else if (assessment.acceptability === 'contract-expired' || assessment.acceptability === 'unauthorized-reporter') {
+    say.push(t.checkingFollowUp);
   } else {
     say.push(t.needsInfoFollowUp);
   }

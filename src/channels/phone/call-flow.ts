@@ -4,6 +4,7 @@
  * I/O here — the routes load and save sessions, submit drafts and render TwiML — so every
  * path of a call can be tested without a server.
  */
+import { representsContract } from '../../domain/assessment.js';
 import { contractStatusAt, type Contract, type Device } from '../../domain/contract-terms.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import { requestNumberFromKeypad } from '../../domain/request-number.js';
@@ -131,7 +132,7 @@ export function advance(current: CallSession, input: CallInput, context: FlowCon
     case 'contract-offer': {
       if (key === '1' && session.offeredContract) {
         const contract = context.registry.findContract(session.offeredContract);
-        if (contract) return contractChosen(session, contract);
+        if (contract) return contractChosen(session, contract, context.registry);
       }
       if (key === '2') return ask(session, 'contract', [t.askContract]);
       return failure(session, input, t.pressOneOrTwo, context);
@@ -141,10 +142,12 @@ export function advance(current: CallSession, input: CallInput, context: FlowCon
       if (digits === '') return failure(session, input, t.noInput, context);
       const contract = context.registry.findContractByDigits(digits);
       if (!contract) return failure(session, input, t.contractNotFound(digits), context);
-      // Typed digits are read back as the stored number with its customer (DESIGN.md section 1),
-      // so a caller who mistyped into another customer's contract hears it; the caller-ID offer
-      // has already said both.
-      return contractChosen(session, contract, [t.readBackContract(contract.number, contract.customer)]);
+      // Typed digits are read back as the stored number with its customer (DESIGN.md section 1)
+      // to a representative of that contract, so one who mistyped into another customer's
+      // contract hears it; anyone else hears only the digits they typed (section 9: whose
+      // contract a number is, is not told to whoever types it).
+      const readBack = callerRepresents(session, contract, context.registry) ? t.readBackContract(contract.number, contract.customer) : t.readBackContractDigits(digits);
+      return contractChosen(session, contract, context.registry, [readBack]);
     }
 
     case 'device-confirm': {
@@ -165,7 +168,8 @@ export function advance(current: CallSession, input: CallInput, context: FlowCon
       if (matches.length > 1) return failure(session, input, t.serialAmbiguous(matches.length), context);
       const device = matches[0] as Device;
       session.candidateSerial = device.serial;
-      return ask(session, 'serial-confirm', [t.readBackSerial(device.model, device.serial)]);
+      const readBack = callerRepresents(session, contract, context.registry) ? t.readBackSerial(device.model, device.serial) : t.readBackSerialHeard(heardSerial(heard));
+      return ask(session, 'serial-confirm', [readBack]);
     }
 
     case 'serial-confirm':
@@ -236,17 +240,35 @@ export function recogniseCaller(session: Pick<CallSession, 'from' | 'startedAt'>
   return best ? { name: best.representative.name, contract: best.contract } : undefined;
 }
 
-/** The contract is known: say `readBack` and any validity notice, then ask for the device. */
-function contractChosen(session: CallSession, contract: Contract, readBack: string[] = []): Transition {
+/**
+ * Whether the caller ID is a representative's of `contract`: only they hear its customer, its
+ * devices and its validity (DESIGN.md section 9).
+ */
+export function callerRepresents(session: Pick<CallSession, 'from'>, contract: Contract, registry: ContractRegistry): boolean {
+  return representsContract(contract.number, { phone: session.from }, registry);
+}
+
+/**
+ * The contract is known: say `readBack` and, to its representative, any validity notice and
+ * the only device to confirm; then ask for the device. Anyone else is asked for the serial
+ * (the request is filed all the same, and an engineer checks it).
+ */
+function contractChosen(session: CallSession, contract: Contract, registry: ContractRegistry, readBack: string[] = []): Transition {
   const t = promptsFor(session.language);
   session.contractNumber = contract.number;
   session.offeredContract = undefined;
+  if (!callerRepresents(session, contract, registry)) return ask(session, 'serial', [...readBack, t.askSerial]);
   const status = contractStatusAt(contract, Date.parse(session.startedAt));
   // An expired contract is still filed (a human answers it), so the device is still asked for.
   const notice = status === 'expired' ? [t.contractExpired(contract.validTo)] : status === 'not-yet-valid' ? [t.contractNotYetValid(contract.validFrom)] : [];
   const only = contract.devices.length === 1 ? contract.devices[0] : undefined;
   if (only) return ask(session, 'device-confirm', [...readBack, ...notice, t.confirmOnlyDevice(only.model, only.serial)]);
   return ask(session, 'serial', [...readBack, ...notice, t.askSerial]);
+}
+
+/** What the caller typed or said for the serial, as it is read back: letters and digits only. */
+function heardSerial(heard: string): string {
+  return heard.replace(/[^A-Za-z0-9]/g, '');
 }
 
 function contractOf(session: CallSession, context: FlowContext): Contract | undefined {
@@ -279,8 +301,14 @@ function repeatQuestion(session: CallSession, context: FlowContext): string[] {
     }
     case 'serial':
       return [t.askSerial];
-    case 'serial-confirm':
-      return [t.readBackSerial(contractOf(session, context)?.devices.find((d) => d.serial === session.candidateSerial)?.model ?? '', session.candidateSerial ?? '')];
+    case 'serial-confirm': {
+      const contract = contractOf(session, context);
+      if (contract && callerRepresents(session, contract, context.registry)) {
+        return [t.readBackSerial(contract.devices.find((d) => d.serial === session.candidateSerial)?.model ?? '', session.candidateSerial ?? '')];
+      }
+      const last = [...session.heard].reverse().find((entry) => entry.step === 'serial');
+      return [t.readBackSerialHeard(heardSerial(last?.speech?.trim() || (last?.digits ?? '')))];
+    }
     case 'escalation-number':
       return [t.askEscalationNumber];
     case 'escalation-confirm':

@@ -31,6 +31,8 @@ export interface Prompts {
   askContract: string;
   contractNotFound(digits: string): string;
   readBackContract(number: string, customer: string): string;
+  /** A typed contract number read back to a caller who is not its representative: the digits only. */
+  readBackContractDigits(digits: string): string;
   contractExpired(validTo: string): string;
   contractNotYetValid(validFrom: string): string;
   confirmOnlyDevice(model: string, serial: string): string;
@@ -38,6 +40,8 @@ export interface Prompts {
   serialNotFound(heard: string): string;
   serialAmbiguous(count: number): string;
   readBackSerial(model: string, serial: string): string;
+  /** What a caller who is not the contract's representative typed or said, read back as heard. */
+  readBackSerialHeard(heard: string): string;
   askEscalationNumber: string;
   escalationNumberMalformed: string;
   escalationNumberUnknown(number: string): string;
@@ -49,7 +53,8 @@ export interface Prompts {
   deadline(words: string): string;
   clockStarts(words: string): string;
   expiredFollowUp: string;
-  unauthorizedFollowUp: string;
+  /** For a caller who is not a representative of the contract: nothing about the contract itself. */
+  checkingFollowUp: string;
   needsInfoFollowUp: string;
   recordingReceived: string;
   escalationFiled(number: string, attached: boolean): string;
@@ -72,6 +77,7 @@ const POLISH: Prompts = {
   askContract: 'Wpisz na klawiaturze cyfry numeru umowy serwisowej, bez liter, i zakończ krzyżykiem.',
   contractNotFound: (digits) => `Nie znaleźliśmy umowy o numerze ${spellOut(digits)}.`,
   readBackContract: (number, customer) => sentence(`Umowa ${spellOut(number)}, ${customer}`),
+  readBackContractDigits: (digits) => `Wpisany numer umowy: ${spellOut(digits)}.`,
   contractExpired: (validTo) =>
     `Ta umowa wygasła ${validTo}. Zgłoszenie przekażemy pracownikowi serwisu. Przedłużenie umowy po terminie może wiązać się z opłatą reaktywacyjną.`,
   contractNotYetValid: (validFrom) => `Ta umowa obowiązuje dopiero od ${validFrom}. Zgłoszenie przekażemy pracownikowi serwisu.`,
@@ -82,6 +88,7 @@ const POLISH: Prompts = {
   serialAmbiguous: (count) => `Ten fragment pasuje do ${count} urządzeń. Podaj więcej cyfr.`,
   readBackSerial: (model, serial) =>
     `Urządzenie ${model}, numer seryjny ${spellOut(serial)}. Naciśnij 1, aby potwierdzić, lub 2, aby podać go ponownie.`,
+  readBackSerialHeard: (heard) => `Numer seryjny kończący się na ${spellOut(heard)}. Naciśnij 1, aby potwierdzić, lub 2, aby podać go ponownie.`,
   askEscalationNumber:
     'Wpisz cyfry numeru zgłoszenia, na przykład 2 0 2 6 0 0 0 1 2 3, i zakończ krzyżykiem. Jeśli nie masz numeru zgłoszenia, wpisz 0 i krzyżyk.',
   escalationNumberMalformed: 'Numer zgłoszenia ma 10 cyfr: rok i sześć cyfr numeru.',
@@ -96,9 +103,8 @@ const POLISH: Prompts = {
   deadline: (words) => `Inżynier HEZO skontaktuje się z Tobą ${words}.`,
   clockStarts: (words) => `Zgłoszenie wpłynęło poza godzinami serwisu, dlatego czas reakcji zacznie biec ${words}.`,
   expiredFollowUp: 'Pracownik serwisu skontaktuje się z Tobą w sprawie przedłużenia umowy.',
-  unauthorizedFollowUp:
-    'Twój numer telefonu nie jest na liście osób upoważnionych do tej umowy. Inżynier potwierdzi upoważnienie; czas reakcji zacznie biec po potwierdzeniu.',
   needsInfoFollowUp: 'Oddzwonimy, aby uzupełnić brakujące dane.',
+  checkingFollowUp: 'Sprawdzamy Twoją umowę i urządzenie. Inżynier HEZO oddzwoni po sprawdzeniu.',
   recordingReceived: 'Dziękujemy, wiadomość została nagrana.',
   escalationFiled: (number, attached) =>
     attached ? `Eskalacja zgłoszenia ${spellOut(number)} została przyjęta.` : `Eskalacja została zarejestrowana pod numerem ${spellOut(number)}.`,
@@ -122,6 +128,7 @@ const ENGLISH: Prompts = {
   askContract: 'Enter the digits of your service contract number, without letters, followed by the hash key.',
   contractNotFound: (digits) => `We found no contract numbered ${spellOut(digits)}.`,
   readBackContract: (number, customer) => sentence(`Contract ${spellOut(number)}, ${customer}`),
+  readBackContractDigits: (digits) => `You entered contract number ${spellOut(digits)}.`,
   contractExpired: (validTo) =>
     `This contract expired on ${validTo}. We will pass your report to our service staff. Renewal after the deadline may carry a reactivation fee.`,
   contractNotYetValid: (validFrom) => `This contract is valid only from ${validFrom}. We will pass your report to our service staff.`,
@@ -131,6 +138,7 @@ const ENGLISH: Prompts = {
   serialNotFound: (heard) => `No device on this contract has a serial number ending in ${spellOut(heard)}.`,
   serialAmbiguous: (count) => `That matches ${count} devices. Please give more digits.`,
   readBackSerial: (model, serial) => `${model}, serial number ${spellOut(serial)}. Press 1 to confirm, or 2 to enter it again.`,
+  readBackSerialHeard: (heard) => `Serial number ending in ${spellOut(heard)}. Press 1 to confirm, or 2 to enter it again.`,
   askEscalationNumber:
     'Enter the digits of your request number, for example 2 0 2 6 0 0 0 1 2 3, followed by the hash key. If you have no request number, press 0 and the hash key.',
   escalationNumberMalformed: 'A request number has 10 digits: the year and six digits.',
@@ -144,9 +152,8 @@ const ENGLISH: Prompts = {
   deadline: (words) => `A HEZO engineer will contact you ${words}, Polish time.`,
   clockStarts: (words) => `Your request arrived outside service hours, so the response time starts ${words}.`,
   expiredFollowUp: 'Our service staff will contact you about renewing the contract.',
-  unauthorizedFollowUp:
-    'Your phone number is not on the list of authorized representatives for this contract. An engineer will confirm your authorization; the response time starts then.',
   needsInfoFollowUp: 'We will call you back to complete the missing details.',
+  checkingFollowUp: 'We are checking your contract and device. A HEZO engineer will call you back once it is checked.',
   recordingReceived: 'Thank you, your message has been recorded.',
   escalationFiled: (number, attached) =>
     attached ? `The escalation of request ${spellOut(number)} has been received.` : `Your escalation has been registered as ${spellOut(number)}.`,

@@ -41,13 +41,51 @@ export function twilioSetup(publicUrl: string, mountPath: string): TwilioSetup {
   return { publicUrl, webhooks: { hotline: at('/voice'), escalation: at('/escalation'), statusCallback: at('/status'), fallback: at('/fallback') } };
 }
 
-/** Content type check, body parsing and signature check, in that order. */
+/**
+ * How long a webhook's body may take to arrive. Twilio sends a few kilobytes at once; a body
+ * still arriving after this is someone holding connections open, and is cut off.
+ */
+export const WEBHOOK_BODY_TIMEOUT_MS = 5_000;
+
+/**
+ * A refusal answered before the body is read: the connection is closed once the answer is out,
+ * so that an unread body (maybe trickling in) does not keep it open.
+ */
+function closeUnread(req: Request, res: Response): void {
+  res.set('Connection', 'close');
+  res.once('finish', () => {
+    if (!req.complete) req.socket.destroy();
+  });
+}
+
+/**
+ * Content type check, the signature header's presence, a body timeout, body parsing and the
+ * signature check, in that order. The signature covers the form parameters, so a POST's body
+ * has to be read before it can be checked; what can be refused earlier is: no signature at all
+ * (403), a body declared over 64 KB (413, body-parser reads Content-Length first), and a body
+ * that takes longer than WEBHOOK_BODY_TIMEOUT_MS (the connection is closed).
+ */
 export function twilioWebhook(options: TwilioWebhookOptions): RequestHandler[] {
-  const requireForm: RequestHandler = (req, _res, next) => {
+  const requireForm: RequestHandler = (req, res, next) => {
     if (!req.is('application/x-www-form-urlencoded')) {
+      closeUnread(req, res);
       next(new IntakeError('UNSUPPORTED_MEDIA_TYPE', 'Twilio webhooks are application/x-www-form-urlencoded.'));
       return;
     }
+    if (options.validateSignature && !req.get('X-Twilio-Signature')) {
+      closeUnread(req, res);
+      next(new IntakeError('SIGNATURE_INVALID', 'X-Twilio-Signature is missing; only Twilio may call this URL.'));
+      return;
+    }
+    next();
+  };
+  const bodyTimeout: RequestHandler = (req, _res, next) => {
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, WEBHOOK_BODY_TIMEOUT_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
     next();
   };
   const parser = express.urlencoded({ extended: false, limit: '64kb' });
@@ -67,7 +105,7 @@ export function twilioWebhook(options: TwilioWebhookOptions): RequestHandler[] {
     }
     next();
   };
-  return [requireForm, parse, verify];
+  return [requireForm, bodyTimeout, parse, verify];
 }
 
 /**

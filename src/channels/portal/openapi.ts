@@ -11,6 +11,7 @@ import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import { attachAnswerSchema, attachmentViewSchema, deadlineViewSchema, filedAnswerSchema, historyItemViewSchema, requestStatusViewSchema } from './answers.js';
 import { portalRequestSchema } from './schemas.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
+import { ALLOWED_EXTENSIONS_TEXT } from './attachment-types.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ function errorComponent(code: ErrorCode): string {
 }
 
 /** The codes the portal routes answer with (routes.ts, uploads.ts, api-keys.ts, rate-limit.ts, app.ts). */
-const PORTAL_ERROR_CODES = ['INPUT_INVALID', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED', 'INTERNAL', 'REDIS_UNAVAILABLE'] as const satisfies readonly ErrorCode[];
+const PORTAL_ERROR_CODES = ['INPUT_INVALID', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'ATTACHMENT_NOT_ALLOWED', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED', 'INTERNAL', 'REDIS_UNAVAILABLE'] as const satisfies readonly ErrorCode[];
 type PortalErrorCode = (typeof PORTAL_ERROR_CODES)[number];
 
 /** Every schema the paths refer to, generated in one pass so that they refer to each other by $ref. */
@@ -79,6 +80,14 @@ function errorResponse(code: PortalErrorCode, description: string): JsonSchema {
     description: `\`${code}\`: ${description}`,
     ...(retryAfter ? { headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } } } : {}),
     content: { 'application/json': { schema: { $ref: `${COMPONENTS}${errorComponent(code)}` } } },
+  };
+}
+
+/** A status answered with one of several codes. */
+function errorResponses(codes: readonly PortalErrorCode[], description: string): JsonSchema {
+  return {
+    description: `${codes.map((code) => `\`${code}\``).join(' or ')}: ${description}`,
+    content: { 'application/json': { schema: { oneOf: codes.map((code) => ({ $ref: `${COMPONENTS}${errorComponent(code)}` })) } } },
   };
 }
 
@@ -176,7 +185,10 @@ export function portalOpenApiDocument(publicUrl: string): JsonSchema {
             ...common,
             '404': errorResponse('NOT_FOUND', 'No request with this number was filed with this API key.'),
             '413': errorResponse('PAYLOAD_TOO_LARGE', 'A file is over the size limit, or too many files.'),
-            '415': errorResponse('UNSUPPORTED_MEDIA_TYPE', 'Not multipart/form-data, or a file is an executable.'),
+            '415': errorResponses(
+              ['UNSUPPORTED_MEDIA_TYPE', 'ATTACHMENT_NOT_ALLOWED'],
+              `Not multipart/form-data, or a file is not on the allow-list, judged by its name and its content: ${ALLOWED_EXTENSIONS_TEXT}. Nothing of the upload is kept.`,
+            ),
             '503': errorResponse('REDIS_UNAVAILABLE', 'Redis is unavailable; nothing was recorded.'),
           },
         },

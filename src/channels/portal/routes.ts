@@ -20,7 +20,7 @@ import { portalFormPage } from './form-page.js';
 import { portalOpenApiDocument } from './openapi.js';
 import { PortalRequests, unavailable } from './portal-requests.js';
 import { portalRateLimit } from './rate-limit.js';
-import { uploadError, uploadMiddleware } from './uploads.js';
+import { finishUpload, uploadError, uploadMiddleware } from './uploads.js';
 
 /** Where main.ts mounts the two routers. */
 export const PORTAL_API_PATH = '/api/v1/portal';
@@ -95,11 +95,14 @@ export function portalRoutes(deps: PortalDeps): { api: Router; page: Router } {
     if (!req.is('multipart/form-data')) throw new IntakeError('UNSUPPORTED_MEDIA_TYPE', 'Upload files as multipart/form-data in parts named "files".');
     await new Promise<void>((resolve, reject) => {
       upload(req, res, (error: unknown) => (error ? reject(uploadError(error, uploadLimits)) : resolve()));
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
+      // Nothing of a refused upload stays on disk, not even the files before the refused one.
+      await finishUpload(req, deps.attachments, false);
       // Someone sending programs to the service desk is worth a line in the log.
-      if (isIntakeError(error) && error.code === 'UNSUPPORTED_MEDIA_TYPE') deps.logger.warn({ client, requestNumber: number, reason: error.message }, 'portal upload refused');
+      if (isIntakeError(error) && error.code === 'ATTACHMENT_NOT_ALLOWED') deps.logger.warn({ client, requestNumber: number, reason: error.message }, 'portal upload refused');
       throw error;
     });
+    await finishUpload(req, deps.attachments, true);
     const files = (req.files ?? []) as Express.Multer.File[];
     if (files.length === 0) throw new IntakeError('INPUT_INVALID', 'No files: send one or more parts named "files".', { details: [{ path: 'files', message: 'required' }] });
     const attachments = files.map((file) => ({ name: file.filename, type: file.mimetype, size: file.size, sha256: file.path.slice(-64), storageKey: file.path }));

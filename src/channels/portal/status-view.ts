@@ -5,6 +5,7 @@
  * the raw payload. A whitelist, not a blacklist: an event type added later stays hidden until
  * someone decides it is for customers. Pure.
  */
+import { reporterMayKnowCase } from '../../domain/assessment.js';
 import { formatWarsaw } from '../../domain/deadlines.js';
 import type { RequestEvent } from '../../domain/history.js';
 import type { Deadline, ServiceRequest } from '../../domain/request.js';
@@ -21,7 +22,9 @@ export function customerView(number: string, request: ServiceRequest | null, his
     sentAt: request.sentAt,
     ...(request.contractNumber ? { contractNumber: request.contractNumber } : {}),
     ...(request.serialNumber ? { serialNumber: request.serialNumber } : {}),
-    ...(request.device ? { device: { serial: request.device.serial, model: request.device.model } } : {}),
+    // The registry's device (its model) only once the reporter is known to represent the
+    // contract (a started clock): a stranger's report is not told what a serial is (DESIGN.md §9).
+    ...(request.device && reporterMayKnowCase(request, undefined) ? { device: { serial: request.device.serial, model: request.device.model } } : {}),
     ...(request.subject ? { subject: request.subject } : {}),
     ...(request.responseDeadline ? { responseDeadline: deadlineView(request.responseDeadline) } : {}),
     ...(request.firstResponse ? { firstResponseAt: request.firstResponse.at } : {}),

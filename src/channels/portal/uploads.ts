@@ -1,21 +1,29 @@
 /**
  * Device-log uploads: a multer storage engine that streams each file through a content check
- * into the AttachmentStore (never whole in memory). The type is sniffed from the first bytes
- * (file-type) rather than taken from the sender, and executables are refused — by their magic
- * numbers (PE, ELF, Mach-O, `#!` scripts) and by the script extensions Windows would run.
+ * into the AttachmentStore's temp folder (never whole in memory), and commits the files only
+ * when the whole upload was accepted — a refused upload (the 21st file, a program in the
+ * middle) leaves nothing on disk. Only an allow-list of types is taken, judged by the name's
+ * extension AND by the content (file-type sniffs the first bytes; text must look like text),
+ * so `report.pdf` that is a program, or `notes.hta` that is text, are refused alike (415).
+ * Names are read as UTF-8 (browsers and curl send raw UTF-8 in `filename=`; multer's default
+ * reads them as latin1 and stored "zażółć" garbled).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Request } from 'express';
 import { fileTypeFromBuffer } from 'file-type';
 import multer, { type StorageEngine } from 'multer';
+import type { Attachment } from '../../domain/request.js';
 import { IntakeError, InternalFailure, isIntakeError } from '../../errors.js';
-import type { AttachmentStore } from '../../intake/attachment-store.js';
+import type { AttachmentStore, StagedAttachment } from '../../intake/attachment-store.js';
 import { safeContentType, sanitizeFileName } from '../../intake/attachment-store.js';
+import { ALLOWED_ATTACHMENTS, ALLOWED_EXTENSIONS_TEXT } from './attachment-types.js';
+
+const TEXT_MIME_TYPES = new Set(['application/xml', 'text/xml']);
 
 /** Bytes file-type needs to recognise nearly every format. */
 const SNIFF_BYTES = 4100;
 
-/** Extensions refused whatever the content: what Windows or a shell would run on a double click. */
+/** Extensions named as programs when refused (the allow-list refuses them anyway). */
 export const EXECUTABLE_EXTENSIONS = ['.exe', '.bat', '.cmd', '.ps1', '.sh', '.js', '.vbs', '.msi', '.dll', '.scr', '.com', '.jar'] as const;
 
 const EXECUTABLE_MIME_TYPES = new Set([
@@ -50,7 +58,40 @@ export function executableReason(name: string, head: Uint8Array, sniffedMime?: s
 }
 
 /**
- * Passes a file through unchanged once its first bytes are judged; an executable makes the
+ * Why a file is not on the allow-list (to tell the sender), or null. Pure: name and first
+ * bytes. Programs are named as such first; then the extension of the name as stored (direction
+ * overrides and invisible characters gone: `log\u202Etxt.hta` is judged as `logtxt.hta`) must
+ * be allowed, and the content must be what the extension says.
+ */
+export function attachmentRefusal(name: string, head: Uint8Array, sniffedMime?: string): string | null {
+  const executable = executableReason(name, head, sniffedMime);
+  if (executable) return executable;
+  const stored = sanitizeFileName(name).toLowerCase();
+  const dot = stored.lastIndexOf('.');
+  const extension = dot > 0 ? stored.slice(dot + 1) : '';
+  const expected = Object.hasOwn(ALLOWED_ATTACHMENTS, extension) ? ALLOWED_ATTACHMENTS[extension] : undefined;
+  if (!expected) return extension ? `files ending in .${extension} are not accepted` : 'a file name without an extension is not accepted';
+  if (expected === 'text') {
+    if (sniffedMime && !TEXT_MIME_TYPES.has(sniffedMime)) return `its content is ${sniffedMime}, not text`;
+    const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+    if (!utf16 && head.includes(0)) return 'its content is binary, not text';
+    return null;
+  }
+  if (!sniffedMime || !expected.includes(sniffedMime)) return `its content is ${sniffedMime ?? 'not recognised'}, not .${extension}`;
+  return null;
+}
+
+/** The 415 of a refused file, listing what is allowed. */
+function notAllowed(name: string, reason: string): IntakeError {
+  return new IntakeError(
+    'ATTACHMENT_NOT_ALLOWED',
+    `"${sanitizeFileName(name)}" was refused: ${reason}; nothing was attached. Allowed, by name and by content: ${ALLOWED_EXTENSIONS_TEXT}.`,
+    { details: [{ path: 'files', message: `allowed: ${ALLOWED_EXTENSIONS_TEXT}` }] },
+  );
+}
+
+/**
+ * Passes a file through unchanged once its first bytes are judged; a refused file makes the
  * stream fail (the store then removes the partial file). `sniffed` holds the detected type.
  */
 class ContentCheck extends Transform {
@@ -91,10 +132,8 @@ class ContentCheck extends Transform {
     this.judged = true;
     const detected = await fileTypeFromBuffer(head.subarray(0, SNIFF_BYTES));
     this.sniffed = detected?.mime;
-    const reason = executableReason(this.name, head, detected?.mime);
-    if (reason) {
-      throw new IntakeError('UNSUPPORTED_MEDIA_TYPE', `"${sanitizeFileName(this.name)}" was refused: ${reason}. Send logs as text or an archive (zip, tar.gz).`);
-    }
+    const reason = attachmentRefusal(this.name, head, detected?.mime);
+    if (reason) throw notAllowed(this.name, reason);
     this.push(head);
   }
 }
@@ -115,10 +154,13 @@ class StoreFailure extends InternalFailure {
   }
 }
 
-/** A multer storage engine writing into the AttachmentStore; `path` of the result is the storage key. */
+/** The files an upload staged, by request: committed together when it is accepted, else discarded. */
+const stagedUploads = new WeakMap<Request, Array<Promise<StagedAttachment | null>>>();
+
+/** A multer storage engine staging into the AttachmentStore; `path` of the result is the storage key. */
 export function attachmentStorage(store: AttachmentStore): StorageEngine {
   return {
-    _handleFile(_req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
+    _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
       const check = new ContentCheck(file.originalname);
       // busboy fails the part's stream when the body breaks off or is malformed; the store's
       // failure that follows is then the sender's fault, not the store's.
@@ -128,8 +170,12 @@ export function attachmentStorage(store: AttachmentStore): StorageEngine {
         check.destroy(error);
       });
       file.stream.pipe(check);
-      store.save(check, { name: file.originalname, type: file.mimetype }).then(
-        (attachment) =>
+      const staging = store.stage(check, { name: file.originalname, type: file.mimetype });
+      const staged = stagedUploads.get(req) ?? [];
+      staged.push(staging.catch(() => null));
+      stagedUploads.set(req, staged);
+      staging.then(
+        ({ attachment }) =>
           callback(null, {
             filename: attachment.name,
             // The sniffed type wins over the sender's claim; unknown content keeps the claim as a label.
@@ -140,23 +186,38 @@ export function attachmentStorage(store: AttachmentStore): StorageEngine {
         (error: unknown) => {
           // Drain the rest so busboy can finish the request and the error reaches the client.
           file.stream.resume();
-          // IntakeErrors (too large, an executable) already say whose fault they are.
+          // IntakeErrors (too large, not allowed) already say whose fault they are.
           callback(partFailed || isIntakeError(error) ? error : new StoreFailure(error));
         },
       );
     },
     _removeFile(_req: Request, _file: Express.Multer.File, callback: (error: Error | null) => void): void {
-      // Stored content is shared by checksum (another request may hold the same log), so an
-      // aborted upload leaves what it stored; nothing refers to it.
+      // finishUpload() discards everything the upload staged, once every file has settled.
       callback(null);
     },
   };
+}
+
+/**
+ * Ends an upload: once every file it staged has settled (one may still be writing when
+ * another was refused), commits them all when `accepted`, else removes them all.
+ */
+export async function finishUpload(req: Request, store: AttachmentStore, accepted: boolean): Promise<Attachment[]> {
+  const staged = (await Promise.all(stagedUploads.get(req) ?? [])).filter((file): file is StagedAttachment => file !== null);
+  stagedUploads.delete(req);
+  if (!accepted) {
+    await Promise.all(staged.map((file) => store.discard(file)));
+    return [];
+  }
+  return Promise.all(staged.map((file) => store.commit(file)));
 }
 
 /** The multer middleware for `files` parts, with count and size limits from settings. */
 export function uploadMiddleware(store: AttachmentStore, limits: { maxFiles: number; maxBytes: number }): ReturnType<multer.Multer['array']> {
   return multer({
     storage: attachmentStorage(store),
+    // Raw UTF-8 in `filename="zażółć gęślą.log"` (what browsers and curl send) read as UTF-8.
+    defParamCharset: 'utf8',
     limits: {
       files: limits.maxFiles,
       // One byte over the store's limit so the store sees the oversize file and refuses it itself.

@@ -17,15 +17,17 @@ import type { RedisConnections } from '../../redis/redis-connections.js';
 import type { Settings } from '../../settings.js';
 import type { ServiceRequest } from '../../domain/request.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { createQueueBoard, QUEUE_BOARD_PATH } from '../queue-board.js';
+import { createQueueBoard, QUEUE_BOARD_CSP, QUEUE_BOARD_PATH } from '../queue-board.js';
 import { ChangeFeed } from './change-feed.js';
-import { OPS_CSP, setSecurityHeaders } from './html.js';
+import { setSecurityHeaders } from './html.js';
 import { assetRoutes, pageRoutes } from './page-routes.js';
 import { workbenchApi } from './workbench-api.js';
 import type { ContractRegistry } from '../../domain/contracts.js';
 import type { NotificationSink } from '../../notify/notification-sink.js';
 import { RequestIndex } from '../../search/request-index.js';
 import { SessionStore } from './sessions.js';
+import { SessionStreams } from './session-streams.js';
+import { PasswordChecker } from './sign-in-guards.js';
 import { loadSession, requireCsrf, requireEngineer, signInRoutes } from './sign-in.js';
 
 export { demoCredentials, engineerAccounts } from './sign-in.js';
@@ -83,8 +85,10 @@ export function createOps(deps: OpsDeps): Ops {
   });
   const metrics = createMetrics({ redis: deps.redis, connections: deps.connections, prefix, store: deps.store, changes, logger: deps.logger });
   const board = createQueueBoard({ connections: deps.connections, prefix });
-  const signIn = { sessions, settings: deps.settings, logger: deps.logger };
-  const streams = new Set<Response>();
+  // A few waiting beyond those running: a person who signs in during a flood still gets a turn soon.
+  const passwords = new PasswordChecker(deps.settings.ops.passwordChecksAtOnce, deps.settings.ops.passwordChecksAtOnce * 4);
+  const streams = new SessionStreams(new Set<Response>(), sessions, deps.logger);
+  const signIn = { sessions, passwords, settings: deps.settings, logger: deps.logger, onSignOut: (sessionId: string) => streams.endSession(sessionId) };
   const index = new RequestIndex(deps.store, deps.logger, changes);
   const now = deps.now ?? Date.now;
   const urgency = urgencyLevels(deps.settings.alerts.warnMinutesBefore);
@@ -100,8 +104,7 @@ export function createOps(deps: OpsDeps): Ops {
   router.use(
     QUEUE_BOARD_PATH,
     (_req, res, next) => {
-      // The board is a React bundle with inline styles; scripts stay 'self' only.
-      setSecurityHeaders(res, OPS_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace("img-src 'self'", "img-src 'self' data:"));
+      setSecurityHeaders(res, QUEUE_BOARD_CSP);
       next();
     },
     board.router,
@@ -134,7 +137,7 @@ export function createOps(deps: OpsDeps): Ops {
       changes,
       logger: deps.logger,
       now,
-      streams,
+      streams: streams.streams,
       engineerNames: Object.fromEntries(Object.entries(deps.settings.ops.engineers).map(([login, account]) => [login, account.name])),
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
       ...(deps.inspectionClosed ? { inspectionClosed: deps.inspectionClosed } : {}),
@@ -153,10 +156,9 @@ export function createOps(deps: OpsDeps): Ops {
     },
     async close(graceMs = 1_500) {
       // Open event streams would keep server.close() waiting; browsers reconnect elsewhere.
-      for (const stream of streams) stream.end();
-      streams.clear();
+      streams.close();
       index.stop();
-      await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs)]);
+      await Promise.all([metrics.close(graceMs), board.close(graceMs), changes.close(graceMs), passwords.close()]);
     },
   };
 }

@@ -8,7 +8,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** What a session knows. `login` is absent before sign-in (the sign-in form's own CSRF token). */
+/**
+ * What a session knows. Only a successful sign-in creates one (the sign-in form's token is
+ * stateless: sign-in-guards.ts); `login` stays optional for sessions stored by older versions.
+ */
 export interface OpsSession {
   id: string;
   csrf: string;
@@ -25,9 +28,6 @@ export interface SessionStoreOptions {
   lockoutSeconds: number;
 }
 
-/** A sign-in form is good for half an hour before it has to be reloaded. */
-const ANONYMOUS_TTL_SECONDS = 1800;
-
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
@@ -35,9 +35,9 @@ export class SessionStore {
   ) {}
 
   /** A fresh session (anonymous, or signed in); a new id every time, so sign-in never keeps a planted id. */
-  async create(fields: { login?: string; name?: string; language: 'pl' | 'en' }): Promise<OpsSession> {
+  async create(fields: { login: string; name?: string; language: 'pl' | 'en' }): Promise<OpsSession> {
     const session: OpsSession = { id: randomToken(), csrf: randomToken(), createdAt: new Date().toISOString(), ...fields };
-    const ttl = fields.login ? this.options.ttlSeconds : ANONYMOUS_TTL_SECONDS;
+    const ttl = this.options.ttlSeconds;
     await this.redis.set(this.key(session.id), JSON.stringify(session), 'EX', ttl);
     return session;
   }
@@ -74,6 +74,11 @@ export class SessionStore {
     if (attempt < this.options.lockoutAttempts) return 0;
     await this.redis.expire(this.attemptsKey(login), this.options.lockoutSeconds);
     return this.options.lockoutSeconds;
+  }
+
+  /** Takes back an attempt counted by `countAttempt` whose password was never compared (the checks were full). */
+  async uncountAttempt(login: string): Promise<void> {
+    await this.redis.decr(this.attemptsKey(login));
   }
 
   async clearAttempts(login: string): Promise<void> {

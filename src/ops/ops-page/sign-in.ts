@@ -1,8 +1,9 @@
 /**
  * Engineer sign-in for the ops page: accounts from settings (bcrypt hashes), or a demo
- * account for the embedded default; sessions in Redis (sessions.ts); a lock-out after
- * repeated failures; and the guards every other ops route sits behind (signed in, CSRF token
- * on every state-changing request).
+ * account for the embedded default; sessions in Redis (sessions.ts), created only by a
+ * successful sign-in; the form's stateless CSRF token, attempt limits and the cap on password
+ * checks (sign-in-guards.ts); a lock-out after repeated failures; and the guards every other
+ * ops route sits behind (signed in, the session's CSRF token on every state-changing request).
  */
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
@@ -12,6 +13,7 @@ import { IntakeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { setSecurityHeaders, signInPage } from './html.js';
 import { csrfMatches, type OpsSession, type SessionStore } from './sessions.js';
+import { type PasswordChecker, readCookie, signInFormToken, signInRateLimits } from './sign-in-guards.js';
 
 /** An engineer who may sign in. */
 export interface EngineerAccount {
@@ -35,14 +37,14 @@ export function demoCredentials(): { login: string; password: string } {
 }
 
 /** The accounts that may sign in: the configured engineers, or only the demo account. */
-export function engineerAccounts(settings: Pick<Settings, 'ops'>): Readonly<Record<string, EngineerAccount>> {
+export function engineerAccounts(settings: { ops: Pick<Settings['ops'], 'engineers'> }): Readonly<Record<string, EngineerAccount>> {
   if (Object.keys(settings.ops.engineers).length > 0) return settings.ops.engineers;
   demoCredentials();
   return { demo: { passwordHash: demo?.passwordHash ?? '', name: 'Demo engineer', language: 'pl' } };
 }
 
 /** The cookie's name and flags: Secure over HTTPS (or when configured), never readable by scripts. */
-export function sessionCookie(settings: Pick<Settings, 'ops' | 'http'>): { name: string; secure: boolean } {
+export function sessionCookie(settings: { ops: Pick<Settings['ops'], 'cookieSecure'>; http: Pick<Settings['http'], 'publicUrl'> }): { name: string; secure: boolean } {
   const secure = settings.ops.cookieSecure || settings.http.publicUrl.startsWith('https:');
   // `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
   return { name: secure ? '__Host-hezo_ops' : 'hezo_ops', secure };
@@ -54,16 +56,23 @@ export function sessionCookie(settings: Pick<Settings, 'ops' | 'http'>): { name:
  * answers unknown logins several times faster than known ones and tells which logins exist.
  * Made asynchronously (a cost-12 hash takes a quarter of a second of CPU).
  */
-export async function noAccountHash(accounts: Readonly<Record<string, EngineerAccount>>): Promise<string> {
+export async function noAccountHash(
+  accounts: Readonly<Record<string, EngineerAccount>>,
+  hash: (password: string, cost: number) => Promise<string> = (password, cost) => bcrypt.hash(password, cost),
+): Promise<string> {
   // Settings only let bcrypt hashes through (`$2b$12$…`); 4 is bcrypt's lowest cost.
   const cost = Math.max(4, ...Object.values(accounts).map((account) => bcrypt.getRounds(account.passwordHash)));
-  return bcrypt.hash(randomBytes(16).toString('hex'), cost);
+  return hash(randomBytes(16).toString('hex'), cost);
 }
 
 export interface SignInDeps {
   sessions: SessionStore;
+  /** Where passwords are compared: worker threads, a few at once (sign-in-guards.ts). */
+  passwords: PasswordChecker;
   settings: Pick<Settings, 'ops' | 'http'>;
   logger: Logger;
+  /** A session was signed out: its open event streams end (session-streams.ts). */
+  onSignOut?: (sessionId: string) => void;
 }
 
 /** Reads the session of a request (or null) and keeps it on res.locals. */
@@ -114,63 +123,97 @@ export function requireCsrf(): RequestHandler {
   };
 }
 
+/**
+ * A login name as it goes into the log: its first character and its length ("e***(3)"). A
+ * password typed into the login field by mistake must not end up in the log as typed.
+ */
+export function maskLogin(login: string): string {
+  const chars = [...login];
+  return chars.length === 0 ? '(empty)' : `${chars[0]}***(${chars.length})`;
+}
+
 /** GET/POST /ops/sign-in and POST /ops/sign-out. */
 export function signInRoutes(deps: SignInDeps): Router {
   const router = Router();
+  const { ops } = deps.settings;
   const cookie = sessionCookie(deps.settings);
   const accounts = engineerAccounts(deps.settings);
+  const formToken = signInFormToken({ secret: ops.csrfSecret, secure: cookie.secure });
   // Made at the first unknown login, not at start: most processes never see one.
   let unknownLoginHash: Promise<string> | undefined;
-  const setCookie = (res: Response, session: OpsSession, maxAgeSeconds: number): void => {
-    res.cookie(cookie.name, session.id, { httpOnly: true, sameSite: 'strict', secure: cookie.secure, path: '/', maxAge: maxAgeSeconds * 1000 });
-  };
-  const form = async (res: Response, status: number, language: 'pl' | 'en', message?: string, login?: string): Promise<void> => {
-    // A fresh anonymous session per form: its token is what the POST must bring back.
-    const session = await deps.sessions.create({ language });
-    setCookie(res, session, 1800);
+  const form = (req: Request, res: Response, status: number, language: 'pl' | 'en', message?: string, login?: string): void => {
+    // Nothing is stored for the form: its token lives in a cookie and in the page.
+    const csrf = formToken.issue(req, res);
     setSecurityHeaders(res);
-    res.status(status).type('html').send(signInPage({ csrf: session.csrf, language, ...(message ? { message } : {}), ...(login ? { login } : {}) }));
+    res.status(status).type('html').send(signInPage({ csrf, language, ...(message ? { message } : {}), ...(login ? { login } : {}) }));
+  };
+  const languageOf = (req: Request): 'pl' | 'en' => ((req.body as Record<string, unknown> | undefined)?.language === 'en' || req.query.lang === 'en' ? 'en' : 'pl');
+  const comeBack = (req: Request, res: Response, seconds: number): void => {
+    const pl = languageOf(req) === 'pl';
+    form(req, res, res.statusCode >= 400 ? res.statusCode : 429, languageOf(req), pl ? `Zbyt wiele prób logowania. Spróbuj ponownie za ${seconds} s.` : `Too many sign-in attempts. Try again in ${seconds} s.`);
   };
 
-  router.get('/ops/sign-in', async (req, res) => {
-    await form(res, 200, req.query.lang === 'en' ? 'en' : 'pl');
+  router.get('/ops/sign-in', (req, res) => {
+    form(req, res, 200, languageOf(req));
   });
 
-  router.post('/ops/sign-in', express.urlencoded({ extended: false, limit: '8kb' }), requireCsrf(), async (req, res) => {
-    const body = req.body as Record<string, unknown>;
-    const login = typeof body.login === 'string' ? body.login.trim().slice(0, 200) : '';
-    const password = typeof body.password === 'string' ? body.password.slice(0, 200) : '';
-    const language = body.language === 'en' ? 'en' : 'pl';
-    const previous = sessionOf(res);
-    if (previous) await deps.sessions.destroy(previous.id);
+  router.post(
+    '/ops/sign-in',
+    // The cheap refusals first: limits in memory, then the token, then Redis and bcrypt.
+    ...signInRateLimits({ perAddressPerMinute: ops.signInPerAddressPerMinute, perMinute: ops.signInPerMinute, refuse: comeBack }),
+    express.urlencoded({ extended: false, limit: '8kb' }),
+    async (req, res) => {
+      const body = req.body as Record<string, unknown>;
+      const login = typeof body.login === 'string' ? body.login.trim().slice(0, 200) : '';
+      const password = typeof body.password === 'string' ? body.password.slice(0, 200) : '';
+      const language = languageOf(req);
+      if (!formToken.valid(req)) {
+        form(req, res, 403, language, language === 'pl' ? 'Formularz wygasł lub nie pochodzi z tej strony. Spróbuj ponownie.' : 'The form expired or did not come from this page. Try again.', login);
+        return;
+      }
+      const previous = sessionOf(res);
+      if (previous) await deps.sessions.destroy(previous.id);
 
-    // Counted before the password is checked: attempts sent at once each get their own number,
-    // so no more than `lockoutAttempts` of them are ever compared.
-    const { attempt, lockedForSeconds } = await deps.sessions.countAttempt(login);
-    if (lockedForSeconds > 0) {
-      deps.logger.warn({ login, lockedForSeconds }, 'ops sign-in refused: account locked');
-      await form(res, 429, language, lockedMessage(language, lockedForSeconds), login);
-      return;
-    }
-    const account = Object.hasOwn(accounts, login) ? accounts[login] : undefined;
-    const ok = await bcrypt.compare(password, account?.passwordHash ?? (await (unknownLoginHash ??= noAccountHash(accounts))));
-    if (!account || !ok) {
-      deps.logger.warn({ login, failures: attempt }, 'ops sign-in failed');
-      const nowLocked = await deps.sessions.attemptFailed(login, attempt);
-      if (nowLocked > 0) await form(res, 429, language, lockedMessage(language, nowLocked), login);
-      else await form(res, 401, language, language === 'pl' ? 'Nieprawidłowy login lub hasło.' : 'Wrong login or password.', login);
-      return;
-    }
-    await deps.sessions.clearAttempts(login);
-    const session = await deps.sessions.create({ login, name: account.name, language: account.language });
-    setCookie(res, session, deps.settings.ops.sessionTtlSeconds);
-    deps.logger.info({ login }, 'ops sign-in');
-    res.redirect(303, '/ops');
-  });
+      // Counted before the password is checked: attempts sent at once each get their own number,
+      // so no more than `lockoutAttempts` of them are ever compared.
+      const { attempt, lockedForSeconds } = await deps.sessions.countAttempt(login);
+      if (lockedForSeconds > 0) {
+        deps.logger.warn({ login: maskLogin(login), lockedForSeconds }, 'ops sign-in refused: account locked');
+        form(req, res, 429, language, lockedMessage(language, lockedForSeconds), login);
+        return;
+      }
+      const account = Object.hasOwn(accounts, login) ? accounts[login] : undefined;
+      const hash = account?.passwordHash ?? (await (unknownLoginHash ??= noAccountHash(accounts, (text, cost) => deps.passwords.hash(text, cost))));
+      const ok = await deps.passwords.compare(password, hash);
+      if (ok === null) {
+        // Not counted as a failure: the password was never compared.
+        await deps.sessions.uncountAttempt(login);
+        deps.logger.warn({ login: maskLogin(login) }, 'ops sign-in refused: too many password checks at once');
+        res.set('Retry-After', '2');
+        form(req, res, 503, language, language === 'pl' ? 'Serwer sprawdza teraz zbyt wiele haseł. Spróbuj ponownie za kilka sekund.' : 'Too many passwords are being checked right now. Try again in a few seconds.', login);
+        return;
+      }
+      if (!account || !ok) {
+        deps.logger.warn({ login: maskLogin(login), failures: attempt }, 'ops sign-in failed');
+        const nowLocked = await deps.sessions.attemptFailed(login, attempt);
+        if (nowLocked > 0) form(req, res, 429, language, lockedMessage(language, nowLocked), login);
+        else form(req, res, 401, language, language === 'pl' ? 'Nieprawidłowy login lub hasło.' : 'Wrong login or password.', login);
+        return;
+      }
+      await deps.sessions.clearAttempts(login);
+      const session = await deps.sessions.create({ login, name: account.name, language: account.language });
+      res.cookie(cookie.name, session.id, { httpOnly: true, sameSite: 'strict', secure: cookie.secure, path: '/', maxAge: ops.sessionTtlSeconds * 1000 });
+      deps.logger.info({ login: maskLogin(login) }, 'ops sign-in');
+      res.redirect(303, '/ops');
+    },
+  );
 
   router.post('/ops/sign-out', express.urlencoded({ extended: false, limit: '8kb' }), requireCsrf(), async (_req, res) => {
     const session = sessionOf(res);
-    if (session) await deps.sessions.destroy(session.id);
+    if (session) {
+      await deps.sessions.destroy(session.id);
+      deps.onSignOut?.(session.id);
+    }
     res.clearCookie(cookie.name, { path: '/' });
     res.redirect(303, '/ops/sign-in');
   });
@@ -183,22 +226,4 @@ function lockedMessage(language: 'pl' | 'en', seconds: number): string {
   return language === 'pl'
     ? `Konto zablokowane po zbyt wielu nieudanych próbach. Spróbuj ponownie za ${minutes} min.`
     : `Account locked after too many failed attempts. Try again in ${minutes} min.`;
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  const header = req.get('cookie') ?? '';
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return decodeCookieValue(part.slice(index + 1).trim());
-  }
-  return undefined;
-}
-
-/** A cookie value that does not decode (`%E0%A4%A`) is no session, not a server error. */
-function decodeCookieValue(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,8 +1,9 @@
 /**
  * The ops page with 5,000 open requests: server time to first byte of /ops and of its list
- * data (/ops/api/requests), and the time until the list is shown in headless Chromium —
- * beside a same-run baseline: a static, pre-rendered HTML page of the same 5,000 rows served
- * from memory by the same express. Goal: the list shown in under 1 s.
+ * data (/ops/api/list, the first page of 500 most urgent, as the page asks), and the time until
+ * the list is shown in headless Chromium — beside a same-run baseline: a static, pre-rendered
+ * HTML page of as many rows served from memory by the same express. Goal: the list shown in
+ * under 1 s.
  */
 import { ContractRegistry } from '../src/domain/contracts.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +29,8 @@ import { loadSettings } from '../src/settings-loader.js';
 import { launchBrowser } from '../test/support/browser.js';
 
 const COUNT = Number(process.env.BENCH_OPS_REQUESTS ?? 5000);
+/** The page shows the most urgent 500 first, with a "more" button for the rest. */
+const PAGE = Math.min(COUNT, 500);
 const ROUNDS = 7;
 const PASSWORD = 'bench password';
 const calendar = new ServiceCalendar();
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
     notifier: { enqueue: async () => undefined },
     attachments: new AttachmentStore(path.join(dir, 'attachments'), 1_000_000),
     redis,
-    connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.url } }).settings.redis }),
+    connections: createRedisConnections({ redis: loadSettings({ env: { REDIS_URL: embedded.connectionUrl } }).settings.redis }),
     settings: {
       ops: { engineers: { bench: { passwordHash: bcrypt.hashSync(PASSWORD, 4), name: 'Bench', language: 'en' } }, sessionTtlSeconds: 3600, lockoutAttempts: 5, lockoutSeconds: 60, cookieSecure: false, csrfSecret: '', signInPerAddressPerMinute: 1_000_000, signInPerMinute: 1_000_000, passwordChecksAtOnce: 2 },
       http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1', headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 5, maxConnectionsPerClient: 32 },
@@ -117,9 +120,11 @@ async function main(): Promise<void> {
     logger,
   });
   await ops.start();
-  // The baseline: the same rows, markup and stylesheet as the live list, pre-rendered on the server.
+  // The baseline: the same number of rows as the page's first page, markup and stylesheet as the
+  // live list, pre-rendered on the server.
   const cell = (text: string, cls = ''): string => `<div role="cell"${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</div>`;
   const rows = requests
+    .slice(0, PAGE)
     .map(
       (r) =>
         `<div class="row state-ok" role="row" data-number="${r.number}">${cell('59:00 left', 'countdown')}<div role="cell"><a href="/ops/requests/${r.number}">${r.number}</a></div>${cell(r.status)}${cell(r.channel)}${cell(r.customer ?? '')}${cell(r.contractNumber ?? '')}${cell(`${r.device?.model} ${r.device?.serial}`)}${cell(r.subject ?? '', 'subject')}${cell(r.reporter.name ?? '')}${cell(r.sentAt)}</div>`,
@@ -159,7 +164,7 @@ async function main(): Promise<void> {
   const server1: Record<string, Array<{ ttfbMs: number; totalMs: number; bytes: number }>> = { shell: [], data: [], baseline: [] };
   for (let round = 0; round < ROUNDS; round += 1) {
     server1.shell?.push(await timeGet(`${base}/ops`, cookie));
-    server1.data?.push(await timeGet(`${base}/ops/api/requests`, cookie));
+    server1.data?.push(await timeGet(`${base}/ops/api/list?status=open&sort=urgency&order=asc&limit=${PAGE}`, cookie));
     server1.baseline?.push(await timeGet(`${base}/baseline`, cookie));
   }
 
@@ -180,7 +185,8 @@ async function main(): Promise<void> {
     const driver = performance.now() - started;
     const marks = await page.evaluate(() => [performance.getEntriesByName('ops-list-shown')[0]?.startTime ?? NaN, performance.getEntriesByName('ops-list-complete')[0]?.startTime ?? NaN]);
     shown.ops.push({ shown: marks[0] ?? NaN, complete: marks[1] ?? NaN, driver });
-    if ((await page.locator('#requests [data-number]').count()) !== COUNT) throw new Error('the list is incomplete');
+    if ((await page.locator('#requests [data-number]').count()) !== PAGE) throw new Error('the first page is incomplete');
+    if (COUNT > PAGE && !(await page.isVisible('#more'))) throw new Error('no "more" under a partial list');
     await page.goto('about:blank');
     started = performance.now();
     await page.goto(`${base}/baseline`, { waitUntil: 'load' });
@@ -200,13 +206,13 @@ async function main(): Promise<void> {
     `${label.padEnd(34)} TTFB ${ms(median(runs.map((r) => r.ttfbMs))).padStart(9)}   complete ${ms(median(runs.map((r) => r.totalMs))).padStart(9)}   ${(runs[0]?.bytes ?? 0).toLocaleString('en')} bytes`;
   console.log(`ops page with ${COUNT} open requests (median of ${ROUNDS})`);
   console.log(figure('server GET /ops (page shell)', server1.shell ?? []));
-  console.log(figure('server GET /ops/api/requests (list)', server1.data ?? []));
-  console.log(figure('baseline GET static 5,000-row page', server1.baseline ?? []));
+  console.log(figure('server GET /ops/api/list (list)', server1.data ?? []));
+  console.log(figure(`baseline GET static ${PAGE}-row page`, server1.baseline ?? []));
   const row = (label: string, times: Times[], what: [string, string]): void =>
     console.log(
       `${label.padEnd(34)} ${what[0]} ${ms(median(times.map((t) => t.shown))).padStart(9)}   ${what[1]} ${ms(median(times.map((t) => t.complete))).padStart(9)}   driver saw it done ${ms(median(times.map((t) => t.driver))).padStart(9)}`,
     );
-  row('Chromium /ops (5,000 rows)', shown.ops, ['list shown', 'all rows in']);
+  row(`Chromium /ops (${PAGE} of ${COUNT})`, shown.ops, ['list shown', 'all rows in']);
   row('Chromium static page (baseline)', shown.baseline, ['first paint', 'all parsed ']);
   const opsShown = median(shown.ops.map((t) => t.shown));
   console.log(`goal: list shown in under 1 s — ${opsShown < 1000 ? 'met' : 'NOT met'}`);

@@ -150,12 +150,14 @@ describe('ops page in Chromium', () => {
   it('records "contacted" from the detail view and the list sees it leave the at-risk state', async () => {
     const detail = await context.newPage();
     await detail.goto(`${ops.url}/ops/requests/${numbers.atRisk}`);
-    await detail.locator('button[data-action=contacted]').waitFor();
+    await detail.locator('#form-contact').waitFor();
     expect(await detail.textContent('main')).toContain('60 min elapsed');
     await detail.screenshot({ path: path.join(SCREENSHOTS, 'ops-detail.png'), fullPage: true });
-    await detail.click('button[data-action=contacted]');
+    // The contact form opens with now and "by phone" filled in.
+    await detail.click('#form-contact summary');
+    await detail.click('button[data-submit=contact]');
     await expect.poll(() => detail.locator('button[data-action=verified]').count()).toBe(1);
-    expect(await detail.textContent('main')).toContain('engineer:ewa');
+    expect(await detail.textContent('ol.history li[data-type=contacted]')).toContain('Engineer ewa');
     await detail.close();
 
     // Pushed to the list page over SSE: no reload there.
@@ -170,14 +172,18 @@ describe('ops page in Chromium', () => {
       ['verified', 'shipped'],
       ['shipped', 'delivered'],
       ['delivered', 'returned'],
-      ['returned', 'closed'],
     ] as const) {
       await detail.click(`button[data-action=${action}]`);
       await detail.locator(`button[data-action=${next}]`).waitFor();
     }
+    await detail.click('button[data-action=returned]');
+    await detail.locator('#form-close').waitFor();
     expect(await detail.textContent('main')).toContain('8 h elapsed');
-    await detail.click('button[data-action=closed]');
-    await expect.poll(() => detail.locator('button[data-action=closed]').count()).toBe(0);
+    await detail.click('#form-close summary');
+    await detail.selectOption('#form-close select[name=resolution]', 'device-replaced');
+    await detail.click('button[data-submit=close]');
+    await detail.click('#form-close button[data-confirm=yes]');
+    await expect.poll(() => detail.locator('#form-close').count()).toBe(0);
     await detail.close();
     expect((await ops.test.gateway.store.get(numbers.atRisk!))?.status).toBe('closed');
     await expect.poll(() => row(numbers.atRisk).count(), { timeout: 10_000 }).toBe(0);
@@ -195,10 +201,9 @@ describe('ops page in Chromium', () => {
     const clock = detail.locator('ol.history li[data-type=clock-started]');
     await clock.waitFor();
     const text = await clock.textContent();
-    expect(text).toContain('Clock started');
-    expect(text).toMatch(/Fri.*16:55/);
-    expect(text).toContain('Response deadline');
-    expect(text).toMatch(/Mon.*09:55/);
+    expect(text).toContain('Response clock counts from');
+    expect(text).toMatch(/from Fri.*16:55/);
+    expect(text).toMatch(/due Mon.*09:55/);
     expect(text).toContain('→');
     await detail.close();
   });

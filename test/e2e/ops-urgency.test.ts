@@ -75,8 +75,8 @@ describe('urgency at the configured warning minutes', () => {
     await page.reload();
     for (const number of [calm, first, last]) await row(number).waitFor({ timeout: 20_000 });
 
-    const list = (await page.evaluate(() => fetch('/ops/api/requests').then((response) => response.json()))) as { requests: Array<{ number: string; state: string }> };
-    const stateOf = (number: string): string | undefined => list.requests.find((r) => r.number === number)?.state;
+    const list = (await page.evaluate(() => fetch('/ops/api/list').then((response) => response.json()))) as { rows: Array<{ number: string; state: string }> };
+    const stateOf = (number: string): string | undefined => list.rows.find((r) => r.number === number)?.state;
     expect([stateOf(calm), stateOf(first), stateOf(last)]).toEqual(['ok', 'under45', 'under10']);
 
     // Seconds of ticks: app.js recomputes every row's state from the levels it was served.

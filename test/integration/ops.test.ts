@@ -155,7 +155,7 @@ describe('sign-in', () => {
   it('sends unsigned visitors to the sign-in form and refuses the JSON with 401', async () => {
     const client = new Client();
     expect((await client.fetch('/ops', { headers: { accept: 'text/html' } })).headers.get('location')).toBe('/ops/sign-in');
-    expect((await client.fetch('/ops/api/requests', { headers: { accept: 'application/json' } })).status).toBe(401);
+    expect((await client.fetch('/ops/api/list', { headers: { accept: 'application/json' } })).status).toBe(401);
     expect((await client.fetch('/ops/queues', { headers: { accept: 'text/html' } })).status).toBe(303);
   });
 
@@ -195,7 +195,7 @@ describe('sign-in', () => {
 
   it('answers a session cookie that does not decode as no session (401), not 500', async () => {
     const cookie = 'hezo_ops=%E0%A4%A';
-    const json = await fetch(`${ops.url}/ops/api/requests`, { headers: { cookie, accept: 'application/json' } });
+    const json = await fetch(`${ops.url}/ops/api/list`, { headers: { cookie, accept: 'application/json' } });
     expect(json.status).toBe(401);
     expect(((await json.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
     const page = await fetch(`${ops.url}/ops`, { redirect: 'manual', headers: { cookie, accept: 'text/html' } });
@@ -318,8 +318,8 @@ describe('the page data, actions and downloads', () => {
   it('lists open requests with their countdown and shows one with its history and actions', async () => {
     const { requestNumber } = await ops.test.gateway.intake.submit(draft({ sentAt: new Date(ops.now() - 50 * 60_000).toISOString() }));
     await stamped(requestNumber);
-    const list = (await (await client.fetch('/ops/api/requests?channel=email')).json()) as { requests: Array<{ number: string; state: string; countdown: { remainingMs: number } | null }> };
-    const row = list.requests.find((r) => r.number === requestNumber);
+    const list = (await (await client.fetch('/ops/api/list?channel=email')).json()) as { rows: Array<{ number: string; state: string; countdown: { remainingMs: number } | null }> };
+    const row = list.rows.find((r) => r.number === requestNumber);
     expect(row?.state).toBe('under15');
     expect(row?.countdown?.remainingMs).toBeLessThanOrEqual(10 * 60_000);
     const one = (await (await client.fetch(`/ops/api/requests/${requestNumber}`)).json()) as { actions: string[]; history: Array<{ type: string }> };

@@ -7,7 +7,7 @@ import { ServiceCalendar } from '../../src/domain/calendar.js';
 import { explainResponseDeadline } from '../../src/domain/deadlines.js';
 import type { ServiceRequest } from '../../src/domain/request.js';
 import { openingAround, urgencyLevels, urgencyOf } from '../../src/domain/running-clock.js';
-import { availableActions, countdownOf, toRow } from '../../src/ops/ops-page/request-view.js';
+import { availableActions, countdownOf, detailFacts, toRow } from '../../src/ops/ops-page/request-view.js';
 import { signInPage } from '../../src/ops/ops-page/html.js';
 import { escapeHtml } from '../../src/util/html.js';
 
@@ -93,5 +93,29 @@ describe('server-rendered HTML', () => {
     const html = signInPage({ csrf: 'token', language: 'en', message: '<b>x</b>', login: '"><script>alert(1)</script>' });
     expect(html).not.toContain('<script>alert');
     expect(html).not.toContain('<b>x</b>');
+  });
+});
+
+describe('the workbench fields of a row and a detail', () => {
+  it('a request without a clock is "waiting"; the owner and the stamping time travel with the row', () => {
+    const waiting: ServiceRequest = { ...accepted('2026-11-19T08:10:00+01:00', '24x7'), status: 'needs-info', acceptability: 'needs-info', owner: 'ewa' };
+    delete waiting.responseDeadline;
+    const row = toRow(waiting, at('2026-11-19T09:30:00+01:00'), calendar, urgency);
+    expect(row).toMatchObject({ waiting: true, owner: 'ewa', countdown: null, stampedAt: '2026-11-19T07:10:00.000Z' });
+    expect(toRow(accepted('2026-11-19T09:00:00+01:00', '24x7'), at('2026-11-19T09:30:00+01:00'), calendar, urgency)).toMatchObject({ waiting: false, owner: null });
+  });
+
+  it("the detail names the clock's real start (09:00 for 08:47 on 8x5) apart from the deadline, with its trace in both languages", () => {
+    const request = { ...accepted('2026-11-19T08:47:00+01:00', '8x5'), clockStartedAt: '2026-11-19T07:47:00.000Z' };
+    const facts = detailFacts(request, calendar);
+    expect(facts.clock).toEqual({ startedAt: '2026-11-19T07:47:00.000Z', runsFrom: '2026-11-19T08:00:00.000Z' });
+    expect(facts.deadlines).toEqual([
+      {
+        kind: 'response',
+        at: '2026-11-19T09:00:00.000Z',
+        trace: { en: 'sent Thu 2026-11-19 08:47 → 60 min Thu → due Thu 2026-11-19 10:00', pl: 'wysłano czw. 2026-11-19 08:47 → 60 min czw. → termin czw. 2026-11-19 10:00' },
+      },
+    ]);
+    expect(facts.reason).toBeNull();
   });
 });

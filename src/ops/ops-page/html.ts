@@ -14,7 +14,7 @@ import { escapeHtml } from '../../util/html.js';
  * neither run nor load anything even if it ever reached the DOM as HTML.
  */
 export const OPS_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src https://api.twilio.com https://*.twilio.com; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** Headers for every ops page answer (HTML, JSON, SSE and downloads alike). */
 export function setSecurityHeaders(res: Response, csp = OPS_CSP): void {
@@ -61,18 +61,28 @@ ${options.message ? `<p class="message" role="alert">${escapeHtml(options.messag
  * The shell of the list and the detail view: app.js does the rest from JSON. The urgency levels
  * (from settings' warning minutes) and the request number's pattern travel in meta tags, so
  * that the browser colours a ticking countdown at the same thresholds as the server and knows a
- * request's address, without copies of either in app.js.
+ * request's address, without copies of either in app.js. The engineers' names (settings, not
+ * request data) let the page say who owns a request and who did what.
  */
-export function pageShell(options: { csrf: string; language: 'pl' | 'en'; engineer: string; urgency: readonly UrgencyLevel[] }): string {
+export function pageShell(options: {
+  csrf: string;
+  language: 'pl' | 'en';
+  engineer: string;
+  login: string;
+  engineers: Readonly<Record<string, string>>;
+  urgency: readonly UrgencyLevel[];
+}): string {
   return `<!doctype html>
 <html lang="${options.language}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${escapeHtml(options.csrf)}">
 <meta name="engineer" content="${escapeHtml(options.engineer)}">
+<meta name="engineer-login" content="${escapeHtml(options.login)}">
+<meta name="engineers" content="${escapeHtml(JSON.stringify(options.engineers))}">
 <meta name="urgency-levels" content="${escapeHtml(JSON.stringify(options.urgency))}">
 <meta name="request-number" content="${escapeHtml(REQUEST_NUMBER.source)}">
 <title>myHEZO ops</title><link rel="stylesheet" href="/ops/assets/app.css">
-<script defer src="/ops/assets/app.js"></script></head>
+<script type="module" src="/ops/assets/app.js"></script></head>
 <body><div id="app" aria-live="polite"></div></body>
 </html>`;
 }

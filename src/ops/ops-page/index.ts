@@ -138,6 +138,7 @@ export function createOps(deps: OpsDeps): Ops {
       logger: deps.logger,
       now,
       streams: streams.streams,
+      engineerNames: Object.fromEntries(Object.entries(deps.settings.ops.engineers).map(([login, account]) => [login, account.name])),
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
       ...(deps.inspectionClosed ? { inspectionClosed: deps.inspectionClosed } : {}),
     }),

@@ -11,12 +11,12 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import type { UrgencyLevel } from '../../domain/running-clock.js';
-import type { ServiceRequest } from '../../domain/request.js';
 import { recordNote } from '../../dispatcher/engineer-actions.js';
-import { openListQuery } from '../requests-api.js';
 import { REQUEST_NUMBER } from '../../domain/request-number.js';
 import type { EngineerAlerts } from '../../notify/engineer-alerts.js';
 import type { RequestStore } from '../../store/request-store.js';
+import type { RequestEvent } from '../../domain/history.js';
+import type { ServiceRequest } from '../../domain/request.js';
 import type { TimerService } from '../../dispatcher/timers.js';
 import { IntakeError } from '../../errors.js';
 import type { AttachmentStore } from '../../intake/attachment-store.js';
@@ -25,7 +25,8 @@ import type { Logger } from '../../logger.js';
 import { PACKAGE_ROOT } from '../../settings.js';
 import type { ChangeFeed } from './change-feed.js';
 import { pageShell, setSecurityHeaders } from './html.js';
-import { availableActions, countdownOf, countdownState, toRow } from './request-view.js';
+import { bilingualReason, bilingualTrace, type Bilingual } from './page-words.js';
+import { availableActions, clockRunsFrom, countdownOf, countdownState, detailFacts, toRow } from './request-view.js';
 import { sessionOf } from './sign-in.js';
 import { parseInput, requestNumberParam } from '../route-input.js';
 
@@ -44,18 +45,20 @@ export interface PageRoutesDeps {
   heartbeatMs?: number;
   /** The open SSE streams, ended on shutdown so that the HTTP server can close. */
   streams: Set<express.Response>;
+  /** Engineers' names by login (settings ops.engineers): the timeline and owner say who. */
+  engineerNames: Readonly<Record<string, string>>;
   /** What closing an inspection sets off (src/inspections/care-sweep.ts). */
   inspectionClosed?: (request: ServiceRequest) => Promise<void>;
 }
+
+/** A history event with its stored English sentences also in the page's other language. */
+type TimelineEntry = RequestEvent & { words?: { trace?: Bilingual; reason?: Bilingual; runsFrom?: string } };
 
 /** The browser assets: next to this module in src/, or the src/ copy when running from dist/. */
 export const ASSETS_DIR = ((): string => {
   const beside = fileURLToPath(new URL('./assets', import.meta.url));
   return existsSync(beside) ? beside : path.join(PACKAGE_ROOT, 'src', 'ops', 'ops-page', 'assets');
 })();
-
-// The page shows every open request (5,000 render in well under a second).
-const listQuery = openListQuery(10_000, 10_000);
 
 const noteBody = z.object({ text: z.string().min(1).max(10_000), id: z.string().min(1).max(200).optional() }).strict();
 
@@ -73,18 +76,19 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
   const shell = (_req: express.Request, res: express.Response): void => {
     const session = sessionOf(res);
     setSecurityHeaders(res);
-    res.type('html').send(pageShell({ csrf: session?.csrf ?? '', language: session?.language ?? 'pl', engineer: session?.name ?? '', urgency: deps.urgency }));
+    res.type('html').send(pageShell({
+        csrf: session?.csrf ?? '',
+        language: session?.language ?? 'pl',
+        engineer: session?.name ?? '',
+        login: session?.login ?? '',
+        engineers: deps.engineerNames,
+        urgency: deps.urgency,
+      }),);
   };
   router.get('/ops', shell);
   router.get('/ops/requests/:number', shell);
 
-  router.get('/ops/api/requests', async (req, res) => {
-    const query = parseInput(listQuery, req.query);
-    const requests = await deps.store.listOpen(query);
-    const now = deps.now();
-    setSecurityHeaders(res);
-    res.json({ now: new Date(now).toISOString(), requests: requests.map((request) => toRow(request, now, deps.calendar, deps.urgency)) });
-  });
+  // The list (search, views, sort, keyset pages) is workbench-api.ts's GET /ops/api/list.
 
   router.get('/ops/api/requests/:number', async (req, res) => {
     const number = requestNumberParam(req.params.number);
@@ -100,7 +104,10 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
       countdown,
       state: countdownState(countdown, deps.urgency),
       actions: availableActions(request),
-      history: await deps.store.history(number),
+      ...detailFacts(request, deps.calendar),
+      engineers: deps.engineerNames,
+      viewer: sessionOf(res)?.login ?? null,
+      history: (await deps.store.history(number)).map((event) => timelineEntry(event, request, deps.calendar)),
     });
   });
 
@@ -154,6 +161,17 @@ export function pageRoutes(deps: PageRoutesDeps): Router {
 
   // The actions (with at, via, resolution) are workbench-api.ts's, mounted before these routes.
   return router;
+}
+
+/** The words of an event the domain stored in English, in both languages, and a clock's real start. */
+function timelineEntry(event: RequestEvent, request: ServiceRequest, calendar: ServiceCalendar): TimelineEntry {
+  const words: NonNullable<TimelineEntry['words']> = {};
+  const data = event.data as { reason?: unknown; responseDeadline?: { trace?: unknown }; deliveryDeadline?: { trace?: unknown }; returnDeadline?: { trace?: unknown } } | undefined;
+  if (typeof data?.reason === 'string') words.reason = bilingualReason(data.reason);
+  const deadline = data?.responseDeadline ?? data?.deliveryDeadline ?? data?.returnDeadline;
+  if (typeof deadline?.trace === 'string') words.trace = bilingualTrace(deadline.trace);
+  if (event.type === 'clock-started') words.runsFrom = new Date(clockRunsFrom(Date.parse(event.data.clockStartedAt), request.window, calendar)).toISOString();
+  return Object.keys(words).length > 0 ? { ...event, words } : event;
 }
 
 /** Types a browser would render or run become plain downloads. */

@@ -6,7 +6,10 @@
  */
 import type { ServiceCalendar } from '../../domain/calendar.js';
 import { ACTIONS, canApply, type Action, type ServiceRequest } from '../../domain/request.js';
-import { readClock, runningClock, urgencyOf, type ClockKind, type UrgencyLevel, type UrgencyState } from '../../domain/running-clock.js';
+import { openingAround, readClock, runningClock, urgencyOf, type ClockKind, type UrgencyLevel, type UrgencyState } from '../../domain/running-clock.js';
+import { WAITING_STATUSES } from '../../domain/workbench-rules.js';
+import { listGroupOf, type ListGroup } from '../../search/list-query.js';
+import { bilingualReason, bilingualTrace, type Bilingual } from './page-words.js';
 
 /** A running deadline as the browser needs it to tick. */
 export interface Countdown {
@@ -33,7 +36,18 @@ export interface RequestRow {
   device: string | null;
   subject: string | null;
   reporter: string | null;
+  /** The engineer's login who took or was assigned the request; null when nobody owns it. */
+  owner: string | null;
   sentAt: string;
+  /** When intake stamped it: the page counts requests new since it was opened. */
+  stampedAt: string;
+  /**
+   * No clock yet because data (serial, contract) or a reporter's confirmation is missing: the
+   * list puts these first and shows how long they have waited (since `sentAt`).
+   */
+  waiting: boolean;
+  /** Its group in the most-urgent order: waiting, a running clock, open without one, closed. */
+  group: ListGroup;
   window: ServiceRequest['window'] | null;
   countdown: Countdown | null;
   state: UrgencyState;
@@ -71,8 +85,12 @@ export function toRow(request: ServiceRequest, nowMs: number, calendar: ServiceC
     contractNumber: request.contractNumber ?? null,
     device: request.device ? `${request.device.model} ${request.device.serial}` : (request.serialNumber ?? null),
     subject: request.subject ?? null,
-    reporter: request.reporter.name ?? null,
+    reporter: request.reporter.name ?? request.reporter.email ?? request.reporter.phone ?? null,
+    owner: request.owner ?? null,
     sentAt: request.sentAt,
+    stampedAt: request.stampedAt,
+    waiting: WAITING_STATUSES.includes(request.status),
+    group: listGroupOf(request),
     window: request.window ?? null,
     countdown,
     state: countdownState(countdown, urgency),
@@ -82,4 +100,45 @@ export function toRow(request: ServiceRequest, nowMs: number, calendar: ServiceC
 /** The actions an engineer can record on a request in its current status. */
 export function availableActions(request: ServiceRequest): Action[] {
   return (Object.keys(ACTIONS) as Action[]).filter((action) => canApply(action, request.status));
+}
+
+/** One stored deadline as the detail shows it: the instant apart from its trace, in both languages. */
+export interface DeadlineView {
+  kind: ClockKind;
+  at: string;
+  trace: Bilingual;
+}
+
+/** What the detail shows beyond the request itself: the clock's start, deadlines, reason. */
+export interface DetailFacts {
+  /**
+   * When the response clock began to count: the sent time (or when the missing data arrived)
+   * moved to the next opening on 8x5 — a mail sent at 08:47 starts the clock at 09:00.
+   * `clockStartedAt` is the instant the clock was started from, kept beside it.
+   */
+  clock: { startedAt: string; runsFrom: string } | null;
+  deadlines: DeadlineView[];
+  reason: Bilingual | null;
+}
+
+/** The instant a clock started from `startedAt` really begins to count on the request's window. */
+export function clockRunsFrom(startedAtMs: number, window: ServiceRequest['window'], calendar: ServiceCalendar): number {
+  if (window !== '8x5') return startedAtMs;
+  return openingAround(startedAtMs, calendar).pausedUntil ?? startedAtMs;
+}
+
+export function detailFacts(request: ServiceRequest, calendar: ServiceCalendar): DetailFacts {
+  const startedAt = request.clockStartedAt ?? null;
+  const deadlines: DeadlineView[] = [];
+  const push = (kind: ClockKind, deadline: ServiceRequest['responseDeadline']): void => {
+    if (deadline) deadlines.push({ kind, at: deadline.at, trace: bilingualTrace(deadline.trace) });
+  };
+  push('response', request.responseDeadline);
+  push('delivery', request.deliveryDeadline);
+  push('return', request.returnDeadline);
+  return {
+    clock: startedAt === null ? null : { startedAt, runsFrom: new Date(clockRunsFrom(Date.parse(startedAt), request.window, calendar)).toISOString() },
+    deadlines,
+    reason: request.reason ? bilingualReason(request.reason) : null,
+  };
 }

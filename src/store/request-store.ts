@@ -45,11 +45,18 @@ return 1
 // JSON that JavaScript writes and reads back — a lone UTF-16 surrogate ("\ud83d", from a mail
 // body cut through an emoji or sent as such) — and a request holding one could never change
 // again. Requests stored before the version key existed are read the old way, once.
-const COMPARE_AND_SET = `
+/**
+ * The check both writing scripts open with: -1 when the request (KEYS[1]) is not there, 0 when
+ * its version (in KEYS[versionKey], or in the stored JSON for requests older than that key) is
+ * not the expected ARGV[2].
+ */
+const versionCheck = (versionKey: number): string => `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local version = redis.call('GET', KEYS[7])
+local version = redis.call('GET', KEYS[${versionKey}])
 if not version then version = tostring(cjson.decode(redis.call('GET', KEYS[1])).version) end
-if version ~= ARGV[2] then return 0 end
+if version ~= ARGV[2] then return 0 end`;
+
+const COMPARE_AND_SET = `${versionCheck(7)}
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[7], ARGV[5])
 if KEYS[4] ~= KEYS[5] then
@@ -66,11 +73,7 @@ return 1
 // new version, events (json each): the whole history, replacing the stored one.
 // Only src/privacy rewrites a history (the one exception to append-only: personal data must
 // leave it); the version check keeps an append racing it from being lost.
-const REWRITE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local version = redis.call('GET', KEYS[4])
-if not version then version = tostring(cjson.decode(redis.call('GET', KEYS[1])).version) end
-if version ~= ARGV[2] then return 0 end
+const REWRITE = `${versionCheck(4)}
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[4], ARGV[4])
 redis.call('DEL', KEYS[2])

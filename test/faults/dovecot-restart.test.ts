@@ -24,10 +24,16 @@ describe('Dovecot restarted during a 1,000-mail drain', () => {
   it('reconnects and drains the rest: every mail one request, none twice', async () => {
     const driver = new FaultDriver(cluster, 120_000);
     await cluster.mailboxHolder();
-    const sent = await driver.mails(MAILS);
+    // Appended beside INBOX, then moved in at once: the drain keeps pace with mail appended one
+    // by one (about 800 mails/s), so only a backlog that arrives whole leaves a drain to cut.
+    const sent = await driver.mails(MAILS, 'Arrivals');
     expect(sent.every((entry) => entry.outcome === 'accepted')).toBe(true);
+    await cluster.dovecot.moveAll(POMOC, 'Arrivals', 'INBOX');
 
-    await vi.waitFor(async () => expect(await stored()).toBeGreaterThanOrEqual(200), { timeout: 60_000, interval: 50 });
+    // As soon as the first request is stored: the drain moves a group of mails at a time and
+    // runs well ahead of the dispatcher (2,000 mails in about 2.5 s), so waiting for more let
+    // the whole backlog drain before the restart.
+    await vi.waitFor(async () => expect(await stored()).toBeGreaterThanOrEqual(1), { timeout: 60_000, interval: 20 });
     await cluster.dovecot.stop();
     const atRestart = await stored();
     await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -36,7 +36,9 @@ export interface PrivateDovecot {
   /** Puts a mail into a user's folder with IMAP APPEND, as a mail server delivering it would. */
   append(user: string, raw: string | Buffer, options?: { folder?: string; internalDate?: Date }): Promise<number>;
   /** Appends many mails over one connection (a busy mail server's burst); resolves with how many went in before any error, which it throws with `appended` set. */
-  appendMany(user: string, raws: Array<string | Buffer>): Promise<number>;
+  appendMany(user: string, raws: Array<string | Buffer>, folder?: string): Promise<number>;
+  /** Moves every mail of `from` into `to` with one UID MOVE: a backlog that arrives all at once. */
+  moveAll(user: string, from: string, to: string): Promise<void>;
   /** UIDs in a user's folder ([] when the folder does not exist). */
   uids(user: string, folder: string): Promise<number[]>;
   /** Drops every IMAP session of `user` (as a server restart or a network cut would), leaving the server up; none is no error. */
@@ -134,17 +136,27 @@ export async function startPrivateDovecot(options: PrivateDovecotOptions = {}): 
         await client.logout().catch(() => client.close());
       }
     },
-    async appendMany(user, raws) {
+    async appendMany(user, raws, folder = 'INBOX') {
       const client = await dovecot.client(user);
       let appended = 0;
       try {
+        if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
         for (const raw of raws) {
-          await client.append('INBOX', raw, [], new Date());
+          await client.append(folder, raw, [], new Date());
           appended += 1;
         }
         return appended;
       } catch (error) {
         throw Object.assign(error as Error, { appended });
+      } finally {
+        await client.logout().catch(() => client.close());
+      }
+    },
+    async moveAll(user, from, to) {
+      const client = await dovecot.client(user);
+      try {
+        await client.mailboxOpen(from);
+        await client.messageMove('1:*', to, { uid: true });
       } finally {
         await client.logout().catch(() => client.close());
       }

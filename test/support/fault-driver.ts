@@ -193,7 +193,8 @@ export class FaultDriver {
   }
 
   /** `count` mails delivered in one burst over one IMAP connection, resumed where it broke off. */
-  async mails(count: number): Promise<Submission[]> {
+  /** `count` mails appended to pomoc@'s INBOX, or to `folder` for the test to bring in at once. */
+  async mails(count: number, folder = 'INBOX'): Promise<Submission[]> {
     const batch = Array.from({ length: count }, () => {
       const { raw, messageId } = buildMail({ subject: `Awaria biblioteki ${++this.serial}`, body: 'Numer umowy: HZ-2026-00123\nS/N: XLS812-240517\nRobot nie odpowiada.\n' });
       return { raw, entry: this.begin('mail', `mail:${normalizeMessageId(messageId)}`) };
@@ -202,7 +203,7 @@ export class FaultDriver {
     const started = Date.now();
     while (next < batch.length && Date.now() - started < this.retryForMs) {
       try {
-        await this.cluster.dovecot.appendMany(POMOC, batch.slice(next).map((mail) => mail.raw));
+        await this.cluster.dovecot.appendMany(POMOC, batch.slice(next).map((mail) => mail.raw), folder);
         next = batch.length;
       } catch (error) {
         // A mail cut off mid-APPEND may or may not have gone in; sending it again is what a
